@@ -1,0 +1,7 @@
+//! coverbridge: a Kubernetes operator that makes sure every WorkMarket work order carries
+//! insurance from 1099Policy before work begins.
+
+pub mod config;
+pub mod resources;
+pub mod secret;
+pub mod telemetry;
