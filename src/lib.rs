@@ -2,6 +2,8 @@
 //! insurance from 1099Policy before work begins.
 
 pub mod config;
+pub mod http;
 pub mod resources;
+pub mod sandbox;
 pub mod secret;
 pub mod telemetry;
