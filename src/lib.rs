@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod http;
+pub mod money;
 pub mod resources;
 pub mod sandbox;
 pub mod secret;
