@@ -4,7 +4,9 @@
 pub mod config;
 pub mod http;
 pub mod money;
+pub mod reconcile;
 pub mod resources;
+pub mod runtime;
 pub mod sandbox;
 pub mod secret;
 pub mod telemetry;

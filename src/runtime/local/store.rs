@@ -1,0 +1,423 @@
+//! An in-memory store of coverbridge resources with the API server's bookkeeping: uid,
+//! creationTimestamp, `metadata.generation` bumped only by spec changes, finalizers and
+//! deletionTimestamp, and a status subresource that never touches the spec.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use base64::Engine;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::ObjectMeta;
+use serde_json::Value;
+
+use crate::reconcile::ObjectKey;
+use crate::resources::{
+    CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingStatus,
+};
+
+/// The resources of one local run. Cheap to clone; clones share state.
+#[derive(Clone, Default)]
+pub struct Store {
+    inner: Arc<RwLock<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    bindings: BTreeMap<ObjectKey, CoverageBinding>,
+    mappings: BTreeMap<ObjectKey, CategoryMapping>,
+    secrets: BTreeMap<ObjectKey, BTreeMap<String, Vec<u8>>>,
+    next_uid: u64,
+}
+
+/// A manifest the store cannot take, with the document and field it is about.
+#[derive(Debug, thiserror::Error)]
+#[error("document {index}: {message}")]
+pub struct LoadError {
+    /// 1-based position of the document in its stream.
+    pub index: usize,
+    /// What is wrong, naming the field.
+    pub message: String,
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies every document of a YAML stream (CoverageBinding, CategoryMapping, Secret),
+    /// placing namespace-less objects in `namespace`. Returns the keys of the bindings applied.
+    pub fn load_yaml(&self, yaml: &str, namespace: &str) -> Result<Vec<ObjectKey>, LoadError> {
+        let docs: Vec<Value> = serde_saphyr::from_multiple(yaml).map_err(|e| LoadError {
+            index: 0,
+            message: e.to_string(),
+        })?;
+        let mut applied = Vec::new();
+        for (i, doc) in docs.into_iter().enumerate() {
+            let index = i + 1;
+            let err = |message: String| LoadError { index, message };
+            if doc.is_null() {
+                continue;
+            }
+            match doc["kind"].as_str() {
+                Some("CoverageBinding") => {
+                    let binding: CoverageBinding = typed(doc).map_err(err)?;
+                    applied.push(self.apply_binding(binding, namespace));
+                }
+                Some("CategoryMapping") => {
+                    let mapping: CategoryMapping = typed(doc).map_err(err)?;
+                    self.apply_mapping(mapping, namespace);
+                }
+                Some("Secret") => {
+                    let (key, data) = secret(&doc, namespace).map_err(err)?;
+                    self.write().secrets.insert(key, data);
+                }
+                other => {
+                    return Err(err(format!(
+                        "kind: expected CoverageBinding, CategoryMapping or Secret, got {other:?}"
+                    )));
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Creates or updates a binding's metadata and spec, keeping its status.
+    pub fn apply_binding(&self, mut binding: CoverageBinding, namespace: &str) -> ObjectKey {
+        let mut inner = self.write();
+        let key = key_of(&binding.metadata, namespace);
+        let existing = inner.bindings.get(&key).cloned();
+        let uid = inner.mint_uid();
+        admit(
+            &mut binding.metadata,
+            existing.as_ref().map(|b| &b.metadata),
+            &key,
+            uid,
+        );
+        match existing {
+            Some(old) => {
+                let changed = old.spec != binding.spec;
+                binding.metadata.generation = old
+                    .metadata
+                    .generation
+                    .map(|g| if changed { g + 1 } else { g });
+                binding.status = old.status;
+            }
+            None => binding.status = None,
+        }
+        inner.bindings.insert(key.clone(), binding);
+        key
+    }
+
+    /// Creates or updates a mapping's metadata and spec, keeping its status.
+    pub fn apply_mapping(&self, mut mapping: CategoryMapping, namespace: &str) -> ObjectKey {
+        let mut inner = self.write();
+        let key = key_of(&mapping.metadata, namespace);
+        let existing = inner.mappings.get(&key).cloned();
+        let uid = inner.mint_uid();
+        admit(
+            &mut mapping.metadata,
+            existing.as_ref().map(|m| &m.metadata),
+            &key,
+            uid,
+        );
+        match existing {
+            Some(old) => {
+                let changed = old.spec != mapping.spec;
+                mapping.metadata.generation = old
+                    .metadata
+                    .generation
+                    .map(|g| if changed { g + 1 } else { g });
+                mapping.status = old.status;
+            }
+            None => mapping.status = None,
+        }
+        inner.mappings.insert(key.clone(), mapping);
+        key
+    }
+
+    /// One binding.
+    pub fn binding(&self, key: &ObjectKey) -> Option<CoverageBinding> {
+        self.read().bindings.get(key).cloned()
+    }
+
+    /// Every binding, in key order.
+    pub fn bindings(&self) -> Vec<CoverageBinding> {
+        self.read().bindings.values().cloned().collect()
+    }
+
+    /// One mapping.
+    pub fn mapping(&self, key: &ObjectKey) -> Option<CategoryMapping> {
+        self.read().mappings.get(key).cloned()
+    }
+
+    /// Every mapping, in key order.
+    pub fn mappings(&self) -> Vec<CategoryMapping> {
+        self.read().mappings.values().cloned().collect()
+    }
+
+    /// One value of a Secret.
+    pub fn secret_value(&self, namespace: &str, name: &str, key: &str) -> Option<Vec<u8>> {
+        let secret_key = ObjectKey::new(namespace, name);
+        self.read()
+            .secrets
+            .get(&secret_key)
+            .and_then(|data| data.get(key).cloned())
+    }
+
+    /// Replaces a binding's status (the status subresource). `false` when the binding is gone.
+    pub fn set_binding_status(&self, key: &ObjectKey, status: CoverageBindingStatus) -> bool {
+        match self.write().bindings.get_mut(key) {
+            Some(binding) => {
+                binding.status = Some(status);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Replaces a mapping's status. `false` when the mapping is gone.
+    pub fn set_mapping_status(&self, key: &ObjectKey, status: CategoryMappingStatus) -> bool {
+        match self.write().mappings.get_mut(key) {
+            Some(mapping) => {
+                mapping.status = Some(status);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a finalizer to a binding (idempotent).
+    pub fn add_finalizer(&self, key: &ObjectKey, finalizer: &str) {
+        if let Some(binding) = self.write().bindings.get_mut(key) {
+            let finalizers = binding.metadata.finalizers.get_or_insert_with(Vec::new);
+            if !finalizers.iter().any(|f| f == finalizer) {
+                finalizers.push(finalizer.to_owned());
+            }
+        }
+    }
+
+    /// Removes a finalizer; a binding marked for deletion goes once none is left.
+    pub fn remove_finalizer(&self, key: &ObjectKey, finalizer: &str) {
+        let mut inner = self.write();
+        let Some(binding) = inner.bindings.get_mut(key) else {
+            return;
+        };
+        if let Some(finalizers) = binding.metadata.finalizers.as_mut() {
+            finalizers.retain(|f| f != finalizer);
+        }
+        let done = binding
+            .metadata
+            .finalizers
+            .as_ref()
+            .is_none_or(Vec::is_empty);
+        if done && binding.metadata.deletion_timestamp.is_some() {
+            inner.bindings.remove(key);
+        }
+    }
+
+    /// Deletes a binding as the API server does: at once without finalizers, otherwise by
+    /// setting deletionTimestamp and waiting for them to be removed.
+    pub fn delete_binding(&self, key: &ObjectKey) {
+        let mut inner = self.write();
+        let Some(binding) = inner.bindings.get_mut(key) else {
+            return;
+        };
+        if binding
+            .metadata
+            .finalizers
+            .as_ref()
+            .is_none_or(Vec::is_empty)
+        {
+            inner.bindings.remove(key);
+        } else if binding.metadata.deletion_timestamp.is_none() {
+            binding.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
+        }
+    }
+}
+
+impl Inner {
+    fn mint_uid(&mut self) -> String {
+        self.next_uid += 1;
+        format!("00000000-0000-4000-8000-{:012x}", self.next_uid)
+    }
+}
+
+fn key_of(metadata: &ObjectMeta, namespace: &str) -> ObjectKey {
+    ObjectKey::new(
+        metadata.namespace.as_deref().unwrap_or(namespace),
+        metadata.name.as_deref().unwrap_or_default(),
+    )
+}
+
+/// Fills in what the API server owns: namespace, uid, creationTimestamp, generation.
+fn admit(
+    metadata: &mut ObjectMeta,
+    existing: Option<&ObjectMeta>,
+    key: &ObjectKey,
+    fresh_uid: String,
+) {
+    metadata.namespace = Some(key.namespace.clone());
+    match existing {
+        Some(old) => {
+            metadata.uid = old.uid.clone();
+            metadata.creation_timestamp = old.creation_timestamp.clone();
+            metadata.finalizers = old.finalizers.clone();
+            metadata.deletion_timestamp = old.deletion_timestamp.clone();
+        }
+        None => {
+            metadata.uid = Some(fresh_uid);
+            metadata.creation_timestamp = Some(Time(jiff::Timestamp::now()));
+            metadata.generation = Some(1);
+        }
+    }
+}
+
+/// Deserializes a manifest into its type, naming the field on failure.
+fn typed<T: serde::de::DeserializeOwned>(doc: Value) -> Result<T, String> {
+    let name = doc["metadata"]["name"].as_str().map(str::to_owned);
+    if name.as_deref().is_none_or(str::is_empty) {
+        return Err("metadata.name: required".into());
+    }
+    serde_path_to_error::deserialize(doc).map_err(|e| {
+        let path = e.path().to_string();
+        format!(
+            "{}: {}",
+            if path == "." {
+                "<root>".to_owned()
+            } else {
+                path
+            },
+            e.into_inner()
+        )
+    })
+}
+
+fn secret(doc: &Value, namespace: &str) -> Result<(ObjectKey, BTreeMap<String, Vec<u8>>), String> {
+    let name = doc["metadata"]["name"]
+        .as_str()
+        .ok_or("metadata.name: required")?;
+    let ns = doc["metadata"]["namespace"].as_str().unwrap_or(namespace);
+    let mut data = BTreeMap::new();
+    if let Some(map) = doc["data"].as_object() {
+        for (k, v) in map {
+            let encoded = v
+                .as_str()
+                .ok_or_else(|| format!("data.{k}: expected a base64 string"))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded.split_whitespace().collect::<String>())
+                .map_err(|e| format!("data.{k}: not base64: {e}"))?;
+            data.insert(k.clone(), bytes);
+        }
+    }
+    if let Some(map) = doc["stringData"].as_object() {
+        for (k, v) in map {
+            let text = v
+                .as_str()
+                .ok_or_else(|| format!("stringData.{k}: expected a string"))?;
+            data.insert(k.clone(), text.as_bytes().to_vec());
+        }
+    }
+    Ok((ObjectKey::new(ns, name), data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BINDING: &str = r#"
+apiVersion: coverbridge.io/v1alpha1
+kind: CoverageBinding
+metadata: {name: b1}
+spec: {workOrderId: "1", coverageTypes: [general]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s1, namespace: other}
+data: {pdf: JVBERi0=}
+stringData: {note: hello}
+"#;
+
+    #[test]
+    fn loads_manifests_with_server_side_metadata() {
+        let store = Store::new();
+        let keys = store.load_yaml(BINDING, "demo").unwrap();
+        assert_eq!(keys, [ObjectKey::new("demo", "b1")]);
+        let binding = store.binding(&keys[0]).unwrap();
+        assert_eq!(binding.metadata.generation, Some(1));
+        assert!(binding.metadata.uid.is_some() && binding.metadata.creation_timestamp.is_some());
+        assert_eq!(store.secret_value("other", "s1", "pdf").unwrap(), b"%PDF-");
+        assert_eq!(store.secret_value("other", "s1", "note").unwrap(), b"hello");
+    }
+
+    #[test]
+    fn generation_moves_with_spec_changes_only_and_status_survives_updates() {
+        let store = Store::new();
+        let key = store.load_yaml(BINDING, "demo").unwrap().remove(0);
+        let uid = store.binding(&key).unwrap().metadata.uid;
+        store.set_binding_status(
+            &key,
+            CoverageBindingStatus {
+                observed_generation: Some(1),
+                ..Default::default()
+            },
+        );
+        store.load_yaml(BINDING, "demo").unwrap();
+        let same = store.binding(&key).unwrap();
+        assert_eq!(
+            (same.metadata.generation, same.metadata.uid.clone()),
+            (Some(1), uid.clone())
+        );
+        assert_eq!(same.status.unwrap().observed_generation, Some(1));
+        store
+            .load_yaml(&BINDING.replace("[general]", "[general, cyber]"), "demo")
+            .unwrap();
+        let changed = store.binding(&key).unwrap();
+        assert_eq!(
+            (changed.metadata.generation, changed.metadata.uid),
+            (Some(2), uid)
+        );
+    }
+
+    #[test]
+    fn deletion_waits_for_finalizers() {
+        let store = Store::new();
+        let key = store.load_yaml(BINDING, "demo").unwrap().remove(0);
+        store.add_finalizer(&key, "coverbridge.io/cleanup");
+        store.delete_binding(&key);
+        assert!(
+            store
+                .binding(&key)
+                .unwrap()
+                .metadata
+                .deletion_timestamp
+                .is_some()
+        );
+        store.remove_finalizer(&key, "coverbridge.io/cleanup");
+        assert!(store.binding(&key).is_none());
+    }
+
+    #[test]
+    fn bad_manifests_name_document_and_field() {
+        let store = Store::new();
+        let bad = BINDING.replace("[general]", "[flood]");
+        let error = store.load_yaml(&bad, "demo").unwrap_err();
+        assert_eq!(error.index, 1);
+        assert!(
+            error.message.contains("spec.coverageTypes[0]") && error.message.contains("flood"),
+            "{error}"
+        );
+        let error = store
+            .load_yaml("kind: ConfigMap\nmetadata: {name: x}\n", "demo")
+            .unwrap_err();
+        assert!(error.message.starts_with("kind:"), "{error}");
+    }
+}
