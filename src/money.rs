@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// An amount in integer US cents (`Cents(32500)` is $325.00). Serializes as a bare integer, as
 /// 1099Policy's `wage`, `gross_pay` and `premium_due` are.
-#[derive(
-    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash,
-)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(transparent)]
 pub struct Cents(pub i64);
 
@@ -24,10 +22,7 @@ impl Cents {
     /// into cents, exactly. More than two decimal places are accepted only when the extra digits
     /// are zeros (`"1.500"`); anything else is an error, never a rounded guess.
     pub fn parse_decimal(text: &str) -> Result<Self, MoneyError> {
-        let err = |reason| MoneyError {
-            input: text.to_owned(),
-            reason,
-        };
+        let err = |reason| MoneyError { input: text.to_owned(), reason };
         let trimmed = text.trim();
         let (negative, unsigned) = match trimmed.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -42,27 +37,16 @@ impl Cents {
         if whole.is_empty() && fraction.is_empty() {
             return Err(err("no digits"));
         }
-        if !whole.bytes().all(|b| b.is_ascii_digit())
-            || !fraction.bytes().all(|b| b.is_ascii_digit())
-        {
+        if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
             return Err(err("not a decimal number"));
         }
         let (cents_digits, extra) = fraction.split_at(fraction.len().min(2));
         if extra.bytes().any(|b| b != b'0') {
             return Err(err("more precise than a cent"));
         }
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| err("too large"))?
-        };
-        let cents: i64 = format!("{cents_digits:0<2}")
-            .parse()
-            .expect("two ASCII digits");
-        let total = whole
-            .checked_mul(100)
-            .and_then(|w| w.checked_add(cents))
-            .ok_or_else(|| err("too large"))?;
+        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err("too large"))? };
+        let cents: i64 = format!("{cents_digits:0<2}").parse().expect("two ASCII digits");
+        let total = whole.checked_mul(100).and_then(|w| w.checked_add(cents)).ok_or_else(|| err("too large"))?;
         Ok(Cents(if negative { -total } else { total }))
     }
 }

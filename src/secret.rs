@@ -68,33 +68,23 @@ pub fn from_env(name: &str) -> Result<Option<Secret>, SecretError> {
 }
 
 /// [`from_env`] over any variable lookup, so tests need not touch the process environment.
-pub fn from_lookup(
-    name: &str,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<Option<Secret>, SecretError> {
+pub fn from_lookup(name: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Secret>, SecretError> {
     let file_var = format!("{name}_FILE");
     let value = match (lookup(name), lookup(&file_var)) {
         (Some(_), Some(_)) => {
-            return Err(SecretError::Ambiguous {
-                name: name.to_owned(),
-            });
+            return Err(SecretError::Ambiguous { name: name.to_owned() });
         }
         (Some(value), None) => value,
         (None, Some(path)) => {
             let path = PathBuf::from(path);
-            let raw = std::fs::read_to_string(&path).map_err(|source| SecretError::File {
-                var: file_var,
-                path,
-                source,
-            })?;
+            let raw =
+                std::fs::read_to_string(&path).map_err(|source| SecretError::File { var: file_var, path, source })?;
             raw.trim_end_matches(['\r', '\n']).to_owned()
         }
         (None, None) => return Ok(None),
     };
     if value.is_empty() {
-        return Err(SecretError::Empty {
-            name: name.to_owned(),
-        });
+        return Err(SecretError::Empty { name: name.to_owned() });
     }
     Ok(Some(Secret(value)))
 }
@@ -140,14 +130,8 @@ mod tests {
             ("F_FILE".to_owned(), "/nonexistent/secret".to_owned()),
         ]);
         let lookup = |k: &str| env.get(k).cloned();
-        assert!(matches!(
-            from_lookup("A", lookup),
-            Err(SecretError::Ambiguous { .. })
-        ));
-        assert!(matches!(
-            from_lookup("E", lookup),
-            Err(SecretError::Empty { .. })
-        ));
+        assert!(matches!(from_lookup("A", lookup), Err(SecretError::Ambiguous { .. })));
+        assert!(matches!(from_lookup("E", lookup), Err(SecretError::Empty { .. })));
         let err = from_lookup("F", lookup).unwrap_err();
         assert!(err.to_string().contains("F_FILE"), "{err}");
     }

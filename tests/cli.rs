@@ -4,10 +4,7 @@
 use std::process::Command;
 
 fn coverbridge(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_coverbridge"))
-        .args(args)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_coverbridge")).args(args).output().unwrap()
 }
 
 #[test]
@@ -17,10 +14,7 @@ fn every_subcommand_has_help() {
         assert!(out.status.success(), "{sub} --help failed");
         let help = String::from_utf8(out.stdout).unwrap();
         assert!(help.contains("Usage: coverbridge"), "{sub}: {help}");
-        assert!(
-            help.contains("--log-format"),
-            "{sub}: global flags are listed"
-        );
+        assert!(help.contains("--log-format"), "{sub}: global flags are listed");
     }
     let help = String::from_utf8(coverbridge(&["run", "--help"]).stdout).unwrap();
     for env in [
@@ -49,9 +43,5 @@ fn unfinished_subcommands_fail_loudly() {
 fn unknown_log_format_is_rejected() {
     let out = coverbridge(&["--log-format", "xml", "crds"]);
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8(out.stderr)
-            .unwrap()
-            .contains("--log-format")
-    );
+    assert!(String::from_utf8(out.stderr).unwrap().contains("--log-format"));
 }

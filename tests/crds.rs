@@ -5,23 +5,14 @@ use std::process::Command;
 use coverbridge::resources::crds;
 use serde_json::Value;
 
-const CHECKED_IN: [&str; 2] = [
-    "crds/coverbridge.yaml",
-    "charts/coverbridge/crds/coverbridge.yaml",
-];
-const REFRESH: &str = "cargo run -- crds > crds/coverbridge.yaml && cp crds/coverbridge.yaml charts/coverbridge/crds/coverbridge.yaml";
+const CHECKED_IN: [&str; 2] = ["crds/coverbridge.yaml", "charts/coverbridge/crds/coverbridge.yaml"];
+const REFRESH: &str =
+    "cargo run -- crds > crds/coverbridge.yaml && cp crds/coverbridge.yaml charts/coverbridge/crds/coverbridge.yaml";
 
 #[test]
 fn checked_in_crds_match_the_crds_command() {
-    let output = Command::new(env!("CARGO_BIN_EXE_coverbridge"))
-        .arg("crds")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "coverbridge crds failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = Command::new(env!("CARGO_BIN_EXE_coverbridge")).arg("crds").output().unwrap();
+    assert!(output.status.success(), "coverbridge crds failed: {}", String::from_utf8_lossy(&output.stderr));
     let printed = String::from_utf8(output.stdout).unwrap();
     assert_eq!(printed, crds::to_yaml());
     for path in CHECKED_IN {
@@ -37,45 +28,23 @@ fn checked_in_crds_match_the_crds_command() {
 #[test]
 fn printed_yaml_parses_back_into_the_same_crds() {
     let parsed: Vec<Value> = serde_saphyr::from_multiple(&crds::to_yaml()).unwrap();
-    let expected: Vec<Value> = crds::all()
-        .iter()
-        .map(|c| serde_json::to_value(c).unwrap())
-        .collect();
+    let expected: Vec<Value> = crds::all().iter().map(|c| serde_json::to_value(c).unwrap()).collect();
     assert_eq!(parsed, expected);
 }
 
 fn schema(kind: &str) -> Value {
-    let crd = crds::all()
-        .into_iter()
-        .find(|c| c.spec.names.kind == kind)
-        .unwrap();
+    let crd = crds::all().into_iter().find(|c| c.spec.names.kind == kind).unwrap();
     let version = &crd.spec.versions[0];
-    assert!(
-        version
-            .subresources
-            .as_ref()
-            .and_then(|s| s.status.as_ref())
-            .is_some(),
-        "{kind}: status subresource"
-    );
-    serde_json::to_value(
-        version
-            .schema
-            .as_ref()
-            .unwrap()
-            .open_api_v3_schema
-            .as_ref()
-            .unwrap(),
-    )
-    .unwrap()
+    assert!(version.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some(), "{kind}: status subresource");
+    serde_json::to_value(version.schema.as_ref().unwrap().open_api_v3_schema.as_ref().unwrap()).unwrap()
 }
 
 /// Kubernetes' structural-schema rules: every node has a type (or opts out explicitly) and no
 /// value-dependent composition.
 fn assert_structural(node: &Value, path: &str, problems: &mut Vec<String>) {
     let obj = node.as_object().expect("schema nodes are objects");
-    let opted_out = obj.contains_key("x-kubernetes-int-or-string")
-        || obj.contains_key("x-kubernetes-preserve-unknown-fields");
+    let opted_out =
+        obj.contains_key("x-kubernetes-int-or-string") || obj.contains_key("x-kubernetes-preserve-unknown-fields");
     if !obj.contains_key("type") && !opted_out {
         problems.push(format!("{path}: no type"));
     }
@@ -107,12 +76,7 @@ fn at<'a>(schema: &'a Value, path: &[&str]) -> &'a Value {
 fn rules(node: &Value) -> Vec<String> {
     node["x-kubernetes-validations"]
         .as_array()
-        .map(|rules| {
-            rules
-                .iter()
-                .map(|r| r["rule"].as_str().unwrap().to_owned())
-                .collect()
-        })
+        .map(|rules| rules.iter().map(|r| r["rule"].as_str().unwrap().to_owned()).collect())
         .unwrap_or_default()
 }
 
@@ -129,19 +93,12 @@ fn schemas_are_structural() {
 fn binding_schema_carries_the_promised_validation() {
     let s = schema("CoverageBinding");
     let spec = at(&s, &["spec"]);
-    assert!(
-        rules(spec)
-            .iter()
-            .any(|r| r.contains("categoryCode") && r.contains("categoryMappingRef"))
-    );
+    assert!(rules(spec).iter().any(|r| r.contains("categoryCode") && r.contains("categoryMappingRef")));
     let work_order = at(&s, &["spec", "workOrderId"]);
     assert_eq!(rules(work_order), ["self == oldSelf"]);
     assert_eq!(work_order["minLength"], 1);
     assert_eq!(at(&s, &["spec", "entity"])["pattern"], "^en_[A-Za-z0-9]+$");
-    assert_eq!(
-        at(&s, &["spec", "categoryCode"])["pattern"],
-        "^jc_[A-Za-z0-9]+$"
-    );
+    assert_eq!(at(&s, &["spec", "categoryCode"])["pattern"], "^jc_[A-Za-z0-9]+$");
     let types = at(&s, &["spec", "coverageTypes"]);
     assert_eq!(types["minItems"], 1);
     assert_eq!(types["x-kubernetes-list-type"], "set");
@@ -150,21 +107,11 @@ fn binding_schema_carries_the_promised_validation() {
         serde_json::json!(["general", "professional", "workers-comp", "media", "cyber"])
     );
     let gross = at(&s, &["spec", "invoice", "grossPay"]);
-    assert_eq!(
-        (gross["minimum"].as_f64(), gross["maximum"].as_f64()),
-        (Some(100.0), Some(100_000_000.0))
-    );
-    assert!(
-        rules(at(&s, &["spec", "invoice"]))
-            .iter()
-            .any(|r| r.contains("paycycleEnd >= self.paycycleStart"))
-    );
+    assert_eq!((gross["minimum"].as_f64(), gross["maximum"].as_f64()), (Some(100.0), Some(100_000_000.0)));
+    assert!(rules(at(&s, &["spec", "invoice"])).iter().any(|r| r.contains("paycycleEnd >= self.paycycleStart")));
     let conditions = at(&s, &["status", "conditions"]);
     assert_eq!(conditions["x-kubernetes-list-type"], "map");
-    assert_eq!(
-        conditions["x-kubernetes-list-map-keys"],
-        serde_json::json!(["type"])
-    );
+    assert_eq!(conditions["x-kubernetes-list-map-keys"], serde_json::json!(["type"]));
     assert_eq!(at(&s, &["spec", "trigger"])["default"], "Assigned");
     assert_eq!(at(&s, &["spec", "deletionPolicy"])["default"], "Orphan");
 }
@@ -173,23 +120,10 @@ fn binding_schema_carries_the_promised_validation() {
 fn mapping_schema_carries_the_promised_validation() {
     let s = schema("CategoryMapping");
     let rule = at(&s, &["spec", "rules", "[]"]);
-    assert!(
-        rules(rule)
-            .iter()
-            .any(|r| r.contains("has(self.industry)") && r.contains("has(self.label)"))
-    );
-    assert_eq!(
-        at(&s, &["spec", "rules", "[]", "categoryCode"])["pattern"],
-        "^jc_[A-Za-z0-9]+$"
-    );
-    assert_eq!(
-        at(&s, &["spec", "defaultCategoryCode"])["pattern"],
-        "^jc_[A-Za-z0-9]+$"
-    );
-    assert_eq!(
-        at(&s, &["status", "conditions"])["x-kubernetes-list-type"],
-        "map"
-    );
+    assert!(rules(rule).iter().any(|r| r.contains("has(self.industry)") && r.contains("has(self.label)")));
+    assert_eq!(at(&s, &["spec", "rules", "[]", "categoryCode"])["pattern"], "^jc_[A-Za-z0-9]+$");
+    assert_eq!(at(&s, &["spec", "defaultCategoryCode"])["pattern"], "^jc_[A-Za-z0-9]+$");
+    assert_eq!(at(&s, &["status", "conditions"])["x-kubernetes-list-type"], "map");
 }
 
 #[test]
@@ -213,10 +147,7 @@ fn every_schema_field_is_documented_for_kubectl_explain() {
     for kind in ["CoverageBinding", "CategoryMapping"] {
         let mut missing = Vec::new();
         walk(&schema(kind), kind, &mut missing);
-        assert!(
-            missing.is_empty(),
-            "fields without a description: {missing:#?}"
-        );
+        assert!(missing.is_empty(), "fields without a description: {missing:#?}");
     }
 }
 
@@ -224,36 +155,14 @@ fn every_schema_field_is_documented_for_kubectl_explain() {
 fn names_and_printer_columns() {
     let all = crds::all();
     let binding = &all[0];
-    assert_eq!(
-        binding.spec.names.short_names.as_deref(),
-        Some(&["covb".to_owned()][..])
-    );
-    assert_eq!(
-        binding.spec.names.categories.as_deref(),
-        Some(&["coverbridge".to_owned()][..])
-    );
-    let columns: Vec<_> = binding.spec.versions[0]
-        .additional_printer_columns
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(
-        columns,
-        ["WorkOrder", "Worker", "Phase", "Policy", "COI", "Age"]
-    );
+    assert_eq!(binding.spec.names.short_names.as_deref(), Some(&["covb".to_owned()][..]));
+    assert_eq!(binding.spec.names.categories.as_deref(), Some(&["coverbridge".to_owned()][..]));
+    let columns: Vec<_> =
+        binding.spec.versions[0].additional_printer_columns.as_ref().unwrap().iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(columns, ["WorkOrder", "Worker", "Phase", "Policy", "COI", "Age"]);
     let mapping = &all[1];
-    assert_eq!(
-        mapping.spec.names.short_names.as_deref(),
-        Some(&["catmap".to_owned()][..])
-    );
-    let columns: Vec<_> = mapping.spec.versions[0]
-        .additional_printer_columns
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    assert_eq!(mapping.spec.names.short_names.as_deref(), Some(&["catmap".to_owned()][..]));
+    let columns: Vec<_> =
+        mapping.spec.versions[0].additional_printer_columns.as_ref().unwrap().iter().map(|c| c.name.as_str()).collect();
     assert_eq!(columns, ["Rules", "Valid", "Age"]);
 }

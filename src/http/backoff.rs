@@ -35,10 +35,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all.
     pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
+        Self { max_attempts: 1, ..Self::default() }
     }
 
     /// The ceiling of the delay after attempt `attempt` (0-based): `min(max_delay, base · 2^attempt)`.
@@ -65,15 +62,9 @@ mod tests {
             max_delay: Duration::from_secs(1),
             ..RetryPolicy::default()
         };
-        let ceilings: Vec<u64> = (0..6)
-            .map(|a| policy.ceiling(a).as_millis() as u64)
-            .collect();
+        let ceilings: Vec<u64> = (0..6).map(|a| policy.ceiling(a).as_millis() as u64).collect();
         assert_eq!(ceilings, [100, 200, 400, 800, 1000, 1000]);
-        assert_eq!(
-            policy.ceiling(200),
-            Duration::from_secs(1),
-            "huge attempt numbers do not overflow"
-        );
+        assert_eq!(policy.ceiling(200), Duration::from_secs(1), "huge attempt numbers do not overflow");
     }
 
     #[test]

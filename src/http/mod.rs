@@ -101,9 +101,7 @@ pub struct HttpClient {
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClient")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
+        f.debug_struct("HttpClient").field("settings", &self.settings).finish_non_exhaustive()
     }
 }
 
@@ -117,11 +115,7 @@ impl HttpClient {
             .build()
             .expect("the TLS backend initialises");
         let limiter = RateLimiter::direct(Quota::per_second(settings.requests_per_second));
-        Self {
-            inner,
-            limiter: Arc::new(limiter),
-            settings,
-        }
+        Self { inner, limiter: Arc::new(limiter), settings }
     }
 
     /// The settings this client was built with.
@@ -141,17 +135,14 @@ impl HttpClient {
         let mut attempt = 0;
         loop {
             self.limiter.until_ready().await;
-            let request = build(&self.inner)
-                .build()
-                .map_err(|e| TransportError::Request(error_chain(&e.without_url())))?;
+            let request =
+                build(&self.inner).build().map_err(|e| TransportError::Request(error_chain(&e.without_url())))?;
             let (method, path) = (request.method().clone(), request.url().path().to_owned());
             let outcome = self.attempt(request).await;
             let wait = match &outcome {
-                Ok(response) if is_retryable_status(response.status) => Some(
-                    policy
-                        .delay(attempt)
-                        .max(response.retry_after().unwrap_or_default()),
-                ),
+                Ok(response) if is_retryable_status(response.status) => {
+                    Some(policy.delay(attempt).max(response.retry_after().unwrap_or_default()))
+                }
                 Err(error) if error.is_retryable() => Some(policy.delay(attempt)),
                 _ => None,
             };
@@ -174,24 +165,15 @@ impl HttpClient {
     }
 
     async fn attempt(&self, request: reqwest::Request) -> Result<Response, TransportError> {
-        let response = self
-            .inner
-            .execute(request)
-            .await
-            .map_err(|e| self.classify(e))?;
+        let response = self.inner.execute(request).await.map_err(|e| self.classify(e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|e| self.classify(e))?;
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+        Ok(Response { status, headers, body })
     }
 
     fn classify(&self, error: reqwest::Error) -> TransportError {
-        let (timeout, connect, builder) =
-            (error.is_timeout(), error.is_connect(), error.is_builder());
+        let (timeout, connect, builder) = (error.is_timeout(), error.is_connect(), error.is_builder());
         // URLs carry no secrets here, but dropping them keeps messages short and uniform.
         let message = error_chain(&error.without_url());
         if timeout {
@@ -225,9 +207,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = jiff::fmt::rfc2822::DateTimeParser::new()
-        .parse_timestamp(value)
-        .ok()?;
+    let at = jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(value).ok()?;
     let wait = at.duration_since(jiff::Timestamp::now());
     Some(Duration::try_from(wait).unwrap_or_default())
 }

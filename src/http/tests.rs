@@ -34,9 +34,7 @@ async fn serve(router: Router) -> String {
 
 /// A server answering with `statuses` in turn (the last one repeats), recording the
 /// idempotency key of every request.
-async fn scripted(
-    statuses: Vec<(StatusCode, Option<&'static str>)>,
-) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+async fn scripted(statuses: Vec<(StatusCode, Option<&'static str>)>) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
     let keys = Arc::new(std::sync::Mutex::new(Vec::new()));
     let count = Arc::new(AtomicU32::new(0));
     let seen = keys.clone();
@@ -44,10 +42,7 @@ async fn scripted(
         "/thing",
         post(move |headers: HeaderMap| {
             let n = count.fetch_add(1, Ordering::SeqCst) as usize;
-            let key = headers
-                .get("idempotency-key")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
+            let key = headers.get("idempotency-key").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
             seen.lock().unwrap().push(key);
             let (status, retry_after) = statuses[n.min(statuses.len() - 1)];
             async move {
@@ -63,11 +58,7 @@ async fn scripted(
 }
 
 fn post_thing(base: &str) -> impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + '_ {
-    move |client| {
-        client
-            .post(format!("{base}/thing"))
-            .header("idempotency-key", "key-1")
-    }
+    move |client| client.post(format!("{base}/thing")).header("idempotency-key", "key-1")
 }
 
 #[tokio::test]
@@ -78,10 +69,7 @@ async fn retries_server_errors_with_the_same_idempotency_key() {
         (StatusCode::CREATED, None),
     ])
     .await;
-    let response = HttpClient::new(fast())
-        .send("test", post_thing(&base))
-        .await
-        .unwrap();
+    let response = HttpClient::new(fast()).send("test", post_thing(&base)).await.unwrap();
     assert_eq!(response.status, StatusCode::CREATED);
     assert_eq!(&response.body[..], b"answer 2");
     assert_eq!(*keys.lock().unwrap(), ["key-1", "key-1", "key-1"]);
@@ -90,41 +78,24 @@ async fn retries_server_errors_with_the_same_idempotency_key() {
 #[tokio::test]
 async fn gives_up_after_max_attempts_and_returns_the_last_answer() {
     let (base, keys) = scripted(vec![(StatusCode::INTERNAL_SERVER_ERROR, None)]).await;
-    let response = HttpClient::new(fast())
-        .send("test", post_thing(&base))
-        .await
-        .unwrap();
+    let response = HttpClient::new(fast()).send("test", post_thing(&base)).await.unwrap();
     assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(keys.lock().unwrap().len(), 4);
 }
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
-    let (base, keys) = scripted(vec![
-        (StatusCode::BAD_REQUEST, None),
-        (StatusCode::CREATED, None),
-    ])
-    .await;
-    let response = HttpClient::new(fast())
-        .send("test", post_thing(&base))
-        .await
-        .unwrap();
+    let (base, keys) = scripted(vec![(StatusCode::BAD_REQUEST, None), (StatusCode::CREATED, None)]).await;
+    let response = HttpClient::new(fast()).send("test", post_thing(&base)).await.unwrap();
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     assert_eq!(keys.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn honours_retry_after_on_429() {
-    let (base, keys) = scripted(vec![
-        (StatusCode::TOO_MANY_REQUESTS, Some("1")),
-        (StatusCode::OK, None),
-    ])
-    .await;
+    let (base, keys) = scripted(vec![(StatusCode::TOO_MANY_REQUESTS, Some("1")), (StatusCode::OK, None)]).await;
     let started = Instant::now();
-    let response = HttpClient::new(fast())
-        .send("test", post_thing(&base))
-        .await
-        .unwrap();
+    let response = HttpClient::new(fast()).send("test", post_thing(&base)).await.unwrap();
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(keys.lock().unwrap().len(), 2);
     // A lower bound only: the server asked for a second and the backoff alone is 20 ms at most.
@@ -133,15 +104,8 @@ async fn honours_retry_after_on_429() {
 
 #[tokio::test]
 async fn hands_back_a_retry_after_longer_than_it_will_wait() {
-    let (base, keys) = scripted(vec![
-        (StatusCode::TOO_MANY_REQUESTS, Some("3600")),
-        (StatusCode::OK, None),
-    ])
-    .await;
-    let response = HttpClient::new(fast())
-        .send("test", post_thing(&base))
-        .await
-        .unwrap();
+    let (base, keys) = scripted(vec![(StatusCode::TOO_MANY_REQUESTS, Some("3600")), (StatusCode::OK, None)]).await;
+    let response = HttpClient::new(fast()).send("test", post_thing(&base)).await.unwrap();
     assert_eq!(response.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.retry_after(), Some(Duration::from_secs(3600)));
     assert_eq!(keys.lock().unwrap().len(), 1);
@@ -164,16 +128,10 @@ async fn timeouts_are_retryable_transport_errors() {
     let base = serve(router).await;
     let settings = HttpSettings {
         timeout: Duration::from_millis(100),
-        retry: RetryPolicy {
-            max_attempts: 2,
-            ..fast().retry
-        },
+        retry: RetryPolicy { max_attempts: 2, ..fast().retry },
         ..fast()
     };
-    let error = HttpClient::new(settings)
-        .send("test", post_thing(&base))
-        .await
-        .unwrap_err();
+    let error = HttpClient::new(settings).send("test", post_thing(&base)).await.unwrap_err();
     assert!(matches!(error, TransportError::Timeout(_)), "{error:?}");
     assert!(error.is_retryable());
     assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -184,10 +142,7 @@ async fn refused_connections_are_connect_errors() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let error = HttpClient::new(fast())
-        .send("test", post_thing(&base))
-        .await
-        .unwrap_err();
+    let error = HttpClient::new(fast()).send("test", post_thing(&base)).await.unwrap_err();
     assert!(matches!(error, TransportError::Connect(_)), "{error:?}");
 }
 
@@ -202,15 +157,10 @@ async fn a_connection_closed_mid_answer_is_interrupted() {
             let (mut socket, _) = listener.accept().await.unwrap();
             let mut buf = [0u8; 4096];
             let _ = socket.read(&mut buf).await;
-            let _ = socket
-                .write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 100\r\n\r\nhello")
-                .await;
+            let _ = socket.write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 100\r\n\r\nhello").await;
         }
     });
-    let error = HttpClient::new(fast())
-        .send("test", post_thing(&base))
-        .await
-        .unwrap_err();
+    let error = HttpClient::new(fast()).send("test", post_thing(&base)).await.unwrap_err();
     assert!(matches!(error, TransportError::Interrupted(_)), "{error:?}");
     assert!(error.is_retryable());
 }
@@ -218,21 +168,14 @@ async fn a_connection_closed_mid_answer_is_interrupted() {
 #[tokio::test]
 async fn the_rate_limit_spaces_requests() {
     let (base, keys) = scripted(vec![(StatusCode::OK, None)]).await;
-    let client = HttpClient::new(HttpSettings {
-        requests_per_second: NonZeroU32::new(4).unwrap(),
-        ..fast()
-    });
+    let client = HttpClient::new(HttpSettings { requests_per_second: NonZeroU32::new(4).unwrap(), ..fast() });
     let started = Instant::now();
     for _ in 0..8 {
         client.send("test", post_thing(&base)).await.unwrap();
     }
     assert_eq!(keys.lock().unwrap().len(), 8);
     // A burst of 4 passes at once; the other 4 wait for tokens at 4/s. Lower bound only.
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
 }
 
 #[test]
@@ -243,17 +186,10 @@ fn retry_after_accepts_seconds_and_http_dates() {
     let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(120);
     headers.insert(
         "retry-after",
-        jiff::fmt::rfc2822::DateTimePrinter::new()
-            .timestamp_to_rfc9110_string(&later)
-            .unwrap()
-            .parse()
-            .unwrap(),
+        jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&later).unwrap().parse().unwrap(),
     );
     let parsed = retry_after(&headers).unwrap();
-    assert!(
-        parsed > Duration::from_secs(100) && parsed <= Duration::from_secs(120),
-        "{parsed:?}"
-    );
+    assert!(parsed > Duration::from_secs(100) && parsed <= Duration::from_secs(120), "{parsed:?}");
     headers.insert("retry-after", "soon".parse().unwrap());
     assert_eq!(retry_after(&headers), None);
 }

@@ -10,8 +10,8 @@ use crate::resources::ConditionType;
 pub struct Desired {
     /// Which condition.
     pub type_: ConditionType,
-    /// True or False.
-    pub status: bool,
+    /// "True", "False" or "Unknown".
+    pub status: &'static str,
     /// PascalCase reason; doubles as Event reason and metric label.
     pub reason: String,
     /// Human-readable detail.
@@ -20,47 +20,29 @@ pub struct Desired {
 
 impl Desired {
     /// A condition with status True.
-    pub fn yes(
-        type_: ConditionType,
-        reason: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            type_,
-            status: true,
-            reason: reason.into(),
-            message: message.into(),
-        }
+    pub fn yes(type_: ConditionType, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { type_, status: "True", reason: reason.into(), message: message.into() }
     }
 
     /// A condition with status False.
     pub fn no(type_: ConditionType, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            type_,
-            status: false,
-            reason: reason.into(),
-            message: message.into(),
-        }
+        Self { type_, status: "False", reason: reason.into(), message: message.into() }
     }
-}
 
-fn status_str(status: bool) -> &'static str {
-    if status { "True" } else { "False" }
+    /// A condition with status Unknown.
+    pub fn unknown(type_: ConditionType, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { type_, status: "Unknown", reason: reason.into(), message: message.into() }
+    }
 }
 
 /// Replaces `current` with exactly the `desired` conditions (types not desired are dropped),
 /// keeping each surviving condition's `lastTransitionTime` unless its status flipped. The result
 /// is sorted by type so that equal states serialize equally.
-pub fn merge(
-    current: &[Condition],
-    desired: &[Desired],
-    generation: Option<i64>,
-    now: &Time,
-) -> Vec<Condition> {
+pub fn merge(current: &[Condition], desired: &[Desired], generation: Option<i64>, now: &Time) -> Vec<Condition> {
     let mut merged: Vec<Condition> = desired
         .iter()
         .map(|want| {
-            let status = status_str(want.status);
+            let status = want.status;
             let last_transition_time = current
                 .iter()
                 .find(|c| c.type_ == want.type_.as_str() && c.status == status)
@@ -100,42 +82,21 @@ mod tests {
 
     #[test]
     fn transition_time_moves_only_when_status_flips() {
-        let first = merge(
-            &[],
-            &[Desired::no(
-                ConditionType::Ready,
-                "Provisioning",
-                "creating the job",
-            )],
-            Some(1),
-            &at(100),
-        );
+        let first =
+            merge(&[], &[Desired::no(ConditionType::Ready, "Provisioning", "creating the job")], Some(1), &at(100));
         assert_eq!(first[0].last_transition_time, at(100));
 
         let same_status = merge(
             &first,
-            &[Desired::no(
-                ConditionType::Ready,
-                "AwaitingApplication",
-                "the worker must apply",
-            )],
+            &[Desired::no(ConditionType::Ready, "AwaitingApplication", "the worker must apply")],
             Some(2),
             &at(200),
         );
-        assert_eq!(
-            same_status[0].last_transition_time,
-            at(100),
-            "reason changed, status did not"
-        );
+        assert_eq!(same_status[0].last_transition_time, at(100), "reason changed, status did not");
         assert_eq!(same_status[0].reason, "AwaitingApplication");
         assert_eq!(same_status[0].observed_generation, Some(2));
 
-        let flipped = merge(
-            &same_status,
-            &[Desired::yes(ConditionType::Ready, "Bound", "covered")],
-            Some(2),
-            &at(300),
-        );
+        let flipped = merge(&same_status, &[Desired::yes(ConditionType::Ready, "Bound", "covered")], Some(2), &at(300));
         assert_eq!(flipped[0].last_transition_time, at(300));
         assert_eq!(flipped[0].status, "True");
     }
@@ -153,21 +114,13 @@ mod tests {
         );
         let next = merge(
             &current,
-            &[
-                Desired::yes(ConditionType::Synced, "Synced", ""),
-                Desired::no(ConditionType::Ready, "Provisioning", ""),
-            ],
+            &[Desired::yes(ConditionType::Synced, "Synced", ""), Desired::no(ConditionType::Ready, "Provisioning", "")],
             None,
             &at(2),
         );
         let types: Vec<_> = next.iter().map(|c| c.type_.as_str()).collect();
         assert_eq!(types, ["Ready", "Synced"]);
-        assert_eq!(
-            find(&next, ConditionType::Synced)
-                .unwrap()
-                .last_transition_time,
-            at(1)
-        );
+        assert_eq!(find(&next, ConditionType::Synced).unwrap().last_transition_time, at(1));
         assert!(is_true(&next, ConditionType::Synced));
         assert!(!is_true(&next, ConditionType::Ready));
         assert!(find(&next, ConditionType::WorkerMismatch).is_none());

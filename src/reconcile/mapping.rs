@@ -32,39 +32,21 @@ pub fn choose(spec: &CategoryMappingSpec, work: &WorkCategory) -> Option<Chosen>
     spec.rules
         .iter()
         .position(|rule| matches(rule, work))
-        .map(|i| Chosen {
-            code: spec.rules[i].category_code.clone(),
-            rule: Some(i),
-        })
-        .or_else(|| {
-            spec.default_category_code
-                .clone()
-                .map(|code| Chosen { code, rule: None })
-        })
+        .map(|i| Chosen { code: spec.rules[i].category_code.clone(), rule: Some(i) })
+        .or_else(|| spec.default_category_code.clone().map(|code| Chosen { code, rule: None }))
 }
 
 fn matches(rule: &MappingRule, work: &WorkCategory) -> bool {
-    let has_matcher = rule.industry.is_some()
-        || rule.industry_id.is_some()
-        || rule.client_id.is_some()
-        || rule.label.is_some();
+    let has_matcher =
+        rule.industry.is_some() || rule.industry_id.is_some() || rule.client_id.is_some() || rule.label.is_some();
     let text_eq = |want: &Option<String>, have: &Option<String>| {
-        want.as_ref().is_none_or(|w| {
-            have.as_ref()
-                .is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim()))
-        })
+        want.as_ref().is_none_or(|w| have.as_ref().is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim())))
     };
     has_matcher
         && text_eq(&rule.industry, &work.industry)
-        && rule
-            .industry_id
-            .is_none_or(|id| work.industry_id == Some(id))
+        && rule.industry_id.is_none_or(|id| work.industry_id == Some(id))
         && rule.client_id.is_none_or(|id| work.client_id == Some(id))
-        && rule.label.as_ref().is_none_or(|want| {
-            work.labels
-                .iter()
-                .any(|l| l.trim().eq_ignore_ascii_case(want.trim()))
-        })
+        && rule.label.as_ref().is_none_or(|want| work.labels.iter().any(|l| l.trim().eq_ignore_ascii_case(want.trim())))
 }
 
 /// A job category code as 1099Policy lists it.
@@ -79,12 +61,8 @@ pub struct KnownCode {
 /// Codes of a mapping that 1099Policy does not know, and those it knows but has not approved,
 /// each sorted and without repeats.
 pub fn problems(spec: &CategoryMappingSpec, known: &[KnownCode]) -> (Vec<String>, Vec<String>) {
-    let used: BTreeSet<&str> = spec
-        .rules
-        .iter()
-        .map(|r| r.category_code.as_str())
-        .chain(spec.default_category_code.as_deref())
-        .collect();
+    let used: BTreeSet<&str> =
+        spec.rules.iter().map(|r| r.category_code.as_str()).chain(spec.default_category_code.as_deref()).collect();
     let mut unknown = Vec::new();
     let mut unapproved = Vec::new();
     for code in used {
@@ -102,35 +80,16 @@ mod tests {
     use super::*;
 
     fn rule(code: &str) -> MappingRule {
-        MappingRule {
-            category_code: code.into(),
-            industry: None,
-            industry_id: None,
-            client_id: None,
-            label: None,
-        }
+        MappingRule { category_code: code.into(), industry: None, industry_id: None, client_id: None, label: None }
     }
 
     fn spec() -> CategoryMappingSpec {
         CategoryMappingSpec {
             rules: vec![
-                MappingRule {
-                    label: Some("Brand ambassador".into()),
-                    ..rule("jc_label")
-                },
-                MappingRule {
-                    industry: Some("Technology".into()),
-                    client_id: Some(40211),
-                    ..rule("jc_client")
-                },
-                MappingRule {
-                    industry: Some("technology".into()),
-                    ..rule("jc_industry")
-                },
-                MappingRule {
-                    industry_id: Some(1002),
-                    ..rule("jc_construction")
-                },
+                MappingRule { label: Some("Brand ambassador".into()), ..rule("jc_label") },
+                MappingRule { industry: Some("Technology".into()), client_id: Some(40211), ..rule("jc_client") },
+                MappingRule { industry: Some("technology".into()), ..rule("jc_industry") },
+                MappingRule { industry_id: Some(1002), ..rule("jc_construction") },
             ],
             default_category_code: Some("jc_default".into()),
         }
@@ -149,76 +108,39 @@ mod tests {
     fn first_rule_whose_every_matcher_matches_wins() {
         let spec = spec();
         let pick = |w: &WorkCategory| choose(&spec, w).map(|c| (c.code, c.rule));
-        assert_eq!(
-            pick(&work("Technology", Some(40211), &["brand AMBASSADOR"])),
-            Some(("jc_label".into(), Some(0)))
-        );
-        assert_eq!(
-            pick(&work("TECHNOLOGY", Some(40211), &[])),
-            Some(("jc_client".into(), Some(1)))
-        );
+        assert_eq!(pick(&work("Technology", Some(40211), &["brand AMBASSADOR"])), Some(("jc_label".into(), Some(0))));
+        assert_eq!(pick(&work("TECHNOLOGY", Some(40211), &[])), Some(("jc_client".into(), Some(1))));
         assert_eq!(
             pick(&work("Technology", Some(7), &[])),
             Some(("jc_industry".into(), Some(2))),
             "client must match too"
         );
-        let construction = WorkCategory {
-            industry_id: Some(1002),
-            ..work("Construction", None, &[])
-        };
-        assert_eq!(
-            pick(&construction),
-            Some(("jc_construction".into(), Some(3)))
-        );
-        assert_eq!(
-            pick(&work("Marketing", None, &[])),
-            Some(("jc_default".into(), None))
-        );
+        let construction = WorkCategory { industry_id: Some(1002), ..work("Construction", None, &[]) };
+        assert_eq!(pick(&construction), Some(("jc_construction".into(), Some(3))));
+        assert_eq!(pick(&work("Marketing", None, &[])), Some(("jc_default".into(), None)));
     }
 
     #[test]
     fn no_match_and_no_default_is_unmapped() {
-        let spec = CategoryMappingSpec {
-            default_category_code: None,
-            ..spec()
-        };
+        let spec = CategoryMappingSpec { default_category_code: None, ..spec() };
         assert_eq!(choose(&spec, &work("Marketing", None, &[])), None);
-        assert_eq!(
-            choose(&spec, &WorkCategory::default()),
-            None,
-            "missing industry matches no industry rule"
-        );
+        assert_eq!(choose(&spec, &WorkCategory::default()), None, "missing industry matches no industry rule");
     }
 
     #[test]
     fn a_rule_without_matchers_never_matches() {
         // The CRD forbids it; the core does not rely on that.
-        let spec = CategoryMappingSpec {
-            rules: vec![rule("jc_any")],
-            default_category_code: None,
-        };
+        let spec = CategoryMappingSpec { rules: vec![rule("jc_any")], default_category_code: None };
         assert_eq!(choose(&spec, &work("Technology", None, &[])), None);
     }
 
     #[test]
     fn lists_unknown_and_unapproved_codes() {
         let known = [
-            KnownCode {
-                code: "jc_label".into(),
-                approved: true,
-            },
-            KnownCode {
-                code: "jc_client".into(),
-                approved: false,
-            },
-            KnownCode {
-                code: "jc_industry".into(),
-                approved: true,
-            },
-            KnownCode {
-                code: "jc_default".into(),
-                approved: true,
-            },
+            KnownCode { code: "jc_label".into(), approved: true },
+            KnownCode { code: "jc_client".into(), approved: false },
+            KnownCode { code: "jc_industry".into(), approved: true },
+            KnownCode { code: "jc_default".into(), approved: true },
         ];
         let (unknown, unapproved) = problems(&spec(), &known);
         assert_eq!(unknown, ["jc_construction"]);

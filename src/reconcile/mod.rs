@@ -1,8 +1,10 @@
 //! The reconcile core: observe → decide → act → record, with no Kubernetes in it.
 
 pub mod conditions;
+pub mod facts;
 pub mod mapping;
-
+pub mod plan;
+pub mod steps;
 use std::fmt;
 
 use kube::ResourceExt;
@@ -19,10 +21,7 @@ pub struct ObjectKey {
 impl ObjectKey {
     /// A key from its parts.
     pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            namespace: namespace.into(),
-            name: name.into(),
-        }
+        Self { namespace: namespace.into(), name: name.into() }
     }
 
     /// The key of a stored object.

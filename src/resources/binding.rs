@@ -3,6 +3,8 @@
 // Each `printcolumn(...)` repeats `type_ = "string"`; clippy mistakes them for one attribute.
 #![allow(clippy::duplicated_attributes)]
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -54,11 +56,7 @@ use super::CoverageType;
         json_path = ".status.certificateStatus",
         description = "Review state of a bring-your-own certificate"
     ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[x_kube(validation = Rule::new("!(has(self.categoryCode) && has(self.categoryMappingRef))")
     .message("set either categoryCode or categoryMappingRef, not both")
@@ -333,6 +331,23 @@ pub struct CoverageBindingStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coi_links: Option<CoiLinks>,
 
+    /// Terms the 1099Policy job carries, as coverbridge last created or updated it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_terms: Option<JobTerms>,
+    /// Terms 1099Policy refused to apply to the job (it answered job_is_used or invoice_exists);
+    /// not sent again until WorkMarket's terms change once more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_job_terms: Option<JobTerms>,
+    /// SHA-256 (hex) of the certificate PDF uploaded as certificateId; a different PDF in the
+    /// Secret is uploaded anew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_digest: Option<String>,
+    /// Create steps (contractor, job, quote, session, assignment, certificate, invoice) whose last
+    /// attempt ended without a usable answer, with how many did. The next attempt first looks for
+    /// the object and then uses a fresh idempotency key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub create_attempts: BTreeMap<String, i32>,
+
     /// When coverbridge last compared this binding with WorkMarket and 1099Policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_synced_at: Option<Time>,
@@ -444,6 +459,20 @@ pub struct ObservedWorkOrder {
     /// Name of the assigned worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_name: Option<String>,
+}
+
+/// What a 1099Policy job says about the work: category, pay and place.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct JobTerms {
+    /// 1099Policy job category code.
+    pub category_code: String,
+    /// Wage in integer cents.
+    pub wage_cents: i64,
+    /// flatfee, hourly, unit or blended.
+    pub wage_type: WageType,
+    /// Two-letter state where the work happens.
+    pub region: String,
 }
 
 /// Links to certificate-of-insurance PDFs.

@@ -59,9 +59,6 @@ mod tests {
 
     #[test]
     fn unwraps_lines_but_keeps_paragraphs() {
-        assert_eq!(
-            unwrap("one\ntwo  three\n\nfour\nfive"),
-            "one two three\n\nfour five"
-        );
+        assert_eq!(unwrap("one\ntwo  three\n\nfour\nfive"), "one two three\n\nfour five");
     }
 }

@@ -18,23 +18,14 @@ use serde::{Deserialize, Serialize};
     category = "coverbridge",
     derive = "PartialEq",
     doc = "CategoryMapping maps WorkMarket work categories (industry, client, label) to 1099Policy job category codes. CoverageBindings in the same namespace use it through categoryMappingRef.",
-    printcolumn(
-        name = "Rules",
-        type_ = "integer",
-        json_path = ".status.ruleCount",
-        description = "Number of rules"
-    ),
+    printcolumn(name = "Rules", type_ = "integer", json_path = ".status.ruleCount", description = "Number of rules"),
     printcolumn(
         name = "Valid",
         type_ = "string",
         json_path = ".status.conditions[?(@.type==\"Ready\")].status",
         description = "Every code is known to and approved by 1099Policy"
     ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct CategoryMappingSpec {

@@ -21,9 +21,7 @@ pub const GROUP: &str = "coverbridge.io";
 pub const VERSION: &str = "v1alpha1";
 
 /// A 1099Policy coverage type.
-#[derive(
-    Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
-)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CoverageType {
     /// General liability.
     #[serde(rename = "general")]

@@ -71,13 +71,7 @@ fn always() -> f64 {
 impl FaultRule {
     /// A rule matching every method on `path` (a prefix), applied every time.
     pub fn new(path: impl Into<String>, fault: Fault) -> Self {
-        Self {
-            method: None,
-            path: path.into(),
-            fault,
-            probability: 1.0,
-            times: None,
-        }
+        Self { method: None, path: path.into(), fault, probability: 1.0, times: None }
     }
 
     /// Only for `method`.
@@ -99,10 +93,7 @@ impl FaultRule {
     }
 
     fn matches(&self, method: &Method, path: &str) -> bool {
-        self.method
-            .as_deref()
-            .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
-            && path.starts_with(&self.path)
+        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method.as_str())) && path.starts_with(&self.path)
     }
 }
 
@@ -143,31 +134,19 @@ impl Harness {
     /// A harness whose injected errors look like `error_body` renders them. `seed` makes
     /// probabilistic faults reproducible.
     pub fn new(error_body: ErrorBody, seed: u64) -> Self {
-        let state = State_ {
-            calls: Vec::new(),
-            rules: Vec::new(),
-            rng: fastrand::Rng::with_seed(seed),
-        };
-        Self {
-            inner: Arc::new(Mutex::new(state)),
-            error_body,
-        }
+        let state = State_ { calls: Vec::new(), rules: Vec::new(), rng: fastrand::Rng::with_seed(seed) };
+        Self { inner: Arc::new(Mutex::new(state)), error_body }
     }
 
     /// Wraps a simulator's routes with the call log and faults, and adds the control routes.
     pub fn wrap(&self, routes: Router) -> Router {
-        routes
-            .layer(middleware::from_fn_with_state(self.clone(), intercept))
-            .merge(self.control_routes())
+        routes.layer(middleware::from_fn_with_state(self.clone(), intercept)).merge(self.control_routes())
     }
 
     fn control_routes(&self) -> Router {
         Router::new()
             .route("/_sandbox/calls", get(list_calls).delete(clear_calls))
-            .route(
-                "/_sandbox/faults",
-                get(list_faults).post(add_fault).delete(clear_faults),
-            )
+            .route("/_sandbox/faults", get(list_faults).post(add_fault).delete(clear_faults))
             .with_state(self.clone())
     }
 
@@ -192,9 +171,7 @@ impl Harness {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Picks the fault for this call, if a rule matches and its dice say so.
@@ -224,12 +201,7 @@ async fn intercept(State(harness): State<Harness>, request: Request, next: Next)
     let headers = request.headers();
     let idempotency_key = ["ten99policy-idempotent-key", "idempotency-key"]
         .iter()
-        .find_map(|name| {
-            headers
-                .get(*name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
+        .find_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()).map(str::to_owned));
     let fault = harness.pick(&method, &path);
     let response = match &fault {
         None | Some(Fault::DropAfterProcessing) => next.run(request).await,
@@ -237,14 +209,12 @@ async fn intercept(State(harness): State<Harness>, request: Request, next: Next)
             tokio::time::sleep(Duration::from_millis(*millis)).await;
             next.run(request).await
         }
-        Some(Fault::Status { status }) => (harness.error_body)(
-            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        ),
+        Some(Fault::Status { status }) => {
+            (harness.error_body)(StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        }
         Some(Fault::RateLimit { retry_after_secs }) => {
             let mut response = (harness.error_body)(StatusCode::TOO_MANY_REQUESTS);
-            response
-                .headers_mut()
-                .insert("retry-after", HeaderValue::from(*retry_after_secs));
+            response.headers_mut().insert("retry-after", HeaderValue::from(*retry_after_secs));
             response
         }
         // Never reaches the simulator; the connection breaks below.
@@ -267,9 +237,7 @@ async fn intercept(State(harness): State<Harness>, request: Request, next: Next)
 /// caller gets no usable answer.
 fn broken(response: Response) -> Response {
     let (mut parts, _) = response.into_parts();
-    parts
-        .headers
-        .insert("content-length", HeaderValue::from(1024));
+    parts.headers.insert("content-length", HeaderValue::from(1024));
     let body = futures::stream::once(async {
         Err::<bytes::Bytes, _>(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,
@@ -289,14 +257,7 @@ async fn clear_calls(State(harness): State<Harness>) -> StatusCode {
 }
 
 async fn list_faults(State(harness): State<Harness>) -> Json<Vec<FaultRule>> {
-    Json(
-        harness
-            .lock()
-            .rules
-            .iter()
-            .map(|(rule, _)| rule.clone())
-            .collect(),
-    )
+    Json(harness.lock().rules.iter().map(|(rule, _)| rule.clone()).collect())
 }
 
 async fn add_fault(State(harness): State<Harness>, Json(rule): Json<FaultRule>) -> StatusCode {
@@ -338,21 +299,12 @@ mod tests {
     }
 
     fn once() -> HttpClient {
-        HttpClient::new(HttpSettings {
-            retry: RetryPolicy::none(),
-            ..HttpSettings::default()
-        })
+        HttpClient::new(HttpSettings { retry: RetryPolicy::none(), ..HttpSettings::default() })
     }
 
-    async fn post_thing(
-        client: &HttpClient,
-        base: &str,
-    ) -> Result<crate::http::Response, TransportError> {
+    async fn post_thing(client: &HttpClient, base: &str) -> Result<crate::http::Response, TransportError> {
         client
-            .send("test", |c| {
-                c.post(format!("{base}/api/v1/things"))
-                    .header("Ten99Policy-Idempotent-Key", "k1")
-            })
+            .send("test", |c| c.post(format!("{base}/api/v1/things")).header("Ten99Policy-Idempotent-Key", "k1"))
             .await
     }
 
@@ -365,18 +317,10 @@ mod tests {
 
         let error = post_thing(&once(), &base).await.unwrap_err();
         assert!(matches!(error, TransportError::Interrupted(_)), "{error:?}");
-        assert_eq!(
-            processed.load(Ordering::SeqCst),
-            1,
-            "the request was processed"
-        );
+        assert_eq!(processed.load(Ordering::SeqCst), 1, "the request was processed");
 
         let response = post_thing(&once(), &base).await.unwrap();
-        assert_eq!(
-            response.status,
-            StatusCode::CREATED,
-            "the rule fired only once"
-        );
+        assert_eq!(response.status, StatusCode::CREATED, "the rule fired only once");
         let calls = harness.calls();
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].idempotency_key.as_deref(), Some("k1"));
@@ -389,10 +333,7 @@ mod tests {
         let harness = Harness::new(plain_error, 1);
         let processed = Arc::new(AtomicU32::new(0));
         let base = serve(&harness, processed.clone()).await;
-        harness.inject(FaultRule::new(
-            "/api/v1/things",
-            Fault::DropBeforeProcessing,
-        ));
+        harness.inject(FaultRule::new("/api/v1/things", Fault::DropBeforeProcessing));
         assert!(post_thing(&once(), &base).await.is_err());
         assert_eq!(processed.load(Ordering::SeqCst), 0);
     }
@@ -402,33 +343,15 @@ mod tests {
         let harness = Harness::new(plain_error, 1);
         let processed = Arc::new(AtomicU32::new(0));
         let base = serve(&harness, processed.clone()).await;
-        harness.inject(
-            FaultRule::new("/api/v1", Fault::Status { status: 503 })
-                .method("post")
-                .times(1),
-        );
-        harness.inject(
-            FaultRule::new(
-                "/api/v1",
-                Fault::RateLimit {
-                    retry_after_secs: 7,
-                },
-            )
-            .times(1),
-        );
+        harness.inject(FaultRule::new("/api/v1", Fault::Status { status: 503 }).method("post").times(1));
+        harness.inject(FaultRule::new("/api/v1", Fault::RateLimit { retry_after_secs: 7 }).times(1));
         let first = post_thing(&once(), &base).await.unwrap();
-        assert_eq!(
-            (first.status.as_u16(), &first.body[..]),
-            (503, &b"injected"[..])
-        );
+        assert_eq!((first.status.as_u16(), &first.body[..]), (503, &b"injected"[..]));
         let second = post_thing(&once(), &base).await.unwrap();
         assert_eq!(second.status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(second.retry_after(), Some(Duration::from_secs(7)));
         assert_eq!(processed.load(Ordering::SeqCst), 0);
-        assert_eq!(
-            post_thing(&once(), &base).await.unwrap().status,
-            StatusCode::CREATED
-        );
+        assert_eq!(post_thing(&once(), &base).await.unwrap().status, StatusCode::CREATED);
     }
 
     #[tokio::test]
@@ -437,48 +360,15 @@ mod tests {
         let base = serve(&harness, Arc::new(AtomicU32::new(0))).await;
         let http = reqwest::Client::new();
         let rule = serde_json::json!({"path": "/api/v1/things", "kind": "status", "status": 500, "times": 1});
-        assert_eq!(
-            http.post(format!("{base}/_sandbox/faults"))
-                .json(&rule)
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            201
-        );
-        let rules: Vec<FaultRule> = http
-            .get(format!("{base}/_sandbox/faults"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(
-            rules,
-            [FaultRule::new("/api/v1/things", Fault::Status { status: 500 }).times(1)]
-        );
-        assert_eq!(
-            post_thing(&once(), &base).await.unwrap().status.as_u16(),
-            500
-        );
-        let calls: Vec<Call> = http
-            .get(format!("{base}/_sandbox/calls"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        assert_eq!(http.post(format!("{base}/_sandbox/faults")).json(&rule).send().await.unwrap().status(), 201);
+        let rules: Vec<FaultRule> =
+            http.get(format!("{base}/_sandbox/faults")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(rules, [FaultRule::new("/api/v1/things", Fault::Status { status: 500 }).times(1)]);
+        assert_eq!(post_thing(&once(), &base).await.unwrap().status.as_u16(), 500);
+        let calls: Vec<Call> = http.get(format!("{base}/_sandbox/calls")).send().await.unwrap().json().await.unwrap();
         assert_eq!(calls.len(), 1, "control calls are not logged");
-        http.delete(format!("{base}/_sandbox/calls"))
-            .send()
-            .await
-            .unwrap();
-        http.delete(format!("{base}/_sandbox/faults"))
-            .send()
-            .await
-            .unwrap();
+        http.delete(format!("{base}/_sandbox/calls")).send().await.unwrap();
+        http.delete(format!("{base}/_sandbox/faults")).send().await.unwrap();
         assert!(harness.calls().is_empty());
         assert!(harness.lock().rules.is_empty());
     }
@@ -488,9 +378,7 @@ mod tests {
         let fire_pattern = |seed| {
             let harness = Harness::new(plain_error, seed);
             harness.inject(FaultRule::new("/", Fault::Status { status: 500 }).probability(0.5));
-            (0..64)
-                .map(|_| harness.pick(&Method::GET, "/x").is_some())
-                .collect::<Vec<_>>()
+            (0..64).map(|_| harness.pick(&Method::GET, "/x").is_some()).collect::<Vec<_>>()
         };
         let pattern = fire_pattern(42);
         assert_eq!(pattern, fire_pattern(42));

@@ -19,10 +19,7 @@ pub fn validate(doc: &Value, old: Option<&Value>) -> Result<(), Vec<String>> {
         .build(&schema)
         .expect("the generated schema is valid JSON Schema");
     for error in validator.iter_errors(doc) {
-        errors.push(format!(
-            "{}: {error}",
-            dotted(error.instance_path().as_str())
-        ));
+        errors.push(format!("{}: {error}", dotted(error.instance_path().as_str())));
     }
     unknown_fields(&schema, doc, "", &mut errors);
     list_uniqueness(&schema, doc, "", &mut errors);
@@ -34,11 +31,7 @@ pub fn validate(doc: &Value, old: Option<&Value>) -> Result<(), Vec<String>> {
             }
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 /// The openAPIV3Schema of the CRD serving `doc`'s apiVersion and kind.
@@ -46,18 +39,13 @@ pub fn schema_for(doc: &Value) -> Result<Value, Vec<String>> {
     let api_version = doc["apiVersion"].as_str().unwrap_or_default();
     let kind = doc["kind"].as_str().unwrap_or_default();
     if api_version != format!("{GROUP}/{VERSION}") {
-        return Err(vec![format!(
-            "apiVersion: expected {GROUP}/{VERSION}, got {api_version:?}"
-        )]);
+        return Err(vec![format!("apiVersion: expected {GROUP}/{VERSION}, got {api_version:?}")]);
     }
     let crd = crds::all()
         .into_iter()
         .find(|crd| crd.spec.names.kind == kind)
         .ok_or_else(|| vec![format!("kind: no coverbridge CRD serves kind {kind:?}")])?;
-    let schema = crd.spec.versions[0]
-        .schema
-        .as_ref()
-        .and_then(|s| s.open_api_v3_schema.as_ref());
+    let schema = crd.spec.versions[0].schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref());
     Ok(serde_json::to_value(schema.expect("generated CRDs carry a schema")).unwrap())
 }
 
@@ -77,11 +65,7 @@ fn dotted(pointer: &str) -> String {
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
 }
 
 fn unknown_fields(schema: &Value, doc: &Value, path: &str, errors: &mut Vec<String>) {
@@ -92,12 +76,9 @@ fn unknown_fields(schema: &Value, doc: &Value, path: &str, errors: &mut Vec<Stri
             };
             for (key, child) in map {
                 match properties.get(key) {
-                    Some(child_schema) => {
-                        unknown_fields(child_schema, child, &join(path, key), errors)
-                    }
+                    Some(child_schema) => unknown_fields(child_schema, child, &join(path, key), errors),
                     // The API server handles the type and object metadata of every resource.
-                    None if path.is_empty()
-                        && ["apiVersion", "kind", "metadata"].contains(&key.as_str()) => {}
+                    None if path.is_empty() && ["apiVersion", "kind", "metadata"].contains(&key.as_str()) => {}
                     None => errors.push(format!("{}: unknown field", join(path, key))),
                 }
             }
@@ -128,28 +109,15 @@ fn list_uniqueness(schema: &Value, doc: &Value, path: &str, errors: &mut Vec<Str
             let key_of = |item: &Value| -> Value {
                 match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
                     Some("map") => {
-                        let keys = schema["x-kubernetes-list-map-keys"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default();
-                        Value::Array(
-                            keys.iter()
-                                .map(|k| item[k.as_str().unwrap()].clone())
-                                .collect(),
-                        )
+                        let keys = schema["x-kubernetes-list-map-keys"].as_array().cloned().unwrap_or_default();
+                        Value::Array(keys.iter().map(|k| item[k.as_str().unwrap()].clone()).collect())
                     }
                     _ => item.clone(),
                 }
             };
-            if matches!(
-                schema.get("x-kubernetes-list-type").and_then(Value::as_str),
-                Some("set" | "map")
-            ) {
+            if matches!(schema.get("x-kubernetes-list-type").and_then(Value::as_str), Some("set" | "map")) {
                 for (i, item) in items.iter().enumerate() {
-                    if items[..i]
-                        .iter()
-                        .any(|earlier| key_of(earlier) == key_of(item))
-                    {
+                    if items[..i].iter().any(|earlier| key_of(earlier) == key_of(item)) {
                         errors.push(format!("{path}[{i}]: Duplicate value: {item}"));
                     }
                 }

@@ -11,9 +11,7 @@ use kube::api::ObjectMeta;
 use serde_json::Value;
 
 use crate::reconcile::ObjectKey;
-use crate::resources::{
-    CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingStatus,
-};
+use crate::resources::{CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingStatus};
 
 /// The resources of one local run. Cheap to clone; clones share state.
 #[derive(Clone, Default)]
@@ -56,10 +54,8 @@ impl Store {
     /// Applies every document of a YAML stream (CoverageBinding, CategoryMapping, Secret),
     /// placing namespace-less objects in `namespace`. Returns the keys of the bindings applied.
     pub fn load_yaml(&self, yaml: &str, namespace: &str) -> Result<Vec<ObjectKey>, LoadError> {
-        let docs: Vec<Value> = serde_saphyr::from_multiple(yaml).map_err(|e| LoadError {
-            index: 0,
-            message: e.to_string(),
-        })?;
+        let docs: Vec<Value> =
+            serde_saphyr::from_multiple(yaml).map_err(|e| LoadError { index: 0, message: e.to_string() })?;
         let mut applied = Vec::new();
         for (i, doc) in docs.into_iter().enumerate() {
             let index = i + 1;
@@ -96,19 +92,11 @@ impl Store {
         let key = key_of(&binding.metadata, namespace);
         let existing = inner.bindings.get(&key).cloned();
         let uid = inner.mint_uid();
-        admit(
-            &mut binding.metadata,
-            existing.as_ref().map(|b| &b.metadata),
-            &key,
-            uid,
-        );
+        admit(&mut binding.metadata, existing.as_ref().map(|b| &b.metadata), &key, uid);
         match existing {
             Some(old) => {
                 let changed = old.spec != binding.spec;
-                binding.metadata.generation = old
-                    .metadata
-                    .generation
-                    .map(|g| if changed { g + 1 } else { g });
+                binding.metadata.generation = old.metadata.generation.map(|g| if changed { g + 1 } else { g });
                 binding.status = old.status;
             }
             None => binding.status = None,
@@ -123,19 +111,11 @@ impl Store {
         let key = key_of(&mapping.metadata, namespace);
         let existing = inner.mappings.get(&key).cloned();
         let uid = inner.mint_uid();
-        admit(
-            &mut mapping.metadata,
-            existing.as_ref().map(|m| &m.metadata),
-            &key,
-            uid,
-        );
+        admit(&mut mapping.metadata, existing.as_ref().map(|m| &m.metadata), &key, uid);
         match existing {
             Some(old) => {
                 let changed = old.spec != mapping.spec;
-                mapping.metadata.generation = old
-                    .metadata
-                    .generation
-                    .map(|g| if changed { g + 1 } else { g });
+                mapping.metadata.generation = old.metadata.generation.map(|g| if changed { g + 1 } else { g });
                 mapping.status = old.status;
             }
             None => mapping.status = None,
@@ -167,10 +147,7 @@ impl Store {
     /// One value of a Secret.
     pub fn secret_value(&self, namespace: &str, name: &str, key: &str) -> Option<Vec<u8>> {
         let secret_key = ObjectKey::new(namespace, name);
-        self.read()
-            .secrets
-            .get(&secret_key)
-            .and_then(|data| data.get(key).cloned())
+        self.read().secrets.get(&secret_key).and_then(|data| data.get(key).cloned())
     }
 
     /// Replaces a binding's status (the status subresource). `false` when the binding is gone.
@@ -214,11 +191,7 @@ impl Store {
         if let Some(finalizers) = binding.metadata.finalizers.as_mut() {
             finalizers.retain(|f| f != finalizer);
         }
-        let done = binding
-            .metadata
-            .finalizers
-            .as_ref()
-            .is_none_or(Vec::is_empty);
+        let done = binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty);
         if done && binding.metadata.deletion_timestamp.is_some() {
             inner.bindings.remove(key);
         }
@@ -231,12 +204,7 @@ impl Store {
         let Some(binding) = inner.bindings.get_mut(key) else {
             return;
         };
-        if binding
-            .metadata
-            .finalizers
-            .as_ref()
-            .is_none_or(Vec::is_empty)
-        {
+        if binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
             inner.bindings.remove(key);
         } else if binding.metadata.deletion_timestamp.is_none() {
             binding.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
@@ -252,19 +220,11 @@ impl Inner {
 }
 
 fn key_of(metadata: &ObjectMeta, namespace: &str) -> ObjectKey {
-    ObjectKey::new(
-        metadata.namespace.as_deref().unwrap_or(namespace),
-        metadata.name.as_deref().unwrap_or_default(),
-    )
+    ObjectKey::new(metadata.namespace.as_deref().unwrap_or(namespace), metadata.name.as_deref().unwrap_or_default())
 }
 
 /// Fills in what the API server owns: namespace, uid, creationTimestamp, generation.
-fn admit(
-    metadata: &mut ObjectMeta,
-    existing: Option<&ObjectMeta>,
-    key: &ObjectKey,
-    fresh_uid: String,
-) {
+fn admit(metadata: &mut ObjectMeta, existing: Option<&ObjectMeta>, key: &ObjectKey, fresh_uid: String) {
     metadata.namespace = Some(key.namespace.clone());
     match existing {
         Some(old) => {
@@ -289,29 +249,17 @@ fn typed<T: serde::de::DeserializeOwned>(doc: Value) -> Result<T, String> {
     }
     serde_path_to_error::deserialize(doc).map_err(|e| {
         let path = e.path().to_string();
-        format!(
-            "{}: {}",
-            if path == "." {
-                "<root>".to_owned()
-            } else {
-                path
-            },
-            e.into_inner()
-        )
+        format!("{}: {}", if path == "." { "<root>".to_owned() } else { path }, e.into_inner())
     })
 }
 
 fn secret(doc: &Value, namespace: &str) -> Result<(ObjectKey, BTreeMap<String, Vec<u8>>), String> {
-    let name = doc["metadata"]["name"]
-        .as_str()
-        .ok_or("metadata.name: required")?;
+    let name = doc["metadata"]["name"].as_str().ok_or("metadata.name: required")?;
     let ns = doc["metadata"]["namespace"].as_str().unwrap_or(namespace);
     let mut data = BTreeMap::new();
     if let Some(map) = doc["data"].as_object() {
         for (k, v) in map {
-            let encoded = v
-                .as_str()
-                .ok_or_else(|| format!("data.{k}: expected a base64 string"))?;
+            let encoded = v.as_str().ok_or_else(|| format!("data.{k}: expected a base64 string"))?;
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(encoded.split_whitespace().collect::<String>())
                 .map_err(|e| format!("data.{k}: not base64: {e}"))?;
@@ -320,9 +268,7 @@ fn secret(doc: &Value, namespace: &str) -> Result<(ObjectKey, BTreeMap<String, V
     }
     if let Some(map) = doc["stringData"].as_object() {
         for (k, v) in map {
-            let text = v
-                .as_str()
-                .ok_or_else(|| format!("stringData.{k}: expected a string"))?;
+            let text = v.as_str().ok_or_else(|| format!("stringData.{k}: expected a string"))?;
             data.insert(k.clone(), text.as_bytes().to_vec());
         }
     }
@@ -363,28 +309,14 @@ stringData: {note: hello}
         let store = Store::new();
         let key = store.load_yaml(BINDING, "demo").unwrap().remove(0);
         let uid = store.binding(&key).unwrap().metadata.uid;
-        store.set_binding_status(
-            &key,
-            CoverageBindingStatus {
-                observed_generation: Some(1),
-                ..Default::default()
-            },
-        );
+        store.set_binding_status(&key, CoverageBindingStatus { observed_generation: Some(1), ..Default::default() });
         store.load_yaml(BINDING, "demo").unwrap();
         let same = store.binding(&key).unwrap();
-        assert_eq!(
-            (same.metadata.generation, same.metadata.uid.clone()),
-            (Some(1), uid.clone())
-        );
+        assert_eq!((same.metadata.generation, same.metadata.uid.clone()), (Some(1), uid.clone()));
         assert_eq!(same.status.unwrap().observed_generation, Some(1));
-        store
-            .load_yaml(&BINDING.replace("[general]", "[general, cyber]"), "demo")
-            .unwrap();
+        store.load_yaml(&BINDING.replace("[general]", "[general, cyber]"), "demo").unwrap();
         let changed = store.binding(&key).unwrap();
-        assert_eq!(
-            (changed.metadata.generation, changed.metadata.uid),
-            (Some(2), uid)
-        );
+        assert_eq!((changed.metadata.generation, changed.metadata.uid), (Some(2), uid));
     }
 
     #[test]
@@ -393,14 +325,7 @@ stringData: {note: hello}
         let key = store.load_yaml(BINDING, "demo").unwrap().remove(0);
         store.add_finalizer(&key, "coverbridge.io/cleanup");
         store.delete_binding(&key);
-        assert!(
-            store
-                .binding(&key)
-                .unwrap()
-                .metadata
-                .deletion_timestamp
-                .is_some()
-        );
+        assert!(store.binding(&key).unwrap().metadata.deletion_timestamp.is_some());
         store.remove_finalizer(&key, "coverbridge.io/cleanup");
         assert!(store.binding(&key).is_none());
     }
@@ -411,13 +336,8 @@ stringData: {note: hello}
         let bad = BINDING.replace("[general]", "[flood]");
         let error = store.load_yaml(&bad, "demo").unwrap_err();
         assert_eq!(error.index, 1);
-        assert!(
-            error.message.contains("spec.coverageTypes[0]") && error.message.contains("flood"),
-            "{error}"
-        );
-        let error = store
-            .load_yaml("kind: ConfigMap\nmetadata: {name: x}\n", "demo")
-            .unwrap_err();
+        assert!(error.message.contains("spec.coverageTypes[0]") && error.message.contains("flood"), "{error}");
+        let error = store.load_yaml("kind: ConfigMap\nmetadata: {name: x}\n", "demo").unwrap_err();
         assert!(error.message.starts_with("kind:"), "{error}");
     }
 }

@@ -1,0 +1,242 @@
+//! What the core knows when it decides: plain data read from WorkMarket, 1099Policy and the
+//! host. No client types here, so the plan is testable with literals.
+
+use jiff::Timestamp;
+
+use super::mapping::Chosen;
+use crate::money::Cents;
+use crate::resources::{CertificateStatus, PolicyStatus, WageType};
+
+/// Where a work order stands, as far as coverage cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkStage {
+    /// Not assigned to anyone yet (draft, sent, declined, …).
+    Open,
+    /// A worker accepted or was assigned (WorkMarket `active`).
+    Assigned,
+    /// The worker checked in (WorkMarket `in_progress`).
+    InProgress,
+    /// The worker submitted the work, or it awaits payment (`complete`, `paymentPending`).
+    Complete,
+    /// Paid (`paid`).
+    Paid,
+    /// Voided or cancelled (`void`, `cancelled`, `cancelledWithPay`, `cancelledPayPending`, …).
+    Cancelled,
+}
+
+impl WorkStage {
+    /// Whether a worker has started or finished the work.
+    pub fn started(self) -> bool {
+        matches!(self, Self::InProgress | Self::Complete | Self::Paid)
+    }
+}
+
+/// A postal address, with region and country already normalised to two-letter codes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddressFacts {
+    /// Street address.
+    pub line1: Option<String>,
+    /// Apartment, suite or unit.
+    pub line2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Two-letter state or region.
+    pub region: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// Two-letter country.
+    pub country: Option<String>,
+}
+
+/// The worker assigned to a work order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkerFacts {
+    /// WorkMarket user number.
+    pub id: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// E-mail, when WorkMarket has one.
+    pub email: Option<String>,
+    /// Phone number, when WorkMarket has one.
+    pub phone: Option<String>,
+    /// Home address.
+    pub address: AddressFacts,
+}
+
+/// A WorkMarket work order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkOrderFacts {
+    /// Assignment number.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Description (scope of work).
+    pub description: String,
+    /// Coverage-relevant stage.
+    pub stage: WorkStage,
+    /// WorkMarket's own status code, for display.
+    pub status_code: String,
+    /// Start of the schedule window.
+    pub window_start: Option<Timestamp>,
+    /// End of the schedule window.
+    pub window_end: Option<Timestamp>,
+    /// Two-letter state of the work location; `None` for remote work.
+    pub location_region: Option<String>,
+    /// Wage by the pricing rules, or why the pricing cannot be mapped.
+    pub wage: Result<(Cents, WageType), String>,
+    /// Final total cost, once WorkMarket knows it.
+    pub total_cost: Option<Cents>,
+    /// The assigned worker.
+    pub worker: Option<WorkerFacts>,
+}
+
+/// The job category code for a work order, or why there is none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CategoryFact {
+    /// The binding names its code directly.
+    Direct(String),
+    /// Chosen by a CategoryMapping.
+    Mapped {
+        /// The mapping's name.
+        mapping: String,
+        /// What it chose.
+        chosen: Chosen,
+    },
+    /// The mapping chose nothing.
+    Unmapped {
+        /// The mapping's name.
+        mapping: String,
+        /// What the work order's category looked like.
+        detail: String,
+    },
+    /// The referenced mapping does not exist.
+    MappingMissing {
+        /// The mapping's name.
+        mapping: String,
+    },
+    /// Not needed (bring-your-own certificate) or not looked up yet.
+    NotNeeded,
+}
+
+/// The bring-your-own certificate PDF, read from its Secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PdfFact {
+    /// The PDF and its SHA-256 (hex).
+    Present {
+        /// File content.
+        bytes: Vec<u8>,
+        /// SHA-256 of the content, lowercase hex.
+        digest: String,
+    },
+    /// The Secret or key is missing.
+    Missing {
+        /// What is missing, e.g. `Secret ns/coi has no key certificate.pdf`.
+        detail: String,
+    },
+}
+
+/// A 1099Policy quote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuoteFacts {
+    /// Whether 1099Policy will insure this contractor for this job.
+    pub eligible: bool,
+}
+
+/// A 1099Policy insurance application session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionFacts {
+    /// Hosted application URL.
+    pub url: String,
+    /// Whether the session expired before completion.
+    pub expired: bool,
+}
+
+/// A 1099Policy policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyFacts {
+    /// Policy id.
+    pub id: String,
+    /// Its state.
+    pub status: PolicyStatus,
+    /// Policy document.
+    pub pdf_url: Option<String>,
+    /// General liability certificate.
+    pub gl_coi_url: Option<String>,
+    /// Workers' compensation certificate.
+    pub wc_coi_url: Option<String>,
+}
+
+/// A 1099Policy assignment (coverage for one job under an existing policy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssignmentFacts {
+    /// Policy it falls under.
+    pub policy_id: Option<String>,
+    /// Start of coverage.
+    pub effective: Option<Timestamp>,
+    /// End of coverage.
+    pub end: Option<Timestamp>,
+    /// Cancelled (irreversible).
+    pub cancelled: bool,
+    /// Whether 1099Policy found it eligible.
+    pub eligible: bool,
+    /// Why not, when not.
+    pub eligibility_message: Option<String>,
+    /// General liability certificate.
+    pub gl_coi_url: Option<String>,
+    /// Workers' compensation certificate.
+    pub wc_coi_url: Option<String>,
+}
+
+/// An uploaded certificate of insurance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateFacts {
+    /// Review state.
+    pub status: CertificateStatus,
+    /// The processed PDF.
+    pub pdf_url: Option<String>,
+}
+
+/// Everything observed for one binding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// The work order; `None` when WorkMarket does not know it (or hides it).
+    pub work_order: Option<WorkOrderFacts>,
+    /// Job category.
+    pub category: CategoryFact,
+    /// The certificate PDF, for bring-your-own bindings.
+    pub pdf: Option<PdfFact>,
+    /// Set when the worker's e-mail belongs to a contractor for someone else.
+    pub contractor_conflict: Option<String>,
+    /// The quote answered contractor_has_matching_policy: coverage comes by assignment.
+    pub matching_policy: bool,
+    /// The quote in status, when read.
+    pub quote: Option<QuoteFacts>,
+    /// The application session in status, when read.
+    pub session: Option<SessionFacts>,
+    /// The policy covering the binding (by id, or found by quote).
+    pub policy: Option<PolicyFacts>,
+    /// The assignment in status, when read.
+    pub assignment: Option<AssignmentFacts>,
+    /// The uploaded certificate, when read.
+    pub certificate: Option<CertificateFacts>,
+}
+
+impl Facts {
+    /// Facts about a work order and nothing else yet.
+    pub fn new(work_order: Option<WorkOrderFacts>) -> Self {
+        Self {
+            work_order,
+            category: CategoryFact::NotNeeded,
+            pdf: None,
+            contractor_conflict: None,
+            matching_policy: false,
+            quote: None,
+            session: None,
+            policy: None,
+            assignment: None,
+            certificate: None,
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The external writes the core can ask for, one per step, described in the core's own terms.
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::facts::AddressFacts;
+use crate::money::Cents;
+use crate::resources::{CoverageType, JobTerms};
+
+/// A 1099Policy contractor to create for a WorkMarket worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractorDraft {
+    /// WorkMarket user number (`custom_metadata.workmarket_worker_id`).
+    pub worker_id: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// E-mail (the worker's, an override, or a proxy address).
+    pub email: String,
+    /// Phone number.
+    pub phone: String,
+    /// Home address.
+    pub address: AddressFacts,
+}
+
+/// A 1099Policy job for a work order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobDraft {
+    /// `WO <id> — <title>`.
+    pub name: String,
+    /// The work order's description.
+    pub description: String,
+    /// 1099Policy entity.
+    pub entity: String,
+    /// Category, wage and region.
+    pub terms: JobTerms,
+    /// `custom_metadata.work_order_id`.
+    pub work_order_id: String,
+}
+
+/// The coverage window and types of a quote or assignment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    /// Coverage types.
+    pub types: Vec<CoverageType>,
+    /// Start, never earlier than 1099Policy accepts.
+    pub effective: Timestamp,
+    /// End.
+    pub end: Timestamp,
+    /// The work order's own window, which the idempotency key is derived from: the clamped
+    /// start depends on the clock, so it must not.
+    pub window: (Timestamp, Timestamp),
+}
+
+/// One external write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Create the contractor.
+    CreateContractor(ContractorDraft),
+    /// Upload the worker's own certificate PDF.
+    UploadCertificate {
+        /// Contractor it belongs to.
+        contractor_id: String,
+        /// The PDF.
+        pdf: Vec<u8>,
+        /// Its SHA-256, lowercase hex.
+        digest: String,
+        /// `custom_metadata[work_order_id]`.
+        work_order_id: String,
+    },
+    /// Create the job.
+    CreateJob(JobDraft),
+    /// Bring the job's terms in line with WorkMarket.
+    UpdateJob {
+        /// The job.
+        job_id: String,
+        /// New terms.
+        terms: JobTerms,
+    },
+    /// Quote the coverage.
+    CreateQuote {
+        /// Contractor.
+        contractor_id: String,
+        /// Job.
+        job_id: String,
+        /// What and when.
+        coverage: Coverage,
+        /// `custom_metadata.work_order_id`.
+        work_order_id: String,
+    },
+    /// Start the worker's insurance application.
+    CreateSession {
+        /// Quote to apply for.
+        quote_id: String,
+        /// The expired session this one replaces, if any.
+        replaces: Option<String>,
+        /// Where the worker lands after finishing.
+        success_url: String,
+        /// Where the worker lands after abandoning.
+        cancel_url: String,
+        /// `custom_metadata.work_order_id`.
+        work_order_id: String,
+    },
+    /// Cover the job under the contractor's existing policy.
+    CreateAssignment {
+        /// Contractor.
+        contractor_id: String,
+        /// Job.
+        job_id: String,
+        /// What and when.
+        coverage: Coverage,
+        /// `custom_metadata.work_order_id`.
+        work_order_id: String,
+    },
+    /// Move the assignment's end later (a rescheduled work order).
+    ExtendAssignment {
+        /// Assignments are addressed by job.
+        job_id: String,
+        /// New end.
+        end: Timestamp,
+    },
+    /// Cancel the assignment before it starts.
+    CancelAssignment {
+        /// Assignments are addressed by job.
+        job_id: String,
+    },
+    /// Expire an unfinished application.
+    ExpireSession {
+        /// The session.
+        session_id: String,
+    },
+    /// Record actual remuneration.
+    CreateInvoice {
+        /// Contractor.
+        contractor_id: String,
+        /// Job.
+        job_id: String,
+        /// Gross pay.
+        gross_pay: Cents,
+        /// Pay cycle start.
+        start: Timestamp,
+        /// Pay cycle end.
+        end: Timestamp,
+    },
+}
+
+impl Step {
+    /// The step's stable name: idempotency keys, `status.createAttempts`, logs and metrics use it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::CreateContractor(_) => "contractor",
+            Self::UploadCertificate { .. } => "certificate",
+            Self::CreateJob(_) => "job",
+            Self::UpdateJob { .. } => "job-update",
+            Self::CreateQuote { .. } => "quote",
+            Self::CreateSession { .. } => "session",
+            Self::CreateAssignment { .. } => "assignment",
+            Self::ExtendAssignment { .. } => "assignment-extend",
+            Self::CancelAssignment { .. } => "assignment-cancel",
+            Self::ExpireSession { .. } => "session-expire",
+            Self::CreateInvoice { .. } => "invoice",
+        }
+    }
+
+    /// Whether the step creates an object (and so must happen exactly once).
+    pub fn creates(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateContractor(_)
+                | Self::UploadCertificate { .. }
+                | Self::CreateJob(_)
+                | Self::CreateQuote { .. }
+                | Self::CreateSession { .. }
+                | Self::CreateAssignment { .. }
+                | Self::CreateInvoice { .. }
+        )
+    }
+
+    /// The terms an idempotency key is derived from: everything the request depends on except
+    /// the clock, so that a retry after a crash derives the same key.
+    pub fn key_terms(&self) -> Value {
+        let secs = |t: &Timestamp| t.as_second();
+        match self {
+            Self::CreateContractor(d) => json!({"worker": d.worker_id}),
+            Self::UploadCertificate { contractor_id, digest, work_order_id, .. } => {
+                json!({"contractor": contractor_id, "digest": digest, "work_order": work_order_id})
+            }
+            Self::CreateJob(d) => {
+                json!({"entity": d.entity, "terms": d.terms, "work_order": d.work_order_id})
+            }
+            Self::UpdateJob { job_id, terms } => json!({"job": job_id, "terms": terms}),
+            Self::CreateQuote { contractor_id, job_id, coverage, .. }
+            | Self::CreateAssignment { contractor_id, job_id, coverage, .. } => json!({
+                "contractor": contractor_id,
+                "job": job_id,
+                "types": coverage.types,
+                "window": [secs(&coverage.window.0), secs(&coverage.window.1)],
+            }),
+            // A replacement for an expired session must not replay the expired one.
+            Self::CreateSession { quote_id, replaces, success_url, cancel_url, .. } => {
+                json!({"quote": quote_id, "replaces": replaces, "success": success_url, "cancel": cancel_url})
+            }
+            Self::ExtendAssignment { job_id, end } => json!({"job": job_id, "end": secs(end)}),
+            Self::CancelAssignment { job_id } => json!({"job": job_id}),
+            Self::ExpireSession { session_id } => json!({"session": session_id}),
+            Self::CreateInvoice { contractor_id, job_id, gross_pay, start, end } => json!({
+                "contractor": contractor_id,
+                "job": job_id,
+                "gross_pay": gross_pay,
+                "start": secs(start),
+                "end": secs(end),
+            }),
+        }
+    }
+}
