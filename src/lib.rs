@@ -10,3 +10,4 @@ pub mod runtime;
 pub mod sandbox;
 pub mod secret;
 pub mod telemetry;
+pub mod ten99policy;
