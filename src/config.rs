@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+pub use crate::workmarket::PathStyle;
+
 /// Settings of `coverbridge run`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct RunArgs {
@@ -50,14 +52,4 @@ pub struct RunArgs {
     /// Namespace of the leader-election Lease.
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     pub lease_namespace: String,
-}
-
-/// Which of WorkMarket's two equivalent path families to call.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PathStyle {
-    /// `/api/v1/…`, as the legacy docs and samples use.
-    #[default]
-    Api,
-    /// `/v1/employer/…`, as the published Swagger spec uses.
-    Employer,
 }

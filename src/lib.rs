@@ -8,3 +8,4 @@ pub mod resources;
 pub mod sandbox;
 pub mod secret;
 pub mod telemetry;
+pub mod workmarket;
