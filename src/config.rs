@@ -3,11 +3,17 @@
 
 use std::net::SocketAddr;
 
+pub use crate::workmarket::PathStyle;
+
 /// Settings of `coverbridge run`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct RunArgs {
     /// WorkMarket base URL.
-    #[arg(long, env = "COVERBRIDGE_WORKMARKET_URL", default_value = "https://www.workmarket.com")]
+    #[arg(
+        long,
+        env = "COVERBRIDGE_WORKMARKET_URL",
+        default_value = "https://www.workmarket.com"
+    )]
     pub workmarket_url: String,
 
     /// WorkMarket path family: `api` for /api/v1/…, `employer` for /v1/employer/….
@@ -15,7 +21,11 @@ pub struct RunArgs {
     pub workmarket_path_style: PathStyle,
 
     /// 1099Policy base URL.
-    #[arg(long, env = "COVERBRIDGE_TEN99POLICY_URL", default_value = "https://api.1099policy.com")]
+    #[arg(
+        long,
+        env = "COVERBRIDGE_TEN99POLICY_URL",
+        default_value = "https://api.1099policy.com"
+    )]
     pub ten99policy_url: String,
 
     /// Address the webhook receiver listens on.
@@ -42,14 +52,4 @@ pub struct RunArgs {
     /// Namespace of the leader-election Lease.
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     pub lease_namespace: String,
-}
-
-/// Which of WorkMarket's two equivalent path families to call.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PathStyle {
-    /// `/api/v1/…`, as the legacy docs and samples use.
-    #[default]
-    Api,
-    /// `/v1/employer/…`, as the published Swagger spec uses.
-    Employer,
 }

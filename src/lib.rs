@@ -11,3 +11,4 @@ pub mod sandbox;
 pub mod secret;
 pub mod telemetry;
 pub mod ten99policy;
+pub mod workmarket;
