@@ -11,4 +11,5 @@ pub mod sandbox;
 pub mod secret;
 pub mod telemetry;
 pub mod ten99policy;
+pub mod webhooks;
 pub mod workmarket;

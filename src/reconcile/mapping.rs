@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::resources::{CategoryMappingSpec, MappingRule};
+use super::conditions::Desired;
+use crate::resources::{CategoryMapping, CategoryMappingSpec, CategoryMappingStatus, ConditionType, MappingRule};
 
 /// What WorkMarket says about a work order's category.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -73,6 +74,35 @@ pub fn problems(spec: &CategoryMappingSpec, known: &[KnownCode]) -> (Vec<String>
         }
     }
     (unknown, unapproved)
+}
+
+/// A mapping's status: Ready when 1099Policy knows and approves every code it uses.
+pub fn status(
+    mapping: &CategoryMapping,
+    known: &[KnownCode],
+    binding_count: usize,
+    now: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+) -> CategoryMappingStatus {
+    let (unknown, unapproved) = problems(&mapping.spec, known);
+    let ready = match (unknown.is_empty(), unapproved.is_empty()) {
+        (true, true) => Desired::yes(ConditionType::Ready, "CodesValid", "1099Policy knows and approves every code in this mapping"),
+        (false, _) => Desired::no(ConditionType::Ready, "UnknownCodes", format!("1099Policy does not know {}", unknown.join(", "))),
+        (true, false) => Desired::no(
+            ConditionType::Ready,
+            "UnapprovedCodes",
+            format!("1099Policy has not approved {} for this account; jobs using them will be refused", unapproved.join(", ")),
+        ),
+    };
+    let current = mapping.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+    let generation = mapping.metadata.generation;
+    CategoryMappingStatus {
+        observed_generation: generation,
+        conditions: super::conditions::merge(current, &[ready], generation, now),
+        rule_count: Some(mapping.spec.rules.len() as i32),
+        unknown_codes: unknown,
+        unapproved_codes: unapproved,
+        binding_count: Some(binding_count as i32),
+    }
 }
 
 #[cfg(test)]

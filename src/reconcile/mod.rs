@@ -1,10 +1,22 @@
 //! The reconcile core: observe → decide → act → record, with no Kubernetes in it.
 
+mod act;
 pub mod conditions;
+mod error;
 pub mod facts;
+mod host;
+pub mod keys;
 pub mod mapping;
+pub mod observe;
 pub mod plan;
+mod reconciler;
+mod record;
 pub mod steps;
+
+pub use act::Outcome;
+pub use error::ReconcileError;
+pub use host::{Host, HostError, Notice};
+pub use reconciler::{Next, Reconciler, Settings};
 use std::fmt;
 
 use kube::ResourceExt;

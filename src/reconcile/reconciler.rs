@@ -1,0 +1,273 @@
+//! The reconcile loop: observe once, then decide → act → record one step at a time, saving the
+//! status after every external write so each new id is recorded before the next step.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::act::act;
+use super::conditions::{self, Desired};
+use super::error::ReconcileError;
+use super::host::{Host, Notice};
+use super::mapping::KnownCode;
+use super::observe::Observer;
+use super::plan::{Context, Plan, Wait, plan};
+use super::record::{mirror, record, transitions};
+use super::steps::Step;
+use crate::resources::{ConditionType, CoverageBinding, CoverageBindingStatus, Phase};
+use crate::ten99policy::Ten99PolicyClient;
+use crate::workmarket::WorkMarketClient;
+
+/// Operator-wide settings of the core.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Entity for bindings that name none.
+    pub default_entity: Option<String>,
+    /// Domain of proxy e-mail addresses for workers WorkMarket has none for.
+    pub proxy_email_domain: Option<String>,
+    /// How far in the future a coverage start must be for 1099Policy to accept it.
+    pub effective_margin: SignedDuration,
+    /// When nothing else changed, `status.lastSyncedAt` is rewritten at most this often.
+    pub synced_refresh: Duration,
+    /// Most steps in one reconcile (a guard against a loop; a full flow needs six).
+    pub max_steps: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            default_entity: None,
+            proxy_email_domain: None,
+            effective_margin: SignedDuration::from_mins(10),
+            synced_refresh: Duration::from_secs(600),
+            max_steps: 12,
+        }
+    }
+}
+
+/// What the runtime should do after a successful reconcile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Next {
+    /// Look again after this long; `None` means only on change (and the runtime's resync).
+    pub requeue_after: Option<Duration>,
+}
+
+/// Reconciles CoverageBindings against WorkMarket and 1099Policy.
+#[derive(Clone)]
+pub struct Reconciler {
+    observer: Observer,
+    workmarket: WorkMarketClient,
+    ten99policy: Ten99PolicyClient,
+    settings: Settings,
+    clock: fn() -> Timestamp,
+}
+
+impl Reconciler {
+    /// A reconciler over the two clients.
+    pub fn new(workmarket: WorkMarketClient, ten99policy: Ten99PolicyClient, settings: Settings) -> Self {
+        Self {
+            observer: Observer::new(workmarket.clone(), ten99policy.clone()),
+            workmarket,
+            ten99policy,
+            settings,
+            clock: Timestamp::now,
+        }
+    }
+
+    /// The same reconciler reading time from `clock` (tests move time without sleeping).
+    pub fn with_clock(mut self, clock: fn() -> Timestamp) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The 1099Policy client, for runtimes that need it (cleanup, mappings).
+    pub fn ten99policy(&self) -> &Ten99PolicyClient {
+        &self.ten99policy
+    }
+
+    fn context(&self) -> Context {
+        Context {
+            now: (self.clock)(),
+            default_entity: self.settings.default_entity.clone(),
+            proxy_email_domain: self.settings.proxy_email_domain.clone(),
+            workmarket_web_url: self.workmarket.work_order_url("").trim_end_matches("/assignments/details/").to_owned(),
+            effective_margin: self.settings.effective_margin,
+        }
+    }
+
+    /// The status of a CategoryMapping used by `binding_count` bindings: its codes checked
+    /// against 1099Policy's list.
+    pub async fn mapping_status(
+        &self,
+        mapping: &crate::resources::CategoryMapping,
+        binding_count: usize,
+    ) -> Result<crate::resources::CategoryMappingStatus, ReconcileError> {
+        let codes = self.ten99policy.list_category_codes().await.map_err(ReconcileError::ten99("list category codes"))?;
+        let known: Vec<KnownCode> =
+            codes.into_iter().map(|c| KnownCode { approved: c.approved.unwrap_or(true), code: c.category_code }).collect();
+        Ok(super::mapping::status(mapping, &known, binding_count, &Time((self.clock)())))
+    }
+
+    /// Brings one binding as far as it can go now.
+    pub async fn reconcile(&self, binding: &CoverageBinding, host: &impl Host) -> Result<Next, ReconcileError> {
+        let saved = binding.status.clone().unwrap_or_default();
+        let mut status = saved.clone();
+        let generation = binding.metadata.generation;
+        if binding.spec.suspend {
+            let suspended = Desired::no(ConditionType::Synced, "Suspended", "spec.suspend is true: coverbridge makes no calls for this binding");
+            self.settle(&mut status, None, generation, Some(suspended));
+            self.save(binding, host, &saved, &status).await?;
+            return Ok(Next { requeue_after: None });
+        }
+        let mut facts = match self.observer.observe(binding, &status, host).await {
+            Ok(facts) => facts,
+            Err(error) => return Err(self.fail(binding, host, &saved, status, None, error).await),
+        };
+        let uid = binding.metadata.uid.clone().unwrap_or_default();
+        let mut last_saved = saved.clone();
+        for _ in 0..self.settings.max_steps {
+            let plan = plan(&binding.spec, &status, &facts, &self.context());
+            mirror(&facts, &mut status);
+            let synced = plan.problem.as_ref().map(|p| Desired::no(ConditionType::Synced, p.reason, p.message.clone()));
+            self.settle(&mut status, Some(&plan), generation, synced);
+            let Some(step) = plan.step.clone() else {
+                self.save(binding, host, &last_saved, &status).await?;
+                return Ok(Next { requeue_after: requeue(&plan) });
+            };
+            host.before_write(binding).await?;
+            let attempt = attempts(&status, &step);
+            match act(&self.ten99policy, &uid, &step, attempt).await {
+                Ok(outcome) => {
+                    let notice = record(outcome, &mut status, &mut facts);
+                    status.create_attempts.remove(step.name());
+                    mirror(&facts, &mut status);
+                    self.save(binding, host, &last_saved, &status).await?;
+                    last_saved = status.clone();
+                    host.notify(binding, notice).await;
+                }
+                Err(error) => return Err(self.fail(binding, host, &last_saved, status, Some(&step), error).await),
+            }
+        }
+        tracing::warn!(binding = %binding.metadata.name.as_deref().unwrap_or_default(), "reconcile stopped after the step limit");
+        Ok(Next { requeue_after: Some(Duration::from_secs(1)) })
+    }
+
+    /// Sets phase, work order, conditions and observedGeneration from a plan (or, without one,
+    /// keeps every condition but Synced); `synced` overrides the default `Synced=True`.
+    fn settle(&self, status: &mut CoverageBindingStatus, plan: Option<&Plan>, generation: Option<i64>, synced: Option<Desired>) {
+        let synced = synced.unwrap_or_else(|| {
+            Desired::yes(ConditionType::Synced, "Synced", "WorkMarket and 1099Policy were read and agree with this status")
+        });
+        let mut desired = match plan {
+            Some(plan) => {
+                status.phase = Some(plan.phase);
+                if plan.work_order.is_some() {
+                    status.work_order = plan.work_order.clone();
+                }
+                plan.conditions.clone()
+            }
+            None => carried_over(status, &[ConditionType::Synced]),
+        };
+        desired.push(synced);
+        self.set_conditions(status, desired, generation);
+    }
+
+    fn set_conditions(&self, status: &mut CoverageBindingStatus, desired: Vec<Desired>, generation: Option<i64>) {
+        status.phase.get_or_insert(Phase::Pending);
+        status.conditions = conditions::merge(&status.conditions, &desired, generation, &Time((self.clock)()));
+        status.observed_generation = generation;
+    }
+
+    /// Saves `status` when it differs from `before` (ignoring lastSyncedAt, unless that is
+    /// older than the refresh interval), and announces transitions.
+    async fn save(&self, binding: &CoverageBinding, host: &impl Host, before: &CoverageBindingStatus, status: &CoverageBindingStatus) -> Result<(), ReconcileError> {
+        let now = (self.clock)();
+        let mut status = status.clone();
+        let stale = before.last_synced_at.as_ref().is_none_or(|t| now.duration_since(t.0) >= SignedDuration::try_from(self.settings.synced_refresh).unwrap_or_default());
+        status.last_synced_at = before.last_synced_at.clone();
+        if status == *before && !stale {
+            return Ok(());
+        }
+        status.last_synced_at = Some(Time(now));
+        host.save_status(binding, &status).await?;
+        for notice in transitions(before, &status) {
+            host.notify(binding, notice).await;
+        }
+        Ok(())
+    }
+
+    /// Records a failed reconcile in status (and, for a create, that its key is spent), tells
+    /// people, and hands the error back for the runtime's backoff. A terminal error fails the
+    /// binding until a person acts; a transient one leaves the phase alone.
+    async fn fail(
+        &self,
+        binding: &CoverageBinding,
+        host: &impl Host,
+        before: &CoverageBindingStatus,
+        mut status: CoverageBindingStatus,
+        step: Option<&Step>,
+        error: ReconcileError,
+    ) -> ReconcileError {
+        if let Some(step) = step.filter(|s| s.creates() && spends_key(&error)) {
+            *status.create_attempts.entry(step.name().to_owned()).or_default() += 1;
+        }
+        let (category, message) = (error.category(), error.to_string());
+        let mut desired = if error.is_retryable() {
+            carried_over(&status, &[ConditionType::Synced])
+        } else {
+            status.phase = Some(Phase::Failed);
+            let mut kept = carried_over(&status, &[ConditionType::Synced, ConditionType::Ready]);
+            kept.push(Desired::no(ConditionType::Ready, category, message.clone()));
+            kept
+        };
+        desired.push(Desired::no(ConditionType::Synced, category, message.clone()));
+        self.set_conditions(&mut status, desired, binding.metadata.generation);
+        if let Err(save_error) = self.save(binding, host, before, &status).await {
+            tracing::warn!(error = %save_error, "could not record a failed reconcile in status");
+        }
+        host.notify(binding, Notice::warning(category, message)).await;
+        error
+    }
+}
+
+/// The binding's current conditions, except `except`, as desired conditions.
+fn carried_over(status: &CoverageBindingStatus, except: &[ConditionType]) -> Vec<Desired> {
+    status
+        .conditions
+        .iter()
+        .filter_map(|c| {
+            let type_ = ConditionType::ALL.into_iter().find(|t| t.as_str() == c.type_)?;
+            let state = match c.status.as_str() {
+                "True" => "True",
+                "False" => "False",
+                _ => "Unknown",
+            };
+            (!except.contains(&type_)).then(|| Desired { type_, status: state, reason: c.reason.clone(), message: c.message.clone() })
+        })
+        .collect()
+}
+
+/// The attempt number a step's key carries.
+fn attempts(status: &CoverageBindingStatus, step: &Step) -> u32 {
+    status.create_attempts.get(step.name()).copied().unwrap_or(0).max(0) as u32
+}
+
+/// Whether 1099Policy may have stored this failure under the key, so a retry needs a new one:
+/// any answer it started executing (4xx other than 429, and 5xx). A lost connection or a 429 is
+/// retried under the same key, which replays the first answer if there was one.
+fn spends_key(error: &ReconcileError) -> bool {
+    match error {
+        ReconcileError::Ten99Policy { error: crate::ten99policy::Ten99PolicyError::Api { status, .. }, .. } => {
+            status.as_u16() != 429
+        }
+        _ => false,
+    }
+}
+
+fn requeue(plan: &Plan) -> Option<Duration> {
+    match plan.wait {
+        Wait::ForChange => None,
+        Wait::Poll(every) => Some(every),
+    }
+}

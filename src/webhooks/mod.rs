@@ -1,0 +1,182 @@
+//! The webhook receiver: `POST /webhooks/workmarket` (shared token) and
+//! `POST /webhooks/1099policy` (signature). A webhook only says "look again": the handler
+//! authenticates it, finds the bindings it concerns and triggers their reconcile, which re-reads
+//! the truth from the APIs. Both runtimes mount these routes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+use crate::reconcile::ObjectKey;
+use crate::secret::Secret;
+use crate::ten99policy::{Event, SIGNATURE_HEADER, Verifier};
+use crate::workmarket::webhook::{self as wm_webhook, Delivery};
+
+/// Largest webhook body accepted; anything bigger is answered 413.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// How a runtime finds and wakes the bindings a webhook concerns.
+pub trait Bindings: Send + Sync + 'static {
+    /// Bindings whose `spec.workOrderId` is `work_order_id`.
+    fn by_work_order(&self, work_order_id: &str) -> Vec<ObjectKey>;
+    /// Bindings whose status holds `external_id` (contractor, job, quote, session, policy,
+    /// assignment, certificate or invoice id).
+    fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey>;
+    /// Queues a reconcile of each binding; a binding already queued is queued once.
+    fn trigger(&self, keys: Vec<ObjectKey>);
+    /// A WorkMarket delivery for a work order no binding covers (auto-binding hooks in here).
+    fn unbound(&self, _delivery: &Delivery) {}
+}
+
+/// Secrets the receiver authenticates with. A source without its secret refuses every
+/// delivery (and says so in the log).
+#[derive(Clone, Default)]
+pub struct Credentials {
+    /// The token users put into the WorkMarket webhook template.
+    pub workmarket_token: Option<Secret>,
+    /// Verifies 1099Policy's `Ten99Policy-Signature`.
+    pub ten99policy: Option<Verifier>,
+}
+
+/// Deliveries by source and result, for metrics.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Accepted deliveries: WorkMarket, 1099Policy.
+    pub accepted: [AtomicU64; 2],
+    /// Refused for authentication: WorkMarket, 1099Policy.
+    pub unauthorized: [AtomicU64; 2],
+    /// Refused as malformed: WorkMarket, 1099Policy.
+    pub malformed: [AtomicU64; 2],
+}
+
+/// Index of a source in [`Counters`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// WorkMarket.
+    WorkMarket = 0,
+    /// 1099Policy.
+    Ten99Policy = 1,
+}
+
+impl Source {
+    /// Metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WorkMarket => "workmarket",
+            Self::Ten99Policy => "1099policy",
+        }
+    }
+}
+
+struct Receiver<B> {
+    bindings: Arc<B>,
+    credentials: Credentials,
+    counters: Arc<Counters>,
+}
+
+/// The two webhook routes over `bindings`, with a 1 MiB body limit.
+pub fn router<B: Bindings>(bindings: Arc<B>, credentials: Credentials, counters: Arc<Counters>) -> Router {
+    let state = Arc::new(Receiver { bindings, credentials, counters });
+    Router::new()
+        .route("/webhooks/workmarket", post(workmarket::<B>))
+        .route("/webhooks/1099policy", post(ten99policy::<B>))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+fn count(counter: &[AtomicU64; 2], source: Source) {
+    counter[source as usize].fetch_add(1, Ordering::Relaxed);
+}
+
+/// 401 with no detail: the caller learns nothing about why.
+fn unauthorized() -> Response {
+    (StatusCode::UNAUTHORIZED, "unauthorized\n").into_response()
+}
+
+async fn workmarket<B: Bindings>(State(receiver): State<Arc<Receiver<B>>>, headers: HeaderMap, body: Bytes) -> Response {
+    let source = Source::WorkMarket;
+    let Some(token) = &receiver.credentials.workmarket_token else {
+        tracing::warn!("refused a WorkMarket webhook: COVERBRIDGE_WEBHOOK_TOKEN is not configured");
+        count(&receiver.counters.unauthorized, source);
+        return unauthorized();
+    };
+    if let Err(failure) = wm_webhook::authenticate(&headers, token) {
+        tracing::warn!(reason = failure.reason(), "refused a WorkMarket webhook");
+        count(&receiver.counters.unauthorized, source);
+        return unauthorized();
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let delivery = match wm_webhook::parse(content_type, &body) {
+        Ok(delivery) => delivery,
+        Err(error) => {
+            count(&receiver.counters.malformed, source);
+            return (StatusCode::BAD_REQUEST, format!("{error}\n")).into_response();
+        }
+    };
+    let keys = receiver.bindings.by_work_order(&delivery.assignment_id);
+    tracing::info!(
+        work_order = %delivery.assignment_id,
+        event = delivery.event_name.as_deref().unwrap_or("-"),
+        bindings = keys.len(),
+        "WorkMarket webhook"
+    );
+    if keys.is_empty() {
+        receiver.bindings.unbound(&delivery);
+    } else {
+        receiver.bindings.trigger(keys);
+    }
+    count(&receiver.counters.accepted, source);
+    StatusCode::ACCEPTED.into_response()
+}
+
+async fn ten99policy<B: Bindings>(State(receiver): State<Arc<Receiver<B>>>, headers: HeaderMap, body: Bytes) -> Response {
+    let source = Source::Ten99Policy;
+    let Some(verifier) = &receiver.credentials.ten99policy else {
+        tracing::warn!("refused a 1099Policy webhook: TEN99POLICY_WEBHOOK_SECRET is not configured");
+        count(&receiver.counters.unauthorized, source);
+        return unauthorized();
+    };
+    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    if let Err(error) = verifier.verify(signature, &body) {
+        tracing::warn!(reason = %error, "refused a 1099Policy webhook");
+        count(&receiver.counters.unauthorized, source);
+        return unauthorized();
+    }
+    let event = match Event::parse(&body) {
+        Ok(event) => event,
+        Err(error) => {
+            count(&receiver.counters.malformed, source);
+            return (StatusCode::BAD_REQUEST, format!("webhook body is not a 1099Policy event: {error}\n")).into_response();
+        }
+    };
+    let ids = [event.object_id(), event.policy_id(), event.quote_id(), event.job_id(), event.contractor_id()];
+    let mut keys: Vec<ObjectKey> = ids.into_iter().flatten().flat_map(|id| receiver.bindings.by_external_id(id)).collect();
+    keys.sort();
+    keys.dedup();
+    tracing::info!(event = event.event_type.as_str(), id = event.id.as_deref().unwrap_or("-"), bindings = keys.len(), "1099Policy webhook");
+    receiver.bindings.trigger(keys);
+    count(&receiver.counters.accepted, source);
+    StatusCode::OK.into_response()
+}
+
+/// Every external id a binding's status holds, for indexes.
+pub fn external_ids(status: &crate::resources::CoverageBindingStatus) -> impl Iterator<Item = &str> {
+    [
+        &status.contractor_id,
+        &status.job_id,
+        &status.quote_id,
+        &status.application_session_id,
+        &status.policy_id,
+        &status.assignment_id,
+        &status.certificate_id,
+        &status.invoice_id,
+    ]
+    .into_iter()
+    .filter_map(|id| id.as_deref())
+}
