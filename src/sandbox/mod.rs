@@ -2,3 +2,4 @@
 //! `coverbridge sandbox` and used in-process by the tests and the demo.
 
 pub mod harness;
+pub mod workmarket;
