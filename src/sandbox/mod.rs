@@ -3,3 +3,4 @@
 
 pub mod harness;
 pub mod ten99policy;
+pub mod workmarket;
