@@ -6,9 +6,9 @@ use bytes::Bytes;
 use jiff::Timestamp;
 
 use super::error::ReconcileError;
-use super::facts::{AddressFacts, AssignmentFacts};
+use super::facts::{AddressFacts, AssignmentFacts, PolicyFacts};
 use super::keys::key;
-use super::observe::assignment_facts;
+use super::observe::{assignment_facts, policy_facts};
 use super::steps::{ContractorDraft, Coverage, Step};
 use crate::resources::{CertificateStatus, JobTerms};
 use crate::ten99policy::{self as t99, ErrorCode, Metadata, Ten99PolicyClient, Ten99PolicyError};
@@ -72,6 +72,8 @@ pub enum Outcome {
         id: String,
         /// What it says.
         facts: AssignmentFacts,
+        /// The policy it falls under, read at once so status shows its state.
+        policy: Option<PolicyFacts>,
     },
     /// The assignment now ends later.
     AssignmentExtended(AssignmentFacts),
@@ -176,7 +178,11 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
         Step::CreateAssignment { contractor_id, job_id, coverage, work_order_id } => {
             let assignment = new_assignment(contractor_id, job_id, coverage, metadata(work_order_id));
             let created = client.create_assignment(&assignment, &key).await.map_err(failed)?;
-            Ok(Outcome::Assignment { facts: assignment_facts(&created), id: created.id })
+            let policy = match &created.policy {
+                Some(id) => Some(policy_facts(&client.get_policy(id).await.map_err(ReconcileError::ten99("read policy"))?)),
+                None => None,
+            };
+            Ok(Outcome::Assignment { facts: assignment_facts(&created), id: created.id, policy })
         }
         Step::ExtendAssignment { job_id, end } => {
             let extended = client.extend_assignment(job_id, (*end).into(), &key).await.map_err(failed)?;

@@ -68,10 +68,11 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
             facts.session = Some(SessionFacts { url, expired: false });
             notice
         }
-        Outcome::Assignment { id, facts: assignment } => {
+        Outcome::Assignment { id, facts: assignment, policy } => {
             let notice = Notice::normal("AssignmentCreated", format!("Created 1099Policy assignment {id} under the worker's existing policy"));
             status.assignment_id = Some(id);
             facts.assignment = Some(assignment);
+            facts.policy = policy;
             notice
         }
         Outcome::AssignmentExtended(assignment) => {

@@ -1,3 +1,5 @@
-//! Shared test support.
+//! Shared test support. Each test crate uses part of it.
+#![allow(dead_code)]
 
 pub mod apiserver;
+pub mod world;

@@ -1,0 +1,358 @@
+//! The guide end to end, against both sandboxes over loopback: each behaviour of issue 5 as a
+//! scenario driven the way users drive it (manifests, WorkMarket lifecycle, webhooks).
+
+mod support;
+
+use coverbridge::resources::{ConditionType, Phase, PolicyStatus};
+use support::world::World;
+
+fn condition(status: &coverbridge::resources::CoverageBindingStatus, type_: ConditionType) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+    status.conditions.iter().find(|c| c.type_ == type_.as_str())
+}
+
+#[tokio::test]
+async fn new_worker_flat_fee_from_assignment_to_bound() {
+    let world = World::start().await;
+    world.apply_example("category-mapping.yaml");
+    world.apply_example("binding-flat-fee.yaml");
+    world.settle().await;
+
+    // 1. Nothing in 1099Policy before the trigger.
+    let status = world.status("cabling-6029116324");
+    assert_eq!(status.phase, Some(Phase::WaitingForTrigger));
+    assert!(world.ten99_calls().is_empty(), "{:?}", world.ten99_calls());
+    let ready = condition(&status, ConditionType::Ready).unwrap();
+    assert!(ready.message.contains("assigned"), "{}", ready.message);
+
+    // The worker accepts: WorkMarket's webhook wakes the binding.
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    let status = world.status("cabling-6029116324");
+    assert_eq!(status.phase, Some(Phase::AwaitingApplication), "{status:#?}");
+    for id in [&status.contractor_id, &status.job_id, &status.quote_id, &status.application_session_id, &status.application_url] {
+        assert!(id.is_some(), "{status:#?}");
+    }
+    let work_order = status.work_order.clone().unwrap();
+    assert_eq!((work_order.wage_cents, work_order.worker_id.as_deref(), work_order.region.as_deref()), (Some(32500), Some("8823578"), Some("CA")));
+    assert!(world.notice_reasons("cabling-6029116324").contains(&"ApplicationStarted".to_owned()));
+
+    // The worker finishes the application: 1099Policy's policy.active webhook wakes the binding.
+    world.ten99policy.sandbox.complete_application(status.application_session_id.as_deref().unwrap()).unwrap();
+    world.settle().await;
+    let status = world.status("cabling-6029116324");
+    assert_eq!(status.phase, Some(Phase::Bound), "{status:#?}");
+    assert_eq!(status.policy_status, Some(PolicyStatus::Active));
+    assert!(status.policy_id.as_deref().unwrap().starts_with("pl_"));
+    assert_eq!(condition(&status, ConditionType::Insured).unwrap().status, "True");
+    assert_eq!(condition(&status, ConditionType::Ready).unwrap().status, "True");
+    assert!(status.coi_links.is_some(), "COI links stored: {status:#?}");
+
+    // Exactly one of each object, and a converged binding writes nothing on resync.
+    let writes = world.ten99_writes();
+    let paths: Vec<&str> = writes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["/api/v1/contractors", "/api/v1/jobs", "/api/v1/quotes", "/api/v1/apply/sessions"], "{writes:#?}");
+    world.runtime.trigger_all();
+    world.settle().await;
+    assert_eq!(world.ten99_writes().len(), 4, "resync wrote nothing");
+}
+
+/// A binding manifest for `work_order` with extra spec lines.
+fn binding(name: &str, work_order: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: coverbridge.io/v1alpha1\nkind: CoverageBinding\nmetadata: {{name: {name}}}\nspec:\n  workOrderId: \"{work_order}\"\n  coverageTypes: [general]\n  entity: en_Ah3tqYn\n  categoryCode: jc_MTqpkbkp6G\n{extra}"
+    )
+}
+
+/// Contractors 1099Policy holds for `email` (replayed answers are not new contractors).
+async fn contractors_for(world: &World, email: &str) -> usize {
+    world.ten99policy.client(support::world::fast_http()).list_contractors_by_email(email).await.unwrap().len()
+}
+
+#[tokio::test]
+async fn in_progress_trigger_waits_for_check_in() {
+    let world = World::start().await;
+    world.apply(&binding("survey", "6029116325", "  trigger: InProgress\n  region: NY\n"));
+    world.workmarket.sandbox.assign("6029116325", "8823579").unwrap();
+    world.settle().await;
+    assert_eq!(world.status("survey").phase, Some(Phase::WaitingForTrigger));
+    assert!(world.ten99_calls().is_empty());
+    world.workmarket.sandbox.check_in("6029116325").unwrap();
+    world.settle().await;
+    let status = world.status("survey");
+    assert_eq!(status.phase, Some(Phase::AwaitingApplication), "{status:#?}");
+    // Work started before coverage: the one fact a compliance team must never miss.
+    let uninsured = condition(&status, ConditionType::WorkStartedUninsured).unwrap();
+    assert_eq!(uninsured.status, "True");
+    assert!(world.notice_reasons("survey").contains(&"WorkStartedUninsured".to_owned()));
+}
+
+#[tokio::test]
+async fn hourly_worker_without_email_gets_a_proxy_contractor_and_an_hourly_job() {
+    let world = World::start().await;
+    world.apply_example("binding-hourly.yaml");
+    world.workmarket.sandbox.assign("6029116325", "8823579").unwrap();
+    world.settle().await;
+    let status = world.status("site-survey-6029116325");
+    assert_eq!(status.phase, Some(Phase::AwaitingApplication), "{status:#?}");
+    let calls = world.ten99_writes();
+    let contractor_call = calls.iter().find(|c| c.path == "/api/v1/contractors").unwrap();
+    assert_eq!(contractor_call.idempotency_key.as_deref(), Some("workmarket-worker-8823579"));
+    let client = world.ten99policy.client(support::world::fast_http());
+    let contractor = client.get_contractor(status.contractor_id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(contractor.email.as_deref(), Some("8823579@relay.example.com"));
+    assert_eq!(contractor.custom_metadata.get("workmarket_worker_id"), Some("8823579"));
+    assert_eq!(contractor.phone.as_deref(), Some("+1 212 555 0148"));
+    let job = client.get_job(status.job_id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(job.name.as_deref(), Some("WO 6029116325 — Retail Site Survey"));
+    assert_eq!((job.wage.map(|w| w.get()), job.wage_type), (Some(4550), Some(coverbridge::resources::WageType::Hourly)));
+    assert_eq!(job.address.and_then(|a| a.region).as_deref(), Some("NY"), "spec.region overrides");
+    assert_eq!(job.custom_metadata.get("work_order_id"), Some("6029116325"));
+    let quote = client.get_quote(status.quote_id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(quote.coverage_type, [coverbridge::resources::CoverageType::General]);
+    assert_eq!(quote.custom_metadata.get("work_order_id"), Some("6029116325"));
+    let window = status.work_order.unwrap();
+    assert_eq!(quote.effective_date.and_then(|d| d.to_timestamp()), window.window_start.map(|t| t.0));
+    assert_eq!(quote.end_date.and_then(|d| d.to_timestamp()), window.window_end.map(|t| t.0));
+}
+
+#[tokio::test]
+async fn one_contractor_per_worker_across_bindings() {
+    let world = World::start().await;
+    world.apply(&binding("first", "6029116324", ""));
+    world.apply(&binding("second", "6029116327", ""));
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.workmarket.sandbox.assign("6029116327", "8823578").unwrap();
+    world.settle().await;
+    let (a, b) = (world.status("first"), world.status("second"));
+    assert_eq!(a.contractor_id, b.contractor_id);
+    assert!(a.contractor_id.is_some());
+    assert_eq!(contractors_for(&world, "alex.nguyen@example.com").await, 1);
+}
+
+#[tokio::test]
+async fn a_foreign_contractor_with_the_workers_email_is_a_conflict() {
+    let world = World::start().await;
+    // Someone created a contractor with Alex's e-mail outside coverbridge.
+    let client = world.ten99policy.client(support::world::fast_http());
+    let foreign = coverbridge::ten99policy::NewContractor {
+        first_name: "Other".into(),
+        last_name: "Person".into(),
+        email: "alex.nguyen@example.com".into(),
+        phone: "+1 000".into(),
+        address: coverbridge::ten99policy::Address { region: Some("CA".into()), country: Some("US".into()), ..Default::default() },
+        middle_name: None,
+        company_name: None,
+        custom_metadata: Default::default(),
+        withhold_premium: None,
+    };
+    client.create_contractor(&foreign, &coverbridge::ten99policy::IdempotencyKey::new("outside")).await.unwrap();
+    world.apply(&binding("cabling", "6029116324", ""));
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::Failed));
+    assert!(status.contractor_id.is_none());
+    let conflict = condition(&status, ConditionType::ContractorConflict).unwrap();
+    assert!(conflict.message.contains("alex.nguyen@example.com"), "{}", conflict.message);
+    assert!(!world.ten99_writes().iter().any(|c| c.path == "/api/v1/jobs"), "no job without a contractor");
+}
+
+#[tokio::test]
+async fn an_unmapped_category_creates_no_job() {
+    let world = World::start().await;
+    world.apply(
+        "apiVersion: coverbridge.io/v1alpha1\nkind: CategoryMapping\nmetadata: {name: default}\nspec:\n  rules:\n    - {industry: Marketing, categoryCode: jc_5Tqpkbkp6G}\n",
+    );
+    world.apply(&binding("cabling", "6029116324", "").replace("  categoryCode: jc_MTqpkbkp6G\n", ""));
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::Failed));
+    let unmapped = condition(&status, ConditionType::CategoryUnmapped).unwrap();
+    assert!(unmapped.message.contains("Technology"), "{}", unmapped.message);
+    assert!(status.job_id.is_none());
+    assert!(!world.ten99_writes().iter().any(|c| c.path == "/api/v1/jobs"));
+
+    // A rule for Technology fixes it.
+    world.apply(
+        "apiVersion: coverbridge.io/v1alpha1\nkind: CategoryMapping\nmetadata: {name: default}\nspec:\n  rules:\n    - {industry: technology, categoryCode: jc_MTqpkbkp6G}\n",
+    );
+    world.runtime.trigger_all();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::AwaitingApplication), "{status:#?}");
+    assert!(condition(&status, ConditionType::CategoryUnmapped).is_none());
+}
+
+#[tokio::test]
+async fn repeat_coverage_is_an_assignment() {
+    let world = World::start().await;
+    world.apply(&binding("pos", "6029116326", ""));
+    world.workmarket.sandbox.assign("6029116326", "8823580").unwrap();
+    world.settle().await;
+    let status = world.status("pos");
+    assert_eq!(status.phase, Some(Phase::Bound), "{status:#?}");
+    assert!(status.assignment_id.as_deref().unwrap().starts_with("an_"));
+    assert!(status.quote_id.is_none() && status.application_session_id.is_none());
+    assert_eq!(status.policy_status, Some(PolicyStatus::Active), "the underlying policy is read");
+    assert_eq!(condition(&status, ConditionType::Insured).unwrap().reason, "AssignmentActive");
+    let reasons = world.notice_reasons("pos");
+    assert!(reasons.contains(&"ContractorAdopted".to_owned()), "{reasons:?}");
+    assert!(reasons.contains(&"RepeatCoverage".to_owned()), "{reasons:?}");
+
+    // Rescheduled to end a day later: the assignment is extended.
+    let window = status.work_order.clone().unwrap();
+    let (start, end) = (window.window_start.unwrap().0, window.window_end.unwrap().0);
+    let later = end + jiff::SignedDuration::from_hours(24);
+    world.workmarket.sandbox.reschedule("6029116326", start, later).unwrap();
+    world.settle().await;
+    let client = world.ten99policy.client(support::world::fast_http());
+    let assignment = client.get_assignment(status.assignment_id.as_deref().unwrap()).await.unwrap();
+    assert_eq!(assignment.end_date.and_then(|d| d.to_timestamp()), Some(later));
+
+    // Cancelled before it starts: the assignment is cancelled.
+    world.workmarket.sandbox.cancel("6029116326").unwrap();
+    world.settle().await;
+    let status = world.status("pos");
+    assert_eq!(status.phase, Some(Phase::Cancelled));
+    let assignment = client.get_assignment(status.assignment_id.as_deref().unwrap()).await.unwrap();
+    assert!(assignment.cancelled);
+}
+
+#[tokio::test]
+async fn own_certificate_follows_review() {
+    let world = World::start().await;
+    world.apply_example("binding-own-coi.yaml");
+    world.workmarket.sandbox.assign("6029116327", "8823581").unwrap();
+    world.settle().await;
+    let status = world.status("repair-6029116327");
+    assert_eq!(status.phase, Some(Phase::AwaitingCertificateReview), "{status:#?}");
+    assert!(status.job_id.is_none() && status.quote_id.is_none(), "no job, quote or session");
+    let upload = world.ten99_writes().into_iter().find(|c| c.path == "/api/v1/files/certificates").unwrap();
+    assert_eq!(upload.status, 201);
+    let id = status.certificate_id.clone().unwrap();
+
+    use coverbridge::sandbox::ten99policy::CertificateReview;
+    world.ten99policy.sandbox.review_certificate(&id, CertificateReview::Flag).unwrap();
+    world.settle().await;
+    let status = world.status("repair-6029116327");
+    assert_eq!(status.phase, Some(Phase::NeedsReview));
+    assert!(world.notices.lock().unwrap().iter().any(|(_, n)| n.reason == "CertificateFlagged" && n.warning));
+
+    world.ten99policy.sandbox.review_certificate(&id, CertificateReview::Approve).unwrap();
+    world.settle().await;
+    let status = world.status("repair-6029116327");
+    assert_eq!(status.phase, Some(Phase::Bound));
+    assert_eq!(condition(&status, ConditionType::CertificateValid).unwrap().status, "True");
+    assert!(status.coi_links.and_then(|l| l.certificate_pdf_url).is_some());
+
+    world.ten99policy.sandbox.review_certificate(&id, CertificateReview::Deny).unwrap();
+    world.settle().await;
+    let status = world.status("repair-6029116327");
+    assert_eq!(condition(&status, ConditionType::CertificateValid).unwrap().status, "False");
+    assert_eq!(status.phase, Some(Phase::Failed));
+}
+
+async fn bound(world: &World, name: &str) -> coverbridge::resources::CoverageBindingStatus {
+    world.settle().await;
+    let session = world.status(name).application_session_id.expect("an application");
+    world.ten99policy.sandbox.complete_application(&session).unwrap();
+    world.settle().await;
+    let status = world.status(name);
+    assert_eq!(status.phase, Some(Phase::Bound), "{status:#?}");
+    status
+}
+
+#[tokio::test]
+async fn invoices_are_recorded_once_when_pay_differs() {
+    let world = World::start().await;
+    world.apply_example("binding-hourly.yaml");
+    world.workmarket.sandbox.assign("6029116325", "8823579").unwrap();
+    let status = bound(&world, "site-survey-6029116325").await;
+    let invoice = status.invoice_id.expect("spec.invoice is recorded once bound");
+    let client = world.ten99policy.client(support::world::fast_http());
+    let recorded = client.get_invoice(&invoice).await.unwrap();
+    assert_eq!(recorded.gross_pay.map(|c| c.get()), Some(41250));
+    world.runtime.trigger_all();
+    world.settle().await;
+    assert_eq!(world.ten99_writes().iter().filter(|c| c.path == "/api/v1/invoices").count(), 1);
+
+    // Paid at exactly the job's wage: no invoice. Paid at more: one.
+    world.apply(&binding("exact", "6029116324", ""));
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    bound(&world, "exact").await;
+    world.workmarket.sandbox.complete("6029116324").unwrap();
+    world.workmarket.sandbox.approve("6029116324").unwrap();
+    world.workmarket.sandbox.pay("6029116324", Some(coverbridge::money::Cents(32500))).unwrap();
+    world.settle().await;
+    let status = world.status("exact");
+    assert_eq!(status.phase, Some(Phase::Completed));
+    assert!(status.invoice_id.is_none());
+
+    world.apply(&binding("more", "6029116327", ""));
+    world.workmarket.sandbox.assign("6029116327", "8823581").unwrap();
+    bound(&world, "more").await;
+    world.workmarket.sandbox.complete("6029116327").unwrap();
+    world.workmarket.sandbox.approve("6029116327").unwrap();
+    world.workmarket.sandbox.pay("6029116327", Some(coverbridge::money::Cents(45000))).unwrap();
+    world.settle().await;
+    let status = world.status("more");
+    let recorded = client.get_invoice(status.invoice_id.as_deref().expect("paid more than the wage")).await.unwrap();
+    assert_eq!(recorded.gross_pay.map(|c| c.get()), Some(45000));
+}
+
+#[tokio::test]
+async fn lapsed_coverage_is_unprotected_until_reactivated() {
+    let world = World::start().await;
+    world.apply(&binding("cabling", "6029116324", ""));
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    let status = bound(&world, "cabling").await;
+    let policy = status.policy_id.unwrap();
+    world.ten99policy.sandbox.cancel_policy(&policy).unwrap();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::Unprotected));
+    let insured = condition(&status, ConditionType::Insured).unwrap();
+    assert_eq!((insured.status.as_str(), insured.reason.as_str()), ("False", "PolicyCancelled"));
+    assert!(world.notices.lock().unwrap().iter().any(|(_, n)| n.reason == "PolicyCancelled" && n.warning));
+    world.workmarket.sandbox.check_in("6029116324").unwrap();
+    world.settle().await;
+    assert_eq!(condition(&world.status("cabling"), ConditionType::WorkStartedUninsured).unwrap().status, "True");
+
+    world.ten99policy.sandbox.reactivate_policy(&policy).unwrap();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::Bound));
+    assert!(condition(&status, ConditionType::WorkStartedUninsured).is_none());
+}
+
+#[tokio::test]
+async fn cancelled_work_order_expires_the_open_application() {
+    let world = World::start().await;
+    world.apply(&binding("cabling", "6029116324", ""));
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    let session = world.status("cabling").application_session_id.unwrap();
+    world.workmarket.sandbox.cancel("6029116324").unwrap();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::Cancelled));
+    let client = world.ten99policy.client(support::world::fast_http());
+    assert!(client.get_application_session(&session).await.unwrap().expired);
+}
+
+#[tokio::test]
+async fn repricing_updates_the_job() {
+    let world = World::start().await;
+    world.apply(&binding("cabling", "6029116324", ""));
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    use coverbridge::sandbox::workmarket::PricingSpec;
+    world.workmarket.sandbox.increase_budget("6029116324", PricingSpec::Flat { price: coverbridge::money::Cents(40000) }).unwrap();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.job_terms.as_ref().map(|t| t.wage_cents), Some(40000));
+    let client = world.ten99policy.client(support::world::fast_http());
+    assert_eq!(client.get_job(status.job_id.as_deref().unwrap()).await.unwrap().wage.map(|w| w.get()), Some(40000));
+    assert!(world.notice_reasons("cabling").contains(&"JobUpdated".to_owned()));
+}
