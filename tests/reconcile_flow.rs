@@ -13,14 +13,14 @@ fn condition(status: &coverbridge::resources::CoverageBindingStatus, type_: Cond
 #[tokio::test]
 async fn new_worker_flat_fee_from_assignment_to_bound() {
     let world = World::start().await;
-    world.apply_example("category-mapping.yaml");
-    world.apply_example("binding-flat-fee.yaml");
+    world.apply_example("category-mapping.yaml").await;
+    world.apply_example("binding-flat-fee.yaml").await;
     world.settle().await;
 
     // 1. Nothing in 1099Policy before the trigger.
     let status = world.status("cabling-6029116324");
     assert_eq!(status.phase, Some(Phase::WaitingForTrigger));
-    assert!(world.ten99_calls().is_empty(), "{:?}", world.ten99_calls());
+    assert!(world.ten99_writes().is_empty(), "{:?}", world.ten99_writes());
     let ready = condition(&status, ConditionType::Ready).unwrap();
     assert!(ready.message.contains("assigned"), "{}", ready.message);
 
@@ -71,7 +71,7 @@ async fn contractors_for(world: &World, email: &str) -> usize {
 #[tokio::test]
 async fn in_progress_trigger_waits_for_check_in() {
     let world = World::start().await;
-    world.apply(&binding("survey", "6029116325", "  trigger: InProgress\n  region: NY\n"));
+    world.apply(&binding("survey", "6029116325", "  trigger: InProgress\n  region: NY\n")).await;
     world.workmarket.sandbox.assign("6029116325", "8823579").unwrap();
     world.settle().await;
     assert_eq!(world.status("survey").phase, Some(Phase::WaitingForTrigger));
@@ -89,7 +89,7 @@ async fn in_progress_trigger_waits_for_check_in() {
 #[tokio::test]
 async fn hourly_worker_without_email_gets_a_proxy_contractor_and_an_hourly_job() {
     let world = World::start().await;
-    world.apply_example("binding-hourly.yaml");
+    world.apply_example("binding-hourly.yaml").await;
     world.workmarket.sandbox.assign("6029116325", "8823579").unwrap();
     world.settle().await;
     let status = world.status("site-survey-6029116325");
@@ -118,8 +118,8 @@ async fn hourly_worker_without_email_gets_a_proxy_contractor_and_an_hourly_job()
 #[tokio::test]
 async fn one_contractor_per_worker_across_bindings() {
     let world = World::start().await;
-    world.apply(&binding("first", "6029116324", ""));
-    world.apply(&binding("second", "6029116327", ""));
+    world.apply(&binding("first", "6029116324", "")).await;
+    world.apply(&binding("second", "6029116327", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.workmarket.sandbox.assign("6029116327", "8823578").unwrap();
     world.settle().await;
@@ -146,7 +146,7 @@ async fn a_foreign_contractor_with_the_workers_email_is_a_conflict() {
         withhold_premium: None,
     };
     client.create_contractor(&foreign, &coverbridge::ten99policy::IdempotencyKey::new("outside")).await.unwrap();
-    world.apply(&binding("cabling", "6029116324", ""));
+    world.apply(&binding("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let status = world.status("cabling");
@@ -162,8 +162,9 @@ async fn an_unmapped_category_creates_no_job() {
     let world = World::start().await;
     world.apply(
         "apiVersion: coverbridge.io/v1alpha1\nkind: CategoryMapping\nmetadata: {name: default}\nspec:\n  rules:\n    - {industry: Marketing, categoryCode: jc_5Tqpkbkp6G}\n",
-    );
-    world.apply(&binding("cabling", "6029116324", "").replace("  categoryCode: jc_MTqpkbkp6G\n", ""));
+    )
+    .await;
+    world.apply(&binding("cabling", "6029116324", "").replace("  categoryCode: jc_MTqpkbkp6G\n", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let status = world.status("cabling");
@@ -176,7 +177,8 @@ async fn an_unmapped_category_creates_no_job() {
     // A rule for Technology fixes it.
     world.apply(
         "apiVersion: coverbridge.io/v1alpha1\nkind: CategoryMapping\nmetadata: {name: default}\nspec:\n  rules:\n    - {industry: technology, categoryCode: jc_MTqpkbkp6G}\n",
-    );
+    )
+    .await;
     world.runtime.trigger_all();
     world.settle().await;
     let status = world.status("cabling");
@@ -187,7 +189,7 @@ async fn an_unmapped_category_creates_no_job() {
 #[tokio::test]
 async fn repeat_coverage_is_an_assignment() {
     let world = World::start().await;
-    world.apply(&binding("pos", "6029116326", ""));
+    world.apply(&binding("pos", "6029116326", "")).await;
     world.workmarket.sandbox.assign("6029116326", "8823580").unwrap();
     world.settle().await;
     let status = world.status("pos");
@@ -222,7 +224,7 @@ async fn repeat_coverage_is_an_assignment() {
 #[tokio::test]
 async fn own_certificate_follows_review() {
     let world = World::start().await;
-    world.apply_example("binding-own-coi.yaml");
+    world.apply_example("binding-own-coi.yaml").await;
     world.workmarket.sandbox.assign("6029116327", "8823581").unwrap();
     world.settle().await;
     let status = world.status("repair-6029116327");
@@ -266,7 +268,7 @@ async fn bound(world: &World, name: &str) -> coverbridge::resources::CoverageBin
 #[tokio::test]
 async fn invoices_are_recorded_once_when_pay_differs() {
     let world = World::start().await;
-    world.apply_example("binding-hourly.yaml");
+    world.apply_example("binding-hourly.yaml").await;
     world.workmarket.sandbox.assign("6029116325", "8823579").unwrap();
     let status = bound(&world, "site-survey-6029116325").await;
     let invoice = status.invoice_id.expect("spec.invoice is recorded once bound");
@@ -278,7 +280,7 @@ async fn invoices_are_recorded_once_when_pay_differs() {
     assert_eq!(world.ten99_writes().iter().filter(|c| c.path == "/api/v1/invoices").count(), 1);
 
     // Paid at exactly the job's wage: no invoice. Paid at more: one.
-    world.apply(&binding("exact", "6029116324", ""));
+    world.apply(&binding("exact", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     bound(&world, "exact").await;
     world.workmarket.sandbox.complete("6029116324").unwrap();
@@ -289,7 +291,7 @@ async fn invoices_are_recorded_once_when_pay_differs() {
     assert_eq!(status.phase, Some(Phase::Completed));
     assert!(status.invoice_id.is_none());
 
-    world.apply(&binding("more", "6029116327", ""));
+    world.apply(&binding("more", "6029116327", "")).await;
     world.workmarket.sandbox.assign("6029116327", "8823581").unwrap();
     bound(&world, "more").await;
     world.workmarket.sandbox.complete("6029116327").unwrap();
@@ -304,7 +306,7 @@ async fn invoices_are_recorded_once_when_pay_differs() {
 #[tokio::test]
 async fn lapsed_coverage_is_unprotected_until_reactivated() {
     let world = World::start().await;
-    world.apply(&binding("cabling", "6029116324", ""));
+    world.apply(&binding("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     let status = bound(&world, "cabling").await;
     let policy = status.policy_id.unwrap();
@@ -329,7 +331,7 @@ async fn lapsed_coverage_is_unprotected_until_reactivated() {
 #[tokio::test]
 async fn cancelled_work_order_expires_the_open_application() {
     let world = World::start().await;
-    world.apply(&binding("cabling", "6029116324", ""));
+    world.apply(&binding("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let session = world.status("cabling").application_session_id.unwrap();
@@ -344,7 +346,7 @@ async fn cancelled_work_order_expires_the_open_application() {
 #[tokio::test]
 async fn repricing_updates_the_job() {
     let world = World::start().await;
-    world.apply(&binding("cabling", "6029116324", ""));
+    world.apply(&binding("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     use coverbridge::sandbox::workmarket::PricingSpec;
@@ -355,4 +357,48 @@ async fn repricing_updates_the_job() {
     let client = world.ten99policy.client(support::world::fast_http());
     assert_eq!(client.get_job(status.job_id.as_deref().unwrap()).await.unwrap().wage.map(|w| w.get()), Some(40000));
     assert!(world.notice_reasons("cabling").contains(&"JobUpdated".to_owned()));
+}
+
+#[tokio::test]
+async fn mapping_codes_are_checked_and_users_counted() {
+    let world = World::start().await;
+    world.apply_example("binding-flat-fee.yaml").await;
+    world
+        .apply(
+            "apiVersion: coverbridge.io/v1alpha1\nkind: CategoryMapping\nmetadata: {name: default}\nspec:\n  rules:\n    - {industry: Technology, categoryCode: jc_MTqpkbkp6G}\n    - {label: Demolition, categoryCode: jc_Dm8qpkbkp6}\n    - {label: Mystery, categoryCode: jc_Nope}\n",
+        )
+        .await;
+    let mapping = world.runtime.store().mapping(&coverbridge::reconcile::ObjectKey::new(support::world::NAMESPACE, "default")).unwrap();
+    let status = mapping.status.unwrap();
+    assert_eq!(status.unknown_codes, ["jc_Nope"]);
+    assert_eq!(status.unapproved_codes, ["jc_Dm8qpkbkp6"]);
+    assert_eq!((status.rule_count, status.binding_count), (Some(3), Some(1)));
+    let ready = status.conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "UnknownCodes"));
+
+    world.apply_example("category-mapping.yaml").await;
+    let status = world.runtime.store().mapping(&coverbridge::reconcile::ObjectKey::new(support::world::NAMESPACE, "default")).unwrap().status.unwrap();
+    assert!(status.unknown_codes.is_empty() && status.unapproved_codes.is_empty());
+    assert_eq!(status.conditions.iter().find(|c| c.type_ == "Ready").unwrap().status, "True");
+}
+
+#[tokio::test]
+async fn webhooks_only_trigger_a_fresh_read() {
+    let world = World::start().await;
+    world.apply(&binding("cabling", "6029116324", "")).await;
+    world.settle().await;
+    // A delivery claiming the work order was paid, while WorkMarket says it is only sent.
+    let response = reqwest::Client::new()
+        .post(format!("{}/webhooks/workmarket", world.receiver_url))
+        .bearer_auth(support::world::WEBHOOK_TOKEN)
+        .json(&serde_json::json!({"event": "Paid", "assignment_id": "6029116324", "status": "paid", "now": "1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::WaitingForTrigger), "the API's truth wins: {status:#?}");
+    assert_eq!(status.work_order.unwrap().status.as_deref(), Some("sent"));
+    assert!(world.ten99_writes().is_empty());
 }

@@ -105,17 +105,15 @@ impl World {
         Self { workmarket, ten99policy, runtime, notices, receiver_url, receiver }
     }
 
-    /// Applies a YAML stream to the store and queues the bindings in it.
-    pub fn apply(&self, yaml: &str) -> Vec<ObjectKey> {
-        let keys = self.runtime.store().load_yaml(yaml, NAMESPACE).unwrap();
-        coverbridge::webhooks::Bindings::trigger(&self.runtime, keys.clone());
-        keys
+    /// Applies a YAML stream as `kubectl apply` would; returns the bindings in it.
+    pub async fn apply(&self, yaml: &str) -> Vec<ObjectKey> {
+        self.runtime.apply(yaml, NAMESPACE).await.unwrap().bindings
     }
 
     /// Applies a file from `examples/`.
-    pub fn apply_example(&self, file: &str) -> Vec<ObjectKey> {
+    pub async fn apply_example(&self, file: &str) -> Vec<ObjectKey> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(file);
-        self.apply(&std::fs::read_to_string(path).unwrap())
+        self.apply(&std::fs::read_to_string(path).unwrap()).await
     }
 
     /// Lets webhooks arrive and the runtime work until nothing happens for a moment.
@@ -147,6 +145,32 @@ impl World {
     /// 1099Policy POSTs so far.
     pub fn ten99_writes(&self) -> Vec<Call> {
         self.ten99_calls().into_iter().filter(|c| c.method != "GET").collect()
+    }
+
+    /// How many objects 1099Policy holds under `collection` (e.g. `jobs`, `apply/sessions`).
+    pub async fn count(&self, collection: &str) -> usize {
+        let mut total = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let mut url = format!("{}/api/v1/{collection}?limit=100", self.ten99policy.url);
+            if let Some(id) = &after {
+                url.push_str(&format!("&starting_after={id}"));
+            }
+            let page: Vec<serde_json::Value> = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(self.ten99policy.sandbox.api_key())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            total += page.len();
+            match page.last().and_then(|o| o["id"].as_str()) {
+                Some(id) if page.len() == 100 => after = Some(id.to_owned()),
+                _ => return total,
+            }
+        }
     }
 
     /// Reasons of the notices about `name`.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 pub use queue::Queue;
-pub use store::{LoadError, Store};
+pub use store::{Applied, LoadError, Store};
 
 use crate::reconcile::{Host, HostError, Notice, ObjectKey, ReconcileError, Reconciler};
 use crate::resources::{CategoryMapping, CoverageBinding, CoverageBindingStatus};
@@ -41,6 +41,55 @@ impl LocalRuntime {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The reconciler.
+    pub fn reconciler(&self) -> &Reconciler {
+        &self.reconciler
+    }
+
+    /// Applies a YAML stream as `kubectl apply` would, and wakes what it affects: the bindings
+    /// in it, and the bindings that use a mapping or reference a Secret in it. Mapping statuses
+    /// are refreshed.
+    pub async fn apply(&self, yaml: &str, namespace: &str) -> Result<Applied, LoadError> {
+        let applied = self.store.load(yaml, namespace)?;
+        let mut wake = applied.bindings.clone();
+        for binding in self.store.bindings() {
+            let key = ObjectKey::of(&binding);
+            let namespace = &key.namespace;
+            let uses_mapping = mapping_of(&binding).is_some_and(|m| applied.mappings.contains(&ObjectKey::new(namespace, m)));
+            let uses_secret = binding
+                .spec
+                .certificate
+                .as_ref()
+                .is_some_and(|c| applied.secrets.contains(&ObjectKey::new(namespace, &c.secret_ref.name)));
+            if uses_mapping || uses_secret {
+                wake.push(key);
+            }
+        }
+        for key in wake {
+            self.queue.push(key, Duration::ZERO);
+        }
+        for key in &applied.mappings {
+            if let Err(error) = self.refresh_mapping(key).await {
+                tracing::warn!(mapping = %key, %error, "could not check the mapping's codes");
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Recomputes a CategoryMapping's status: its codes against 1099Policy, and its users.
+    pub async fn refresh_mapping(&self, key: &ObjectKey) -> Result<(), ReconcileError> {
+        let Some(mapping) = self.store.mapping(key) else { return Ok(()) };
+        let users = self
+            .store
+            .bindings()
+            .iter()
+            .filter(|b| b.metadata.namespace.as_deref() == Some(&key.namespace) && mapping_of(b) == Some(key.name.as_str()))
+            .count();
+        let status = self.reconciler.mapping_status(&mapping, users).await?;
+        self.store.set_mapping_status(key, status);
+        Ok(())
     }
 
     /// Queues every binding.
@@ -94,6 +143,15 @@ impl LocalRuntime {
             }
         }
     }
+}
+
+/// The CategoryMapping a binding uses, if any.
+pub fn mapping_of(binding: &CoverageBinding) -> Option<&str> {
+    let spec = &binding.spec;
+    if spec.certificate.is_some() || spec.category_code.is_some() {
+        return None;
+    }
+    Some(spec.category_mapping_ref.as_ref().map_or("default", |r| r.name.as_str()))
 }
 
 /// The core's view of one binding in the local runtime.

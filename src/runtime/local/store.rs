@@ -27,6 +27,17 @@ struct Inner {
     next_uid: u64,
 }
 
+/// What a YAML stream applied.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// CoverageBindings.
+    pub bindings: Vec<ObjectKey>,
+    /// CategoryMappings.
+    pub mappings: Vec<ObjectKey>,
+    /// Secrets.
+    pub secrets: Vec<ObjectKey>,
+}
+
 /// A manifest the store cannot take, with the document and field it is about.
 #[derive(Debug, thiserror::Error)]
 #[error("document {index}: {message}")]
@@ -54,9 +65,14 @@ impl Store {
     /// Applies every document of a YAML stream (CoverageBinding, CategoryMapping, Secret),
     /// placing namespace-less objects in `namespace`. Returns the keys of the bindings applied.
     pub fn load_yaml(&self, yaml: &str, namespace: &str) -> Result<Vec<ObjectKey>, LoadError> {
+        self.load(yaml, namespace).map(|applied| applied.bindings)
+    }
+
+    /// [`Store::load_yaml`], reporting every kind applied.
+    pub fn load(&self, yaml: &str, namespace: &str) -> Result<Applied, LoadError> {
         let docs: Vec<Value> =
             serde_saphyr::from_multiple(yaml).map_err(|e| LoadError { index: 0, message: e.to_string() })?;
-        let mut applied = Vec::new();
+        let mut applied = Applied::default();
         for (i, doc) in docs.into_iter().enumerate() {
             let index = i + 1;
             let err = |message: String| LoadError { index, message };
@@ -66,15 +82,16 @@ impl Store {
             match doc["kind"].as_str() {
                 Some("CoverageBinding") => {
                     let binding: CoverageBinding = typed(doc).map_err(err)?;
-                    applied.push(self.apply_binding(binding, namespace));
+                    applied.bindings.push(self.apply_binding(binding, namespace));
                 }
                 Some("CategoryMapping") => {
                     let mapping: CategoryMapping = typed(doc).map_err(err)?;
-                    self.apply_mapping(mapping, namespace);
+                    applied.mappings.push(self.apply_mapping(mapping, namespace));
                 }
                 Some("Secret") => {
                     let (key, data) = secret(&doc, namespace).map_err(err)?;
-                    self.write().secrets.insert(key, data);
+                    self.write().secrets.insert(key.clone(), data);
+                    applied.secrets.push(key);
                 }
                 other => {
                     return Err(err(format!(
