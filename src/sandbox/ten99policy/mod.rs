@@ -43,6 +43,9 @@ pub const SANDBOX_API_KEY: &str = "t9k_test_sandbox";
 /// The signing secret of the configured webhook URL unless one is given.
 pub const SANDBOX_WEBHOOK_SECRET: &str = "whsec_sandbox";
 
+/// Placeholder base of links until the sandbox is served.
+const UNSERVED_URL: &str = "http://127.0.0.1";
+
 /// How to build a sandbox.
 #[derive(Clone, Debug)]
 pub struct Ten99PolicySandboxConfig {
@@ -100,7 +103,7 @@ impl Ten99PolicySandbox {
                 clock: Arc::new(Clock::default()),
                 replays: Replays::default(),
                 deliveries: DeliveryLog::default(),
-                public_url: Mutex::new("http://127.0.0.1".to_owned()),
+                public_url: Mutex::new(UNSERVED_URL.to_owned()),
                 config,
             }),
         };
@@ -136,12 +139,7 @@ impl Ten99PolicySandbox {
 
     /// Serves on `listener` until the task is dropped; links point at its address.
     pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
-        let addr = listener.local_addr()?;
-        *self
-            .inner
-            .public_url
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = format!("http://{addr}");
+        self.set_public_url(listener.local_addr()?);
         axum::serve(listener, self.router()).await
     }
 
@@ -154,6 +152,8 @@ impl Ten99PolicySandbox {
     pub async fn start_on(&self, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        // Before anything is served, so every link points at the real address.
+        self.set_public_url(addr);
         let sandbox = self.clone();
         let task = tokio::spawn(async move { sandbox.serve(listener).await });
         Ok(RunningSandbox {
@@ -220,6 +220,22 @@ impl Ten99PolicySandbox {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Points links (sessions, documents) at `addr`, including those made before serving.
+    fn set_public_url(&self, addr: SocketAddr) {
+        let url = format!("http://{addr}");
+        let old = std::mem::replace(
+            &mut *self
+                .inner
+                .public_url
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+            url.clone(),
+        );
+        if old != url {
+            self.store().relink(&old, &url);
+        }
     }
 
     pub(crate) fn register_endpoint(&self, endpoint: WebhookEndpoint) {
