@@ -466,8 +466,8 @@ async fn registered_endpoints_get_their_subscribed_events_with_their_own_secret(
         .headers
         .get("ten99policy-signature")
         .map(|v| v.to_str().unwrap());
+    // Signed at sandbox time, a year ahead of ours: future timestamps are accepted.
     Verifier::new(Secret::new(secret))
-        .with_tolerance(std::time::Duration::from_secs(400 * 86_400))
         .verify(signature, &hook.body)
         .unwrap();
     let event = Event::parse(&hook.body).unwrap();
@@ -734,6 +734,14 @@ async fn injected_faults_answer_in_the_platforms_error_shape() {
         (503, Some("general_error"))
     );
     assert!(body["message"].is_string());
+    let (status, body) = answer(authed(
+        http().get(format!("{}/api/v1/nothing", sandbox.url)),
+    ))
+    .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("resource_not_found"))
+    );
 }
 
 #[tokio::test]
