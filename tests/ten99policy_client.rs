@@ -667,6 +667,60 @@ async fn a_wrong_key_is_a_terminal_invalid_api_key() {
     );
 }
 
+#[tokio::test]
+async fn nested_objects_answered_as_python_repr_strings_still_decode() {
+    let sandbox = start_with(
+        coverbridge::sandbox::ten99policy::Ten99PolicySandboxConfig {
+            python_repr_nested: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let client = client(&sandbox);
+    let raw: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/contractors/{JORDAN_CONTRACTOR_ID}",
+            sandbox.url
+        ))
+        .bearer_auth("t9k_test_sandbox")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(raw["address"].as_str().unwrap().starts_with("{'"), "{raw}");
+    let jordan = client.get_contractor(JORDAN_CONTRACTOR_ID).await.unwrap();
+    assert_eq!(jordan.address.unwrap().locality.as_deref(), Some("Austin"));
+    assert_eq!(
+        jordan.custom_metadata.get("workmarket_worker_id"),
+        Some("8823580")
+    );
+    let policy = client.get_policy(JORDAN_POLICY_ID).await.unwrap();
+    assert!(policy.certificates.unwrap().gl_coi_pdf_url.is_some());
+    let work = client.create_job(&job("py"), &key("j")).await.unwrap();
+    let request = NewAssignment {
+        contractor: JORDAN_CONTRACTOR_ID.into(),
+        job: work.id,
+        coverage_type: vec![],
+        effective_date: None,
+        end_date: None,
+        policy: None,
+        bind: None,
+        custom_metadata: Metadata::default(),
+    };
+    let assignment = client.create_assignment(&request, &key("a")).await.unwrap();
+    assert!(assignment.eligible.unwrap().result);
+    let listed = client
+        .list_contractors_by_email(JORDAN_EMAIL)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed[0].address.as_ref().unwrap().region.as_deref(),
+        Some("TX")
+    );
+}
+
 // --- idempotency, retries and faults
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod auth;
 pub mod control;
 mod error;
 mod fields;
+mod quirks;
 mod replay;
 mod routes;
 pub mod seed;
@@ -61,6 +62,9 @@ pub struct Ten99PolicySandboxConfig {
     pub delivery: DeliveryPolicy,
     /// Seed of probabilistic faults.
     pub fault_seed: u64,
+    /// Answer nested objects (`certificates`, `quote_json`, `eligible`, `address`,
+    /// `custom_metadata`) as Python `repr` strings, as the real API sometimes does.
+    pub python_repr_nested: bool,
 }
 
 impl Default for Ten99PolicySandboxConfig {
@@ -72,6 +76,7 @@ impl Default for Ten99PolicySandboxConfig {
             webhook_secret: None,
             delivery: DeliveryPolicy::default(),
             fault_seed: 0,
+            python_repr_nested: false,
         }
     }
 }
@@ -127,7 +132,11 @@ impl Ten99PolicySandbox {
 
     /// The API routes (behind auth, idempotent replay and the harness) and the control routes.
     pub fn router(&self) -> Router {
-        let api = routes::api()
+        let mut api = routes::api();
+        if self.inner.config.python_repr_nested {
+            api = api.layer(axum::middleware::from_fn(quirks::python_repr_nested));
+        }
+        let api = api
             .layer(from_fn_with_state(self.clone(), replay::replay))
             .layer(from_fn_with_state(self.clone(), auth::require_key))
             .with_state(self.clone());
