@@ -523,6 +523,10 @@ async fn control_routes_drive_scenarios_over_http() {
         "already expired"
     );
     assert_eq!(
+        body["message"],
+        format!("Policy {JORDAN_POLICY_ID} cannot be changed that way while expired")
+    );
+    assert_eq!(
         answer(http().post(format!("{base}/policies/{JORDAN_POLICY_ID}/explode")))
             .await
             .0,
