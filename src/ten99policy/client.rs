@@ -40,21 +40,8 @@ pub struct Ten99PolicyClient {
 
 enum Body<'a> {
     None,
-    Json(&'a (dyn erased::Json + Sync)),
+    Json(bytes::Bytes),
     Certificate(&'a CertificateUpload),
-}
-
-/// Lets one `Body` hold any serializable request without making every helper generic twice.
-mod erased {
-    pub trait Json {
-        fn to_json(&self) -> serde_json::Result<Vec<u8>>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> serde_json::Result<Vec<u8>> {
-            serde_json::to_vec(self)
-        }
-    }
 }
 
 impl Ten99PolicyClient {
@@ -332,10 +319,11 @@ impl Ten99PolicyClient {
         &self,
         what: &'static str,
         path: &[&str],
-        body: &(impl Serialize + Sync),
+        body: &impl Serialize,
         key: &IdempotencyKey,
     ) -> Result<T> {
-        self.call(what, Method::POST, path, &[], Body::Json(body), Some(key))
+        let body = Body::Json(encode(what, body)?);
+        self.call(what, Method::POST, path, &[], body, Some(key))
             .await
     }
 
@@ -343,10 +331,10 @@ impl Ten99PolicyClient {
         &self,
         what: &'static str,
         path: &[&str],
-        body: &(impl Serialize + Sync),
+        body: &impl Serialize,
     ) -> Result<T> {
-        self.call(what, Method::PUT, path, &[], Body::Json(body), None)
-            .await
+        let body = Body::Json(encode(what, body)?);
+        self.call(what, Method::PUT, path, &[], body, None).await
     }
 
     /// Follows `starting_after` until a page comes back shorter than asked for (lists are bare
@@ -390,12 +378,6 @@ impl Ten99PolicyClient {
         key: Option<&IdempotencyKey>,
     ) -> Result<T> {
         let url = self.url(path);
-        let json = match &body {
-            Body::Json(value) => Some(value.to_json().map_err(|e| {
-                crate::http::TransportError::Request(format!("cannot encode the {what}: {e}"))
-            })?),
-            _ => None,
-        };
         let response = self
             .http
             .send(API, |client| {
@@ -410,12 +392,12 @@ impl Ten99PolicyClient {
                         .header(IDEMPOTENT_KEY_HEADER, key.as_str())
                         .header(IDEMPOTENCY_KEY_HEADER, key.as_str());
                 }
-                match (&body, &json) {
-                    (Body::Certificate(upload), _) => request.multipart(certificate_form(upload)),
-                    (_, Some(json)) => request
+                match &body {
+                    Body::Certificate(upload) => request.multipart(certificate_form(upload)),
+                    Body::Json(json) => request
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
                         .body(json.clone()),
-                    _ => request,
+                    Body::None => request,
                 }
             })
             .await?;
@@ -440,6 +422,13 @@ impl Ten99PolicyClient {
             .extend(segments);
         url
     }
+}
+
+/// A request body as JSON, encoded once for every attempt.
+fn encode(what: &str, body: &impl Serialize) -> Result<bytes::Bytes> {
+    serde_json::to_vec(body).map(Into::into).map_err(|e| {
+        crate::http::TransportError::Request(format!("cannot encode the {what}: {e}")).into()
+    })
 }
 
 /// The multipart form of an upload; built anew for every attempt, as forms are consumed.

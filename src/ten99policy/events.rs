@@ -302,6 +302,25 @@ mod tests {
             .map(EventType::as_str)
             .collect();
         assert_eq!(names.len(), EventType::DOCUMENTED.len());
+        // Every type decodes from a whole body, in the shape 1099Policy sends it.
+        for documented in EventType::DOCUMENTED {
+            let resource = json!({"id": "xx_1", "contractor": "cn_1"});
+            let data = if documented.nests_object() {
+                json!({"object": resource})
+            } else {
+                resource
+            };
+            let body =
+                json!({"id": "ev_1", "type": documented.as_str(), "created": 1, "data": data});
+            let event = Event::parse(body.to_string().as_bytes()).unwrap();
+            assert_eq!(event.event_type, documented);
+            assert_eq!(
+                (event.object_id(), event.contractor_id()),
+                (Some("xx_1"), Some("cn_1")),
+                "{documented}"
+            );
+            assert_eq!(serde_json::to_value(&event).unwrap(), body, "{documented}");
+        }
         assert_eq!(
             EventType::parse("policy.canceled"),
             EventType::PolicyCancelled

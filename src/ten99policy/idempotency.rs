@@ -14,8 +14,7 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    /// A key from its parts, joined with `:` (e.g. `["binding", uid, "quote", "1"]`). Header
-    /// values must be visible ASCII, so anything else becomes `_`.
+    /// A key from its parts, joined with `:` (e.g. `["binding", uid, "quote", "1"]`).
     pub fn from_parts<I, S>(parts: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -29,14 +28,22 @@ impl IdempotencyKey {
         Self::new(joined)
     }
 
-    /// A key as given (characters that cannot appear in a header become `_`).
+    /// A key as given. Header values must be visible ASCII, so anything else (and `%`) is
+    /// percent-encoded: distinct inputs always stay distinct keys.
     pub fn new(key: impl Into<String>) -> Self {
-        let key: String = key
-            .into()
-            .chars()
-            .map(|c| if c.is_ascii_graphic() { c } else { '_' })
-            .collect();
-        Self(key)
+        let key = key.into();
+        let mut encoded = String::with_capacity(key.len());
+        for c in key.chars() {
+            if c.is_ascii_graphic() && c != '%' {
+                encoded.push(c);
+            } else {
+                let mut buf = [0u8; 4];
+                for byte in c.encode_utf8(&mut buf).bytes() {
+                    encoded.push_str(&format!("%{byte:02X}"));
+                }
+            }
+        }
+        Self(encoded)
     }
 
     /// The same key with an attempt suffix, for a deliberate new attempt after the first one's
@@ -68,7 +75,7 @@ mod tests {
     #[test]
     fn keys_are_deterministic_and_header_safe() {
         let key = IdempotencyKey::from_parts(["binding", "3f2a", "quote", "général ok"]);
-        assert_eq!(key.as_str(), "binding:3f2a:quote:g_n_ral_ok");
+        assert_eq!(key.as_str(), "binding:3f2a:quote:g%C3%A9n%C3%A9ral%20ok");
         assert_eq!(
             key,
             IdempotencyKey::from_parts(["binding", "3f2a", "quote", "général ok"])
@@ -77,6 +84,13 @@ mod tests {
             IdempotencyKey::new("workmarket-worker-8823580").to_string(),
             "workmarket-worker-8823580"
         );
+    }
+
+    #[test]
+    fn distinct_inputs_stay_distinct() {
+        let keys = ["é", "ü", "_", "%C3%A9", " ", "%20"].map(IdempotencyKey::new);
+        let unique: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len(), "{keys:?}");
     }
 
     #[test]

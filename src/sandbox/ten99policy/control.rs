@@ -121,7 +121,7 @@ impl Ten99PolicySandbox {
         if certificate.status == status {
             return Err(ApiError::bad(
                 "invalid_input",
-                format!("Certificate {id} is already {status:?}").to_lowercase(),
+                format!("Certificate {id} is already {}", wire(status)),
             ));
         }
         certificate.status = status;
@@ -167,10 +167,9 @@ impl Ten99PolicySandbox {
             return Err(ApiError::bad(
                 "invalid_input",
                 format!(
-                    "Policy {id} cannot be changed that way while {:?}",
-                    policy.status
-                )
-                .to_lowercase(),
+                    "Policy {id} cannot be changed that way while {}",
+                    wire(policy.status)
+                ),
             ));
         }
         policy.status = status;
@@ -247,6 +246,14 @@ impl Ten99PolicySandbox {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
+}
+
+/// A status as the API spells it.
+fn wire(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// The control routes (state: the sandbox).

@@ -12,6 +12,7 @@ mod auth;
 pub mod control;
 mod error;
 mod fields;
+mod quirks;
 mod replay;
 mod routes;
 pub mod seed;
@@ -43,6 +44,9 @@ pub const SANDBOX_API_KEY: &str = "t9k_test_sandbox";
 /// The signing secret of the configured webhook URL unless one is given.
 pub const SANDBOX_WEBHOOK_SECRET: &str = "whsec_sandbox";
 
+/// Placeholder base of links until the sandbox is served.
+const UNSERVED_URL: &str = "http://127.0.0.1";
+
 /// How to build a sandbox.
 #[derive(Clone, Debug)]
 pub struct Ten99PolicySandboxConfig {
@@ -58,6 +62,9 @@ pub struct Ten99PolicySandboxConfig {
     pub delivery: DeliveryPolicy,
     /// Seed of probabilistic faults.
     pub fault_seed: u64,
+    /// Answer nested objects (`certificates`, `quote_json`, `eligible`, `address`,
+    /// `custom_metadata`) as Python `repr` strings, as the real API sometimes does.
+    pub python_repr_nested: bool,
 }
 
 impl Default for Ten99PolicySandboxConfig {
@@ -69,6 +76,7 @@ impl Default for Ten99PolicySandboxConfig {
             webhook_secret: None,
             delivery: DeliveryPolicy::default(),
             fault_seed: 0,
+            python_repr_nested: false,
         }
     }
 }
@@ -100,7 +108,7 @@ impl Ten99PolicySandbox {
                 clock: Arc::new(Clock::default()),
                 replays: Replays::default(),
                 deliveries: DeliveryLog::default(),
-                public_url: Mutex::new("http://127.0.0.1".to_owned()),
+                public_url: Mutex::new(UNSERVED_URL.to_owned()),
                 config,
             }),
         };
@@ -124,7 +132,11 @@ impl Ten99PolicySandbox {
 
     /// The API routes (behind auth, idempotent replay and the harness) and the control routes.
     pub fn router(&self) -> Router {
-        let api = routes::api()
+        let mut api = routes::api();
+        if self.inner.config.python_repr_nested {
+            api = api.layer(axum::middleware::from_fn(quirks::python_repr_nested));
+        }
+        let api = api
             .layer(from_fn_with_state(self.clone(), replay::replay))
             .layer(from_fn_with_state(self.clone(), auth::require_key))
             .with_state(self.clone());
@@ -136,12 +148,7 @@ impl Ten99PolicySandbox {
 
     /// Serves on `listener` until the task is dropped; links point at its address.
     pub async fn serve(&self, listener: TcpListener) -> std::io::Result<()> {
-        let addr = listener.local_addr()?;
-        *self
-            .inner
-            .public_url
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = format!("http://{addr}");
+        self.set_public_url(listener.local_addr()?);
         axum::serve(listener, self.router()).await
     }
 
@@ -154,6 +161,8 @@ impl Ten99PolicySandbox {
     pub async fn start_on(&self, addr: SocketAddr) -> std::io::Result<RunningSandbox> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        // Before anything is served, so every link points at the real address.
+        self.set_public_url(addr);
         let sandbox = self.clone();
         let task = tokio::spawn(async move { sandbox.serve(listener).await });
         Ok(RunningSandbox {
@@ -220,6 +229,22 @@ impl Ten99PolicySandbox {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Points links (sessions, documents) at `addr`, including those made before serving.
+    fn set_public_url(&self, addr: SocketAddr) {
+        let url = format!("http://{addr}");
+        let old = std::mem::replace(
+            &mut *self
+                .inner
+                .public_url
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+            url.clone(),
+        );
+        if old != url {
+            self.store().relink(&old, &url);
+        }
     }
 
     pub(crate) fn register_endpoint(&self, endpoint: WebhookEndpoint) {

@@ -205,6 +205,28 @@ impl Store {
         self.events.push(event);
     }
 
+    /// Moves links made under base URL `old` to `new` (the sandbox learned where it is served).
+    pub fn relink(&mut self, old: &str, new: &str) {
+        let move_link = |link: &mut Option<String>| {
+            if let Some(rest) = link.as_deref().and_then(|l| l.strip_prefix(old)) {
+                *link = Some(format!("{new}{rest}"));
+            }
+        };
+        for record in &mut self.policies {
+            move_link(&mut record.policy.pdf_url);
+            if let Some(certificates) = &mut record.policy.certificates {
+                move_link(&mut certificates.gl_coi_pdf_url);
+                move_link(&mut certificates.wc_coi_pdf_url);
+            }
+        }
+        for session in &mut self.sessions {
+            move_link(&mut session.url);
+        }
+        for certificate in &mut self.certificates {
+            move_link(&mut certificate.pdf_url);
+        }
+    }
+
     /// Expires active policies whose expiration date has passed (emits `policy.expired`).
     pub fn expire_due(&mut self, now: EpochSeconds) {
         let mut expired = Vec::new();

@@ -91,6 +91,16 @@ pub(crate) fn api() -> Router<Ten99PolicySandbox> {
             "/api/v1/webhook_endpoints/{id}",
             get(events::get_endpoint).delete(events::delete_endpoint),
         )
+        .fallback(unknown_path)
+}
+
+/// Unknown paths answer in the API's error shape too.
+async fn unknown_path(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "resource_not_found",
+        format!("Unrecognized request URL: {}", uri.path()),
+    )
 }
 
 /// 201 with the object.
