@@ -286,6 +286,11 @@ fn read_pricing(f: &Fields) -> Result<Pricing, WorkMarketError> {
         return Err(WorkMarketError::invalid("response.pricing", "missing"));
     };
     let kind = PricingType::parse(&p.required_text("type")?);
+    // Internal work has no budget: WorkMarket writes "Internal" where the amount would be.
+    let spend_limit = match p.text("spend_limit")? {
+        Some(text) if text.eq_ignore_ascii_case("internal") => None,
+        _ => p.money("spend_limit")?,
+    };
     Ok(Pricing {
         kind,
         flat_price: p.money("flat_price")?,
@@ -297,7 +302,7 @@ fn read_pricing(f: &Fields) -> Result<Pricing, WorkMarketError> {
         initial_hours: p.quantity("initial_number_of_hours")?,
         additional_per_hour_price: p.money("additional_per_hour_price")?,
         max_additional_hours: p.quantity("max_blended_number_of_hours")?,
-        spend_limit: p.money("spend_limit")?,
+        spend_limit,
     })
 }
 
