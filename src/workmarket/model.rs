@@ -422,6 +422,15 @@ mod tests {
     }
 
     #[test]
+    fn internal_work_has_no_budget() {
+        let mut value = sample();
+        value["pricing"] = json!({"type": "INTERNAL / LANE 1", "spend_limit": "Internal"});
+        let order = WorkOrder::from_json(&value).unwrap();
+        assert_eq!(order.pricing.kind, PricingType::Internal);
+        assert_eq!(order.pricing.spend_limit, None);
+    }
+
+    #[test]
     fn missing_identity_is_an_error() {
         let mut value = sample();
         value.as_object_mut().unwrap().remove("status");
