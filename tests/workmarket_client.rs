@@ -590,13 +590,13 @@ async fn the_cursor_finds_only_later_changes() {
     let wm = client(&sandbox, PathStyle::Employer);
     let since = control.now() - SignedDuration::from_mins(5);
     // Whole seconds decide, so move the clock clear of the seed's second.
-    control.advance_clock(Duration::from_secs(10));
+    control.advance_clock(Duration::from_secs(10)).unwrap();
     let before = Timestamp::from_second(control.now().as_second()).unwrap();
     let first = wm.list_updated(since).await.unwrap();
     assert_eq!(first.ids.len(), 4);
     assert!(first.cursor >= before, "the cursor is WorkMarket's clock");
 
-    control.advance_clock(Duration::from_secs(10));
+    control.advance_clock(Duration::from_secs(10)).unwrap();
     control.assign("6029116326", "8823580").unwrap();
     let second = wm.list_updated(first.cursor).await.unwrap();
     assert_eq!(second.ids, ["6029116326"]);
