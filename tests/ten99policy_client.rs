@@ -1,7 +1,6 @@
 //! The 1099Policy client against the sandbox over loopback: every endpoint, every error class,
 //! retries that reuse idempotency keys, replay, every fault kind, pagination and secret hygiene.
 
-#[path = "support/ten99policy.rs"]
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -21,7 +20,7 @@ use coverbridge::sandbox::ten99policy::seed::{
 };
 use coverbridge::secret::Secret;
 use coverbridge::ten99policy::*;
-use support::*;
+use support::ten99policy::*;
 
 fn api_code(error: &Ten99PolicyError) -> (u16, ErrorCode) {
     match error {

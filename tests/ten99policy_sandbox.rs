@@ -1,7 +1,6 @@
 //! The 1099Policy sandbox over raw HTTP: auth forms, validation, byte-for-byte replay, list
 //! paging, signed and retried webhooks, the control API and the seed.
 
-#[path = "support/ten99policy.rs"]
 mod support;
 
 use axum::http::StatusCode;
@@ -17,7 +16,7 @@ use coverbridge::secret::Secret;
 use coverbridge::ten99policy::{Event, EventType, Verifier};
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
-use support::*;
+use support::ten99policy::*;
 
 fn http() -> reqwest::Client {
     reqwest::Client::new()

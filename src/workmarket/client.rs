@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::auth::{self, AccessToken, Credentials, TokenCache};
 use super::envelope::{Reply, decode};
-use super::fields::Fields;
+use super::fields::{Fields, unix_time};
 use super::{API_NAME, PathStyle, WorkMarketError, WorkOrder};
 use crate::http::HttpClient;
 use crate::secret::Secret;
@@ -179,9 +179,7 @@ impl WorkMarketClient {
             }
         }
         // Without a server clock, starting again from the same point misses nothing.
-        let cursor = cursor
-            .and_then(|seconds| Timestamp::from_second(seconds).ok())
-            .unwrap_or(modified_since);
+        let cursor = cursor.and_then(unix_time).unwrap_or(modified_since);
         Ok(UpdatedAssignments { ids, cursor })
     }
 

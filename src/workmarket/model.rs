@@ -286,6 +286,11 @@ fn read_pricing(f: &Fields) -> Result<Pricing, WorkMarketError> {
         return Err(WorkMarketError::invalid("response.pricing", "missing"));
     };
     let kind = PricingType::parse(&p.required_text("type")?);
+    // Internal work has no budget: WorkMarket writes "Internal" where the amount would be.
+    let spend_limit = match p.text("spend_limit")? {
+        Some(text) if text.eq_ignore_ascii_case("internal") => None,
+        _ => p.money("spend_limit")?,
+    };
     Ok(Pricing {
         kind,
         flat_price: p.money("flat_price")?,
@@ -297,7 +302,7 @@ fn read_pricing(f: &Fields) -> Result<Pricing, WorkMarketError> {
         initial_hours: p.quantity("initial_number_of_hours")?,
         additional_per_hour_price: p.money("additional_per_hour_price")?,
         max_additional_hours: p.quantity("max_blended_number_of_hours")?,
-        spend_limit: p.money("spend_limit")?,
+        spend_limit,
     })
 }
 
@@ -414,6 +419,15 @@ mod tests {
             error.to_string().contains("response.pricing.flat_price"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn internal_work_has_no_budget() {
+        let mut value = sample();
+        value["pricing"] = json!({"type": "INTERNAL / LANE 1", "spend_limit": "Internal"});
+        let order = WorkOrder::from_json(&value).unwrap();
+        assert_eq!(order.pricing.kind, PricingType::Internal);
+        assert_eq!(order.pricing.spend_limit, None);
     }
 
     #[test]

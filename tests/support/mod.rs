@@ -2,4 +2,6 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod ten99policy;
+pub mod workmarket;
 pub mod world;

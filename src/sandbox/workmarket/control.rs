@@ -28,7 +28,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::state::{DateFormat, NewWorkOrder, NewWorker, PricingSpec, Quirks};
+use super::settings::Settings;
+use super::state::{NewWorkOrder, NewWorker, PricingSpec};
 use super::webhooks::WebhookTemplate;
 use super::{SandboxError, WorkMarketSandbox};
 use crate::money::Cents;
@@ -52,17 +53,6 @@ fn http_ok() -> u16 {
     200
 }
 
-/// Sandbox settings that can change at run time.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Settings {
-    /// Whether the API user has the admin role (without it every call is 403).
-    pub api_user_admin: bool,
-    /// Representation quirks.
-    pub quirks: Quirks,
-    /// How webhook dates render.
-    pub webhook_date_format: DateFormat,
-}
-
 impl WorkMarketSandbox {
     /// Answers calls under `reply.path` with `reply.body` instead of the modelled route.
     pub fn add_canned_reply(&self, reply: CannedReply) {
@@ -72,24 +62,6 @@ impl WorkMarketSandbox {
     /// Removes every canned reply.
     pub fn clear_canned_replies(&self) {
         self.replies().clear();
-    }
-
-    /// The settings in force.
-    pub fn settings(&self) -> Settings {
-        let state = self.lock();
-        Settings {
-            api_user_admin: state.api_user_admin,
-            quirks: state.quirks.clone(),
-            webhook_date_format: state.date_format,
-        }
-    }
-
-    /// Applies `settings`.
-    pub fn apply_settings(&self, settings: Settings) {
-        let mut state = self.lock();
-        state.api_user_admin = settings.api_user_admin;
-        state.quirks = settings.quirks;
-        state.date_format = settings.webhook_date_format;
     }
 
     fn replies(&self) -> std::sync::MutexGuard<'_, Vec<CannedReply>> {
@@ -250,9 +222,11 @@ struct Advance {
 async fn advance_clock(
     State(sandbox): State<WorkMarketSandbox>,
     Json(by): Json<Advance>,
-) -> Json<Value> {
-    sandbox.advance_clock(Duration::from_secs(by.seconds));
-    Json(json!({"now": sandbox.now()}))
+) -> Response {
+    match sandbox.advance_clock(Duration::from_secs(by.seconds)) {
+        Ok(()) => Json(json!({"now": sandbox.now()})).into_response(),
+        Err(error) => refused(error),
+    }
 }
 
 async fn revoke_tokens(State(sandbox): State<WorkMarketSandbox>) -> StatusCode {

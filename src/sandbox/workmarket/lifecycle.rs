@@ -1,17 +1,13 @@
 //! Driving the sandbox: creating workers and work orders and moving work orders through
 //! WorkMarket's lifecycle (reference §4.3). Each change fires its webhook event.
 
-use std::time::Duration;
-
 use axum::http::StatusCode;
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::{Timestamp, ToSpan};
 
 use super::WorkMarketSandbox;
 use super::events;
-use super::state::{
-    DateFormat, NewWorkOrder, NewWorker, Order, PricingSpec, Quirks, State, Status, Worker,
-};
-use super::webhooks::{DeliveryRecord, Values, WebhookTemplate};
+use super::state::{NewWorkOrder, NewWorker, Order, PricingSpec, State, Status, Worker};
+use super::webhooks::Values;
 use crate::money::Cents;
 
 /// A control request the sandbox refuses.
@@ -335,71 +331,6 @@ impl WorkMarketSandbox {
             order.pricing = pricing.clone();
             Ok(Values::from([("negotiation_id", negotiation_id())]))
         })
-    }
-
-    /// Moves the sandbox clock forward (for `list_updated` cursors and start times).
-    pub fn advance_clock(&self, by: Duration) {
-        let by = SignedDuration::try_from(by).expect("a sane duration");
-        let mut state = self.lock();
-        state.clock_offset = state.clock_offset.saturating_add(by);
-    }
-
-    /// The sandbox clock.
-    pub fn now(&self) -> Timestamp {
-        self.lock().now()
-    }
-
-    /// Makes every access token invalid, as if they had expired.
-    pub fn revoke_access_tokens(&self) {
-        self.lock().access_tokens.clear();
-    }
-
-    /// Whether the API user has the admin role; without it every call is 403.
-    pub fn set_api_user_admin(&self, admin: bool) {
-        self.lock().api_user_admin = admin;
-    }
-
-    /// Switches representation quirks.
-    pub fn set_quirks(&self, quirks: Quirks) {
-        self.lock().quirks = quirks;
-    }
-
-    /// The quirks in force.
-    pub fn quirks(&self) -> Quirks {
-        self.lock().quirks.clone()
-    }
-
-    /// How webhook dates render.
-    pub fn set_webhook_date_format(&self, format: DateFormat) {
-        self.lock().date_format = format;
-    }
-
-    /// Saves a webhook template, as WorkMarket's settings page does (with its checks).
-    pub fn add_webhook(&self, template: WebhookTemplate) -> Result<()> {
-        self.inner
-            .webhooks
-            .register(template)
-            .map_err(SandboxError::Invalid)
-    }
-
-    /// The saved webhook templates.
-    pub fn webhooks(&self) -> Vec<WebhookTemplate> {
-        self.inner.webhooks.templates()
-    }
-
-    /// Deletes every webhook template.
-    pub fn clear_webhooks(&self) {
-        self.inner.webhooks.clear();
-    }
-
-    /// Every webhook sent or meant to be sent, in order.
-    pub fn deliveries(&self) -> Vec<DeliveryRecord> {
-        self.inner.webhooks.records()
-    }
-
-    /// Waits until every queued webhook was delivered or failed.
-    pub async fn flush_webhooks(&self) {
-        self.inner.webhooks.flush().await;
     }
 
     /// Applies `apply` to work order `id` when its status is one of `allowed`, then fires

@@ -13,6 +13,7 @@ mod events;
 mod lifecycle;
 mod render;
 mod seed;
+mod settings;
 mod state;
 mod webhooks;
 
@@ -22,9 +23,10 @@ use std::time::Duration;
 
 use axum::Router;
 
-pub use control::{CannedReply, Settings};
+pub use control::CannedReply;
 pub use lifecycle::SandboxError;
 pub use seed::{API_SECRET, API_TOKEN};
+pub use settings::Settings;
 pub use state::{DateFormat, NewWorkOrder, NewWorker, PricingSpec, Quirks, SandboxAddress};
 pub use webhooks::{DeliveryRecord, Outcome, SHIPPED_TEMPLATE, WebhookTemplate};
 

@@ -48,7 +48,7 @@ fn time_zone(location: Option<&SandboxAddress>) -> &'static str {
 fn pricing(order: &Order) -> Value {
     let spend_limit = order.pricing.spend_limit();
     let increases = match (spend_limit, order.original_spend_limit) {
-        (Some(now), Some(then)) => Cents(now.get() - then.get()),
+        (Some(now), Some(then)) => Cents(now.get().saturating_sub(then.get())),
         _ => Cents(0),
     };
     let mut pricing = json!({

@@ -134,15 +134,15 @@ impl PricingSpec {
                 initial_hours,
                 additional_rate,
                 max_additional_hours,
-            } => times(initial_rate, initial_hours) + times(additional_rate, max_additional_hours),
+            } => times(initial_rate, initial_hours)
+                .saturating_add(times(additional_rate, max_additional_hours)),
             Self::BlendedPerUnit {
                 initial_price,
                 initial_units,
                 additional_price,
                 max_additional_units,
-            } => {
-                times(initial_price, initial_units) + times(additional_price, max_additional_units)
-            }
+            } => times(initial_price, initial_units)
+                .saturating_add(times(additional_price, max_additional_units)),
             Self::Internal => return None,
         }))
     }
