@@ -9,11 +9,7 @@ pub use crate::workmarket::PathStyle;
 #[derive(clap::Args, Clone, Debug)]
 pub struct RunArgs {
     /// WorkMarket base URL.
-    #[arg(
-        long,
-        env = "COVERBRIDGE_WORKMARKET_URL",
-        default_value = "https://www.workmarket.com"
-    )]
+    #[arg(long, env = "COVERBRIDGE_WORKMARKET_URL", default_value = "https://www.workmarket.com")]
     pub workmarket_url: String,
 
     /// WorkMarket path family: `api` for /api/v1/…, `employer` for /v1/employer/….
@@ -21,11 +17,7 @@ pub struct RunArgs {
     pub workmarket_path_style: PathStyle,
 
     /// 1099Policy base URL.
-    #[arg(
-        long,
-        env = "COVERBRIDGE_TEN99POLICY_URL",
-        default_value = "https://api.1099policy.com"
-    )]
+    #[arg(long, env = "COVERBRIDGE_TEN99POLICY_URL", default_value = "https://api.1099policy.com")]
     pub ten99policy_url: String,
 
     /// Address the webhook receiver listens on.

@@ -52,10 +52,17 @@ async fn finish(world: &World) {
             let _ = world.ten99policy.sandbox.complete_application(session);
         }
         let repair = world.status("repair-6029116327");
-        if let (Some(id), Some(coverbridge::resources::CertificateStatus::Pending)) = (&repair.certificate_id, repair.certificate_status) {
-            let _ = world.ten99policy.sandbox.review_certificate(id, coverbridge::sandbox::ten99policy::CertificateReview::Approve);
+        if let (Some(id), Some(coverbridge::resources::CertificateStatus::Pending)) =
+            (&repair.certificate_id, repair.certificate_status)
+        {
+            let _ = world
+                .ten99policy
+                .sandbox
+                .review_certificate(id, coverbridge::sandbox::ten99policy::CertificateReview::Approve);
         }
-        let done = ["site-survey-6029116325", "pos", "repair-6029116327"].iter().all(|n| world.status(n).phase == Some(Phase::Bound))
+        let done = ["site-survey-6029116325", "pos", "repair-6029116327"]
+            .iter()
+            .all(|n| world.status(n).phase == Some(Phase::Bound))
             && world.status("site-survey-6029116325").invoice_id.is_some();
         if done {
             return;
@@ -85,11 +92,16 @@ async fn a_lost_answer_at_any_create_never_duplicates() {
         let world = World::start().await;
         // Lose every answer on this path for longer than the HTTP layer retries.
         let path = format!("/api/v1/{collection}");
-        world.ten99policy.sandbox.harness().inject(FaultRule::new(&path, Fault::DropAfterProcessing).method("POST").times(3));
+        world
+            .ten99policy
+            .sandbox
+            .harness()
+            .inject(FaultRule::new(&path, Fault::DropAfterProcessing).method("POST").times(3));
         three_flows(&world).await;
         finish(&world).await;
         assert_eq!(counts(&world).await, clean, "after losing answers on {path}");
-        let lost: Vec<_> = world.ten99_calls().into_iter().filter(|c| c.fault == Some(Fault::DropAfterProcessing)).collect();
+        let lost: Vec<_> =
+            world.ten99_calls().into_iter().filter(|c| c.fault == Some(Fault::DropAfterProcessing)).collect();
         assert!(!lost.is_empty(), "the fault on {path} fired");
     }
 }
@@ -159,7 +171,11 @@ async fn transient_errors_are_retried_under_a_fresh_key_and_converge() {
     let world = World::start().await;
     // Three 503s exhaust the HTTP layer's retries of the job create; 1099Policy stores a 5xx
     // under its key, so the next attempt must use a fresh one.
-    world.ten99policy.sandbox.harness().inject(FaultRule::new("/api/v1/jobs", Fault::Status { status: 503 }).method("POST").times(3));
+    world
+        .ten99policy
+        .sandbox
+        .harness()
+        .inject(FaultRule::new("/api/v1/jobs", Fault::Status { status: 503 }).method("POST").times(3));
     world.apply(&binding("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
@@ -168,7 +184,9 @@ async fn transient_errors_are_retried_under_a_fresh_key_and_converge() {
     assert!(status.create_attempts.is_empty(), "the attempt count is cleared on success");
     let job_posts: Vec<_> = world.ten99_writes().into_iter().filter(|c| c.path == "/api/v1/jobs").collect();
     assert_eq!(job_posts.len(), 4, "{job_posts:#?}");
-    assert!(job_posts[..3].iter().all(|c| c.status == 503 && !c.idempotency_key.as_deref().unwrap().contains(":attempt-")));
+    assert!(
+        job_posts[..3].iter().all(|c| c.status == 503 && !c.idempotency_key.as_deref().unwrap().contains(":attempt-"))
+    );
     assert!(job_posts[3].idempotency_key.as_deref().unwrap().ends_with(":attempt-1"), "{job_posts:#?}");
     assert_eq!(world.count("jobs").await, 2, "Jordan's seeded job and this one");
     let warned = world.notices.lock().unwrap().iter().any(|(_, n)| n.warning && n.reason == "Ten99PolicyUnavailable");
@@ -187,7 +205,11 @@ async fn terminal_errors_stop_with_the_apis_message_and_do_not_hammer() {
     assert_eq!(status.phase, Some(Phase::Failed), "{status:#?}");
     let ready = status.conditions.iter().find(|c| c.type_ == ConditionType::Ready.as_str()).unwrap();
     assert_eq!(ready.reason, "Ten99PolicyRejected");
-    assert!(ready.message.contains("en_Unknown1") || ready.message.contains("entity"), "the API's message: {}", ready.message);
+    assert!(
+        ready.message.contains("en_Unknown1") || ready.message.contains("entity"),
+        "the API's message: {}",
+        ready.message
+    );
     let posts = world.ten99_writes().iter().filter(|c| c.path == "/api/v1/jobs").count();
     assert_eq!(posts, 1);
     // The queue waits minutes before trying a terminal error again: nothing happens meanwhile.
@@ -198,7 +220,11 @@ async fn terminal_errors_stop_with_the_apis_message_and_do_not_hammer() {
 #[tokio::test]
 async fn rate_limits_are_waited_out() {
     let world = World::start().await;
-    world.ten99policy.sandbox.harness().inject(FaultRule::new("/api/v1/", Fault::RateLimit { retry_after_secs: 1 }).times(2));
+    world
+        .ten99policy
+        .sandbox
+        .harness()
+        .inject(FaultRule::new("/api/v1/", Fault::RateLimit { retry_after_secs: 1 }).times(2));
     world.apply(&binding("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;

@@ -6,7 +6,10 @@ mod support;
 use coverbridge::resources::{ConditionType, Phase, PolicyStatus};
 use support::world::World;
 
-fn condition(status: &coverbridge::resources::CoverageBindingStatus, type_: ConditionType) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+fn condition(
+    status: &coverbridge::resources::CoverageBindingStatus,
+    type_: ConditionType,
+) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
     status.conditions.iter().find(|c| c.type_ == type_.as_str())
 }
 
@@ -29,11 +32,20 @@ async fn new_worker_flat_fee_from_assignment_to_bound() {
     world.settle().await;
     let status = world.status("cabling-6029116324");
     assert_eq!(status.phase, Some(Phase::AwaitingApplication), "{status:#?}");
-    for id in [&status.contractor_id, &status.job_id, &status.quote_id, &status.application_session_id, &status.application_url] {
+    for id in [
+        &status.contractor_id,
+        &status.job_id,
+        &status.quote_id,
+        &status.application_session_id,
+        &status.application_url,
+    ] {
         assert!(id.is_some(), "{status:#?}");
     }
     let work_order = status.work_order.clone().unwrap();
-    assert_eq!((work_order.wage_cents, work_order.worker_id.as_deref(), work_order.region.as_deref()), (Some(32500), Some("8823578"), Some("CA")));
+    assert_eq!(
+        (work_order.wage_cents, work_order.worker_id.as_deref(), work_order.region.as_deref()),
+        (Some(32500), Some("8823578"), Some("CA"))
+    );
     assert!(world.notice_reasons("cabling-6029116324").contains(&"ApplicationStarted".to_owned()));
 
     // The worker finishes the application: 1099Policy's policy.active webhook wakes the binding.
@@ -50,7 +62,11 @@ async fn new_worker_flat_fee_from_assignment_to_bound() {
     // Exactly one of each object, and a converged binding writes nothing on resync.
     let writes = world.ten99_writes();
     let paths: Vec<&str> = writes.iter().map(|c| c.path.as_str()).collect();
-    assert_eq!(paths, ["/api/v1/contractors", "/api/v1/jobs", "/api/v1/quotes", "/api/v1/apply/sessions"], "{writes:#?}");
+    assert_eq!(
+        paths,
+        ["/api/v1/contractors", "/api/v1/jobs", "/api/v1/quotes", "/api/v1/apply/sessions"],
+        "{writes:#?}"
+    );
     world.runtime.trigger_all();
     world.settle().await;
     assert_eq!(world.ten99_writes().len(), 4, "resync wrote nothing");
@@ -104,7 +120,10 @@ async fn hourly_worker_without_email_gets_a_proxy_contractor_and_an_hourly_job()
     assert_eq!(contractor.phone.as_deref(), Some("+1 212 555 0148"));
     let job = client.get_job(status.job_id.as_deref().unwrap()).await.unwrap();
     assert_eq!(job.name.as_deref(), Some("WO 6029116325 — Retail Site Survey"));
-    assert_eq!((job.wage.map(|w| w.get()), job.wage_type), (Some(4550), Some(coverbridge::resources::WageType::Hourly)));
+    assert_eq!(
+        (job.wage.map(|w| w.get()), job.wage_type),
+        (Some(4550), Some(coverbridge::resources::WageType::Hourly))
+    );
     assert_eq!(job.address.and_then(|a| a.region).as_deref(), Some("NY"), "spec.region overrides");
     assert_eq!(job.custom_metadata.get("work_order_id"), Some("6029116325"));
     let quote = client.get_quote(status.quote_id.as_deref().unwrap()).await.unwrap();
@@ -139,7 +158,11 @@ async fn a_foreign_contractor_with_the_workers_email_is_a_conflict() {
         last_name: "Person".into(),
         email: "alex.nguyen@example.com".into(),
         phone: "+1 000".into(),
-        address: coverbridge::ten99policy::Address { region: Some("CA".into()), country: Some("US".into()), ..Default::default() },
+        address: coverbridge::ten99policy::Address {
+            region: Some("CA".into()),
+            country: Some("US".into()),
+            ..Default::default()
+        },
         middle_name: None,
         company_name: None,
         custom_metadata: Default::default(),
@@ -350,7 +373,11 @@ async fn repricing_updates_the_job() {
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     use coverbridge::sandbox::workmarket::PricingSpec;
-    world.workmarket.sandbox.increase_budget("6029116324", PricingSpec::Flat { price: coverbridge::money::Cents(40000) }).unwrap();
+    world
+        .workmarket
+        .sandbox
+        .increase_budget("6029116324", PricingSpec::Flat { price: coverbridge::money::Cents(40000) })
+        .unwrap();
     world.settle().await;
     let status = world.status("cabling");
     assert_eq!(status.job_terms.as_ref().map(|t| t.wage_cents), Some(40000));
@@ -368,7 +395,11 @@ async fn mapping_codes_are_checked_and_users_counted() {
             "apiVersion: coverbridge.io/v1alpha1\nkind: CategoryMapping\nmetadata: {name: default}\nspec:\n  rules:\n    - {industry: Technology, categoryCode: jc_MTqpkbkp6G}\n    - {label: Demolition, categoryCode: jc_Dm8qpkbkp6}\n    - {label: Mystery, categoryCode: jc_Nope}\n",
         )
         .await;
-    let mapping = world.runtime.store().mapping(&coverbridge::reconcile::ObjectKey::new(support::world::NAMESPACE, "default")).unwrap();
+    let mapping = world
+        .runtime
+        .store()
+        .mapping(&coverbridge::reconcile::ObjectKey::new(support::world::NAMESPACE, "default"))
+        .unwrap();
     let status = mapping.status.unwrap();
     assert_eq!(status.unknown_codes, ["jc_Nope"]);
     assert_eq!(status.unapproved_codes, ["jc_Dm8qpkbkp6"]);
@@ -377,7 +408,13 @@ async fn mapping_codes_are_checked_and_users_counted() {
     assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "UnknownCodes"));
 
     world.apply_example("category-mapping.yaml").await;
-    let status = world.runtime.store().mapping(&coverbridge::reconcile::ObjectKey::new(support::world::NAMESPACE, "default")).unwrap().status.unwrap();
+    let status = world
+        .runtime
+        .store()
+        .mapping(&coverbridge::reconcile::ObjectKey::new(support::world::NAMESPACE, "default"))
+        .unwrap()
+        .status
+        .unwrap();
     assert!(status.unknown_codes.is_empty() && status.unapproved_codes.is_empty());
     assert_eq!(status.conditions.iter().find(|c| c.type_ == "Ready").unwrap().status, "True");
 }

@@ -15,8 +15,7 @@ use coverbridge::resources::{CertificateStatus, CoverageType, PolicyStatus};
 use coverbridge::sandbox::harness::{Fault, FaultRule};
 use coverbridge::sandbox::ten99policy::CertificateReview;
 use coverbridge::sandbox::ten99policy::seed::{
-    COMPUTER_REPAIR, DEMOLITION, ENTITY_ID, JORDAN_CONTRACTOR_ID, JORDAN_EMAIL, JORDAN_POLICY_ID,
-    SPOKESPERSON,
+    COMPUTER_REPAIR, DEMOLITION, ENTITY_ID, JORDAN_CONTRACTOR_ID, JORDAN_EMAIL, JORDAN_POLICY_ID, SPOKESPERSON,
 };
 use coverbridge::secret::Secret;
 use coverbridge::ten99policy::*;
@@ -34,63 +33,34 @@ async fn contractors_create_get_list_and_update() {
     let sandbox = start().await;
     let client = client(&sandbox);
     let address = email("alex");
-    let created = client
-        .create_contractor(&contractor(&address), &key("contractor"))
-        .await
-        .unwrap();
+    let created = client.create_contractor(&contractor(&address), &key("contractor")).await.unwrap();
     assert!(created.id.starts_with("cn_"), "{}", created.id);
     assert_eq!(created.email.as_deref(), Some(address.as_str()));
-    assert_eq!(
-        created.custom_metadata.get("workmarket_worker_id"),
-        Some("wk_421")
-    );
+    assert_eq!(created.custom_metadata.get("workmarket_worker_id"), Some("wk_421"));
 
     assert_eq!(client.get_contractor(&created.id).await.unwrap(), created);
     let found = client.list_contractors_by_email(&address).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0], created);
     let upper = address.to_uppercase();
-    assert!(
-        client
-            .list_contractors_by_email(&upper)
-            .await
-            .unwrap()
-            .is_empty(),
-        "e-mail filters are case-sensitive"
-    );
+    assert!(client.list_contractors_by_email(&upper).await.unwrap().is_empty(), "e-mail filters are case-sensitive");
 
     let update = ContractorUpdate {
         phone: Some("+1 415 555 0111".into()),
-        custom_metadata: Some(
-            Metadata::default()
-                .with("workmarket_worker_id", "")
-                .with("x", "1"),
-        ),
+        custom_metadata: Some(Metadata::default().with("workmarket_worker_id", "").with("x", "1")),
         ..ContractorUpdate::default()
     };
-    let updated = client
-        .update_contractor(&created.id, &update)
-        .await
-        .unwrap();
+    let updated = client.update_contractor(&created.id, &update).await.unwrap();
     assert_eq!(updated.phone.as_deref(), Some("+1 415 555 0111"));
     assert_eq!(updated.first_name, created.first_name, "PUT is partial");
     assert_eq!(updated.custom_metadata, Metadata::default().with("x", "1"));
 
-    let error = client
-        .create_contractor(&contractor(&address), &key("again"))
-        .await
-        .unwrap_err();
+    let error = client.create_contractor(&contractor(&address), &key("again")).await.unwrap_err();
     assert_eq!(api_code(&error), (400, ErrorCode::DuplicateEmail));
     assert!(!error.is_retryable());
     assert!(error.to_string().contains(&address), "{error}");
-    let taken = ContractorUpdate {
-        email: Some(JORDAN_EMAIL.into()),
-        ..ContractorUpdate::default()
-    };
-    let error = client
-        .update_contractor(&created.id, &taken)
-        .await
-        .unwrap_err();
+    let taken = ContractorUpdate { email: Some(JORDAN_EMAIL.into()), ..ContractorUpdate::default() };
+    let error = client.update_contractor(&created.id, &taken).await.unwrap_err();
     assert_eq!(api_code(&error), (400, ErrorCode::DuplicateEmail));
     let error = client.get_contractor("cn_missing").await.unwrap_err();
     assert_eq!(api_code(&error), (404, ErrorCode::ResourceNotFound));
@@ -102,17 +72,9 @@ async fn entities_and_category_codes() {
     let client = client(&sandbox);
     let entity = client.get_entity(ENTITY_ID).await.unwrap();
     assert_eq!(entity.name.as_deref(), Some("Acme Facilities"));
-    assert_eq!(
-        entity.coverage_limit.unwrap().aggregate_limit,
-        Some(Cents(200_000_000))
-    );
+    assert_eq!(entity.coverage_limit.unwrap().aggregate_limit, Some(Cents(200_000_000)));
     let codes = client.list_category_codes().await.unwrap();
-    let approved = |code: &str| {
-        codes
-            .iter()
-            .find(|c| c.category_code == code)
-            .map(|c| c.is_approved())
-    };
+    let approved = |code: &str| codes.iter().find(|c| c.category_code == code).map(|c| c.is_approved());
     assert_eq!(approved(COMPUTER_REPAIR), Some(true));
     assert_eq!(approved(SPOKESPERSON), Some(true));
     assert_eq!(approved(DEMOLITION), Some(false));
@@ -124,9 +86,7 @@ async fn entities_and_category_codes() {
 async fn lists_page_with_starting_after_until_a_short_page() {
     let sandbox = start().await;
     for n in 0..3 {
-        sandbox
-            .sandbox
-            .add_category_code(None, &format!("Extra {n}"), true);
+        sandbox.sandbox.add_category_code(None, &format!("Extra {n}"), true);
     }
     let client = client(&sandbox).with_page_size(2);
     sandbox.sandbox.harness().clear_calls();
@@ -134,14 +94,7 @@ async fn lists_page_with_starting_after_until_a_short_page() {
     let names: Vec<_> = codes.iter().map(|c| c.name.clone().unwrap()).collect();
     assert_eq!(
         names,
-        [
-            "Extra 2",
-            "Extra 1",
-            "Extra 0",
-            "Demolition",
-            "Spokesperson / Influencer",
-            "Computer Service or Repair"
-        ],
+        ["Extra 2", "Extra 1", "Extra 0", "Demolition", "Spokesperson / Influencer", "Computer Service or Repair"],
         "newest first, every page"
     );
     // 6 items at 2 a page: three full pages, then an empty one ends the list.
@@ -157,10 +110,7 @@ async fn jobs_create_get_update_and_their_errors() {
     assert_eq!(created.wage, Some(Cents(32500)));
     assert_eq!(created.custom_metadata.get("work_order_id"), Some("12345"));
     assert_eq!(client.get_job(&created.id).await.unwrap(), created);
-    let update = JobUpdate {
-        wage: Some(Cents(40000)),
-        ..JobUpdate::default()
-    };
+    let update = JobUpdate { wage: Some(Cents(40000)), ..JobUpdate::default() };
     let updated = client.update_job(&created.id, &update).await.unwrap();
     assert_eq!(updated.wage, Some(Cents(40000)));
     assert_eq!(updated.name, created.name);
@@ -173,10 +123,7 @@ async fn jobs_create_get_update_and_their_errors() {
         let mut request = job("1");
         request.entity = entity.into();
         request.category_code = code.into();
-        let error = client
-            .create_job(&request, &key("bad job"))
-            .await
-            .unwrap_err();
+        let error = client.create_job(&request, &key("bad job")).await.unwrap_err();
         assert_eq!(api_code(&error), (400, expected));
         assert!(!error.is_retryable());
     }
@@ -192,28 +139,16 @@ async fn quotes_sessions_and_policies_through_a_completed_application() {
     let sandbox = start().await;
     let client = client(&sandbox);
     let now = sandbox.sandbox.now();
-    let who = client
-        .create_contractor(&contractor(&email("q")), &key("c"))
-        .await
-        .unwrap();
+    let who = client.create_contractor(&contractor(&email("q")), &key("c")).await.unwrap();
     let work = client.create_job(&job("77"), &key("j")).await.unwrap();
     let coverage = [CoverageType::General, CoverageType::WorkersComp];
-    let created = client
-        .create_quote(&quote(now, &who.id, &work.id, &coverage), &key("q"))
-        .await
-        .unwrap();
+    let created = client.create_quote(&quote(now, &who.id, &work.id, &coverage), &key("q")).await.unwrap();
     assert!(created.id.starts_with("qt_"));
     assert_eq!(created.coverage_type, coverage);
-    assert_eq!(
-        (created.gl_net_rate, created.wc_net_rate),
-        (Some(Cents(20)), Some(Cents(45)))
-    );
+    assert_eq!((created.gl_net_rate, created.wc_net_rate), (Some(Cents(20)), Some(Cents(45))));
     assert_eq!(created.effective_date, Some(now.plus_seconds(86_400)));
     assert_eq!(client.get_quote(&created.id).await.unwrap(), created);
-    let later = QuoteUpdate {
-        end_date: Some(now.plus_seconds(5 * 86_400)),
-        ..QuoteUpdate::default()
-    };
+    let later = QuoteUpdate { end_date: Some(now.plus_seconds(5 * 86_400)), ..QuoteUpdate::default() };
     let updated = client.update_quote(&created.id, &later).await.unwrap();
     assert_eq!(updated.end_date, Some(now.plus_seconds(5 * 86_400)));
 
@@ -230,21 +165,9 @@ async fn quotes_sessions_and_policies_through_a_completed_application() {
         .await
         .unwrap();
     assert!(session.id.starts_with("ias_01"), "{}", session.id);
-    assert!(
-        session
-            .url
-            .as_deref()
-            .unwrap()
-            .ends_with(&format!("/apply/{}", session.id))
-    );
+    assert!(session.url.as_deref().unwrap().ends_with(&format!("/apply/{}", session.id)));
     assert!(!session.expired && !session.is_complete());
-    assert!(
-        client
-            .list_policies_by_quote(&created.id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(client.list_policies_by_quote(&created.id).await.unwrap().is_empty());
 
     let issued = sandbox.sandbox.complete_application(&session.id).unwrap();
     let fetched = client.get_application_session(&session.id).await.unwrap();
@@ -259,36 +182,15 @@ async fn quotes_sessions_and_policies_through_a_completed_application() {
     let certificates = policy.certificates.unwrap();
     assert!(certificates.gl_coi_pdf_url.is_some() && certificates.wc_coi_pdf_url.is_some());
 
-    let error = client
-        .expire_application_session(&session.id, &key("expire done"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        api_code(&error),
-        (400, ErrorCode::Other("application_already_complete".into()))
-    );
+    let error = client.expire_application_session(&session.id, &key("expire done")).await.unwrap_err();
+    assert_eq!(api_code(&error), (400, ErrorCode::Other("application_already_complete".into())));
     let error = client.update_quote(&created.id, &later).await.unwrap_err();
-    assert_eq!(
-        api_code(&error),
-        (400, ErrorCode::Other("cant_update_create_new_quote".into()))
-    );
+    assert_eq!(api_code(&error), (400, ErrorCode::Other("cant_update_create_new_quote".into())));
     // Now insured for this category: a second quote is refused.
-    let error = client
-        .create_quote(
-            &quote(now, &who.id, &work.id, &[CoverageType::General]),
-            &key("q2"),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(
-        api_code(&error),
-        (400, ErrorCode::ContractorHasMatchingPolicy)
-    );
-    assert!(
-        error
-            .to_string()
-            .contains("Contractor already has a matching policy on file")
-    );
+    let error =
+        client.create_quote(&quote(now, &who.id, &work.id, &[CoverageType::General]), &key("q2")).await.unwrap_err();
+    assert_eq!(api_code(&error), (400, ErrorCode::ContractorHasMatchingPolicy));
+    assert!(error.to_string().contains("Contractor already has a matching policy on file"));
 }
 
 #[tokio::test]
@@ -296,45 +198,21 @@ async fn sessions_expire_once() {
     let sandbox = start().await;
     let client = client(&sandbox);
     let now = sandbox.sandbox.now();
-    let who = client
-        .create_contractor(&contractor(&email("e")), &key("c"))
-        .await
-        .unwrap();
+    let who = client.create_contractor(&contractor(&email("e")), &key("c")).await.unwrap();
     let work = client.create_job(&job("5"), &key("j")).await.unwrap();
-    let q = client
-        .create_quote(
-            &quote(now, &who.id, &work.id, &[CoverageType::General]),
-            &key("q"),
-        )
-        .await
-        .unwrap();
+    let q = client.create_quote(&quote(now, &who.id, &work.id, &[CoverageType::General]), &key("q")).await.unwrap();
     let new_session = NewApplicationSession {
         quote: q.id,
         success_url: None,
         cancel_url: None,
         custom_metadata: Metadata::default(),
     };
-    let session = client
-        .create_application_session(&new_session, &key("s"))
-        .await
-        .unwrap();
-    let expired = client
-        .expire_application_session(&session.id, &key("x1"))
-        .await
-        .unwrap();
+    let session = client.create_application_session(&new_session, &key("s")).await.unwrap();
+    let expired = client.expire_application_session(&session.id, &key("x1")).await.unwrap();
     assert!(expired.expired);
-    let error = client
-        .expire_application_session(&session.id, &key("x2"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        api_code(&error),
-        (400, ErrorCode::Other("session_expired".into()))
-    );
-    let error = sandbox
-        .sandbox
-        .complete_application(&session.id)
-        .unwrap_err();
+    let error = client.expire_application_session(&session.id, &key("x2")).await.unwrap_err();
+    assert_eq!(api_code(&error), (400, ErrorCode::Other("session_expired".into())));
+    let error = sandbox.sandbox.complete_application(&session.id).unwrap_err();
     assert_eq!(error.code, "session_expired");
 }
 
@@ -343,10 +221,7 @@ async fn quote_dates_are_checked() {
     let sandbox = start().await;
     let client = client(&sandbox);
     let now = sandbox.sandbox.now();
-    let who = client
-        .create_contractor(&contractor(&email("d")), &key("c"))
-        .await
-        .unwrap();
+    let who = client.create_contractor(&contractor(&email("d")), &key("c")).await.unwrap();
     let work = client.create_job(&job("6"), &key("j")).await.unwrap();
     let mut past = quote(now, &who.id, &work.id, &[CoverageType::General]);
     past.effective_date = Some(now.plus_seconds(-3600));
@@ -383,50 +258,22 @@ async fn assignments_create_get_extend_and_cancel_by_job() {
     assert_eq!(client.get_assignment(&created.id).await.unwrap(), created);
 
     let later = start_at.plus_seconds(3 * 86_400);
-    let extended = client
-        .extend_assignment(&work.id, later, &key("x"))
-        .await
-        .unwrap();
+    let extended = client.extend_assignment(&work.id, later, &key("x")).await.unwrap();
     assert_eq!(extended.end_date, Some(later));
-    let unchanged = client
-        .extend_assignment(&work.id, later, &key("x0"))
-        .await
-        .unwrap();
-    assert_eq!(
-        unchanged.end_date,
-        Some(later),
-        "extending to the same end is a 200"
-    );
-    let error = client
-        .extend_assignment(&work.id, start_at.plus_seconds(86_400), &key("x2"))
-        .await
-        .unwrap_err();
+    let unchanged = client.extend_assignment(&work.id, later, &key("x0")).await.unwrap();
+    assert_eq!(unchanged.end_date, Some(later), "extending to the same end is a 200");
+    let error = client.extend_assignment(&work.id, start_at.plus_seconds(86_400), &key("x2")).await.unwrap_err();
     assert_eq!(api_code(&error), (400, ErrorCode::EndDateInvalid));
-    let error = client
-        .extend_assignment(&work.id, start_at.plus_seconds(400 * 86_400), &key("x3"))
-        .await
-        .unwrap_err();
+    let error = client.extend_assignment(&work.id, start_at.plus_seconds(400 * 86_400), &key("x3")).await.unwrap_err();
     assert_eq!(api_code(&error), (400, ErrorCode::EndDateInvalid));
 
-    let cancelled = client
-        .cancel_assignment(&work.id, Some("client_request"), &key("cancel"))
-        .await
-        .unwrap();
+    let cancelled = client.cancel_assignment(&work.id, Some("client_request"), &key("cancel")).await.unwrap();
     assert!(cancelled.cancelled);
-    assert_eq!(
-        cancelled.cancellation_reason.as_deref(),
-        Some("client_request")
-    );
+    assert_eq!(cancelled.cancellation_reason.as_deref(), Some("client_request"));
     assert!(cancelled.cancellation_date.is_some());
-    let error = client
-        .cancel_assignment(&work.id, None, &key("cancel again"))
-        .await
-        .unwrap_err();
+    let error = client.cancel_assignment(&work.id, None, &key("cancel again")).await.unwrap_err();
     assert_eq!(api_code(&error), (404, ErrorCode::ResourceNotFound));
-    let error = client
-        .extend_assignment("jb_nope", later, &key("x4"))
-        .await
-        .unwrap_err();
+    let error = client.extend_assignment("jb_nope", later, &key("x4")).await.unwrap_err();
     assert_eq!(api_code(&error), (404, ErrorCode::ResourceNotFound));
 }
 
@@ -434,33 +281,15 @@ async fn assignments_create_get_extend_and_cancel_by_job() {
 async fn an_assignment_without_a_matching_policy_is_a_typed_error() {
     let sandbox = start().await;
     let client = client(&sandbox);
-    let newcomer = client
-        .create_contractor(&contractor(&email("n")), &key("c"))
-        .await
-        .unwrap();
+    let newcomer = client.create_contractor(&contractor(&email("n")), &key("c")).await.unwrap();
     let work = client.create_job(&job("1"), &key("j")).await.unwrap();
     let mut other_category = job("2");
     other_category.category_code = SPOKESPERSON.into();
-    let other_work = client
-        .create_job(&other_category, &key("j2"))
-        .await
-        .unwrap();
+    let other_work = client.create_job(&other_category, &key("j2")).await.unwrap();
     for (who, job_id, coverage) in [
-        (
-            newcomer.id.as_str(),
-            work.id.as_str(),
-            vec![CoverageType::General],
-        ),
-        (
-            JORDAN_CONTRACTOR_ID,
-            other_work.id.as_str(),
-            vec![CoverageType::General],
-        ),
-        (
-            JORDAN_CONTRACTOR_ID,
-            work.id.as_str(),
-            vec![CoverageType::WorkersComp],
-        ),
+        (newcomer.id.as_str(), work.id.as_str(), vec![CoverageType::General]),
+        (JORDAN_CONTRACTOR_ID, other_work.id.as_str(), vec![CoverageType::General]),
+        (JORDAN_CONTRACTOR_ID, work.id.as_str(), vec![CoverageType::WorkersComp]),
     ] {
         let request = NewAssignment {
             contractor: who.into(),
@@ -472,15 +301,8 @@ async fn an_assignment_without_a_matching_policy_is_a_typed_error() {
             bind: None,
             custom_metadata: Metadata::default(),
         };
-        let error = client
-            .create_assignment(&request, &key("a"))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            api_code(&error),
-            (400, ErrorCode::NoMatchingPolicy),
-            "{who} {job_id}"
-        );
+        let error = client.create_assignment(&request, &key("a")).await.unwrap_err();
+        assert_eq!(api_code(&error), (400, ErrorCode::NoMatchingPolicy), "{who} {job_id}");
         assert!(error.to_string().contains(NO_MATCHING_POLICY_MESSAGE));
     }
 }
@@ -495,54 +317,27 @@ async fn certificates_upload_get_and_file_rules() {
         pdf: pdf(),
         custom_metadata: Metadata::default().with("work_order_id", "12345"),
     };
-    let created = client
-        .upload_certificate(&upload, &key("ci"))
-        .await
-        .unwrap();
+    let created = client.upload_certificate(&upload, &key("ci")).await.unwrap();
     assert!(created.id.starts_with("ci_"));
     assert_eq!(created.status, CertificateStatus::Pending);
     assert_eq!(created.filename.as_deref(), Some("coi.pdf"));
     assert_eq!(created.custom_metadata.get("work_order_id"), Some("12345"));
-    sandbox
-        .sandbox
-        .review_certificate(&created.id, CertificateReview::Approve)
-        .unwrap();
+    sandbox.sandbox.review_certificate(&created.id, CertificateReview::Approve).unwrap();
     let reviewed = client.get_certificate(&created.id).await.unwrap();
     assert_eq!(reviewed.status, CertificateStatus::Approved);
     assert!(reviewed.pdf_url.is_some());
 
-    let not_pdf = CertificateUpload {
-        pdf: "GIF89a".into(),
-        ..upload.clone()
-    };
-    let error = client
-        .upload_certificate(&not_pdf, &key("gif"))
-        .await
-        .unwrap_err();
+    let not_pdf = CertificateUpload { pdf: "GIF89a".into(), ..upload.clone() };
+    let error = client.upload_certificate(&not_pdf, &key("gif")).await.unwrap_err();
     assert_eq!(api_code(&error), (400, ErrorCode::InvalidFileType));
     let mut big = b"%PDF-1.4\n".to_vec();
     big.resize(15 * 1024 * 1024 + 1, b' ');
-    let too_big = CertificateUpload {
-        pdf: big.into(),
-        ..upload.clone()
-    };
-    let error = client
-        .upload_certificate(&too_big, &key("big"))
-        .await
-        .unwrap_err();
+    let too_big = CertificateUpload { pdf: big.into(), ..upload.clone() };
+    let error = client.upload_certificate(&too_big, &key("big")).await.unwrap_err();
     assert_eq!(api_code(&error), (400, ErrorCode::InvalidFileSize));
-    let nobody = CertificateUpload {
-        contractor: "cn_nobody".into(),
-        ..upload
-    };
-    let error = client
-        .upload_certificate(&nobody, &key("nobody"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        api_code(&error),
-        (400, ErrorCode::Other("invalid_contractor_id".into()))
-    );
+    let nobody = CertificateUpload { contractor: "cn_nobody".into(), ..upload };
+    let error = client.upload_certificate(&nobody, &key("nobody")).await.unwrap_err();
+    assert_eq!(api_code(&error), (400, ErrorCode::Other("invalid_contractor_id".into())));
 }
 
 #[tokio::test]
@@ -559,10 +354,7 @@ async fn invoices_need_coverage_and_freeze_the_job() {
         paycycle_enddate: now.plus_seconds(86_400),
         purchase_order_number: None,
     };
-    let error = client
-        .create_invoice(&invoice, &key("i0"))
-        .await
-        .unwrap_err();
+    let error = client.create_invoice(&invoice, &key("i0")).await.unwrap_err();
     assert_eq!(api_code(&error), (400, ErrorCode::NoActivePolicy));
 
     let assignment = NewAssignment {
@@ -575,31 +367,16 @@ async fn invoices_need_coverage_and_freeze_the_job() {
         bind: None,
         custom_metadata: Metadata::default(),
     };
-    let assigned = client
-        .create_assignment(&assignment, &key("a"))
-        .await
-        .unwrap();
-    assert_eq!(
-        assigned.coverage_type,
-        [CoverageType::General],
-        "defaults to the policy's"
-    );
+    let assigned = client.create_assignment(&assignment, &key("a")).await.unwrap();
+    assert_eq!(assigned.coverage_type, [CoverageType::General], "defaults to the policy's");
     let created = client.create_invoice(&invoice, &key("i1")).await.unwrap();
     assert!(created.id.starts_with("in_"));
     // $1,200.00 at 20 cents per $100 is $2.40.
     assert_eq!(created.premium_due, Some(Cents(240)));
     assert_eq!(client.get_invoice(&created.id).await.unwrap(), created);
 
-    let error = client
-        .update_job(
-            &work.id,
-            &JobUpdate {
-                wage: Some(Cents(100)),
-                ..JobUpdate::default()
-            },
-        )
-        .await
-        .unwrap_err();
+    let error =
+        client.update_job(&work.id, &JobUpdate { wage: Some(Cents(100)), ..JobUpdate::default() }).await.unwrap_err();
     assert_eq!(api_code(&error), (400, ErrorCode::InvoiceExists));
 }
 
@@ -630,57 +407,34 @@ async fn events_and_webhook_endpoints() {
         .await
         .unwrap();
     assert!(endpoint.id.starts_with("whe_"));
-    assert!(
-        endpoint
-            .secret
-            .as_ref()
-            .unwrap()
-            .expose()
-            .starts_with("whsec_")
-    );
+    assert!(endpoint.secret.as_ref().unwrap().expose().starts_with("whsec_"));
     let listed = client.list_webhook_endpoints().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, endpoint.id);
-    assert!(
-        listed[0].secret.is_none(),
-        "only creation reveals the secret"
-    );
+    assert!(listed[0].secret.is_none(), "only creation reveals the secret");
 }
 
 #[tokio::test]
 async fn a_wrong_key_is_a_terminal_invalid_api_key() {
     let sandbox = start().await;
-    let client = Ten99PolicyClient::new(
-        &sandbox.url,
-        Secret::new("t9k_test_wrong"),
-        HttpClient::new(fast_settings()),
-    )
-    .unwrap();
+    let client =
+        Ten99PolicyClient::new(&sandbox.url, Secret::new("t9k_test_wrong"), HttpClient::new(fast_settings())).unwrap();
     let error = client.get_entity(ENTITY_ID).await.unwrap_err();
     assert_eq!(api_code(&error), (401, ErrorCode::InvalidApiKey));
     assert!(!error.is_retryable());
-    assert_eq!(
-        sandbox.sandbox.harness().calls().len(),
-        1,
-        "4xx is not retried"
-    );
+    assert_eq!(sandbox.sandbox.harness().calls().len(), 1, "4xx is not retried");
 }
 
 #[tokio::test]
 async fn nested_objects_answered_as_python_repr_strings_still_decode() {
-    let sandbox = start_with(
-        coverbridge::sandbox::ten99policy::Ten99PolicySandboxConfig {
-            python_repr_nested: true,
-            ..Default::default()
-        },
-    )
+    let sandbox = start_with(coverbridge::sandbox::ten99policy::Ten99PolicySandboxConfig {
+        python_repr_nested: true,
+        ..Default::default()
+    })
     .await;
     let client = client(&sandbox);
     let raw: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v1/contractors/{JORDAN_CONTRACTOR_ID}",
-            sandbox.url
-        ))
+        .get(format!("{}/api/v1/contractors/{JORDAN_CONTRACTOR_ID}", sandbox.url))
         .bearer_auth("t9k_test_sandbox")
         .send()
         .await
@@ -691,10 +445,7 @@ async fn nested_objects_answered_as_python_repr_strings_still_decode() {
     assert!(raw["address"].as_str().unwrap().starts_with("{'"), "{raw}");
     let jordan = client.get_contractor(JORDAN_CONTRACTOR_ID).await.unwrap();
     assert_eq!(jordan.address.unwrap().locality.as_deref(), Some("Austin"));
-    assert_eq!(
-        jordan.custom_metadata.get("workmarket_worker_id"),
-        Some("8823580")
-    );
+    assert_eq!(jordan.custom_metadata.get("workmarket_worker_id"), Some("8823580"));
     let policy = client.get_policy(JORDAN_POLICY_ID).await.unwrap();
     assert!(policy.certificates.unwrap().gl_coi_pdf_url.is_some());
     let work = client.create_job(&job("py"), &key("j")).await.unwrap();
@@ -710,14 +461,8 @@ async fn nested_objects_answered_as_python_repr_strings_still_decode() {
     };
     let assignment = client.create_assignment(&request, &key("a")).await.unwrap();
     assert!(assignment.eligible.unwrap().result);
-    let listed = client
-        .list_contractors_by_email(JORDAN_EMAIL)
-        .await
-        .unwrap();
-    assert_eq!(
-        listed[0].address.as_ref().unwrap().region.as_deref(),
-        Some("TX")
-    );
+    let listed = client.list_contractors_by_email(JORDAN_EMAIL).await.unwrap();
+    assert_eq!(listed[0].address.as_ref().unwrap().region.as_deref(), Some("TX"));
 }
 
 // --- idempotency, retries and faults
@@ -736,74 +481,36 @@ async fn posts_send_bearer_auth_and_the_key_under_both_header_names() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let client = Ten99PolicyClient::new(
-        &url,
-        Secret::new("t9k_test_x"),
-        HttpClient::new(fast_settings()),
-    )
-    .unwrap();
+    let client = Ten99PolicyClient::new(&url, Secret::new("t9k_test_x"), HttpClient::new(fast_settings())).unwrap();
     let key = IdempotencyKey::new("binding:uid-1:job");
     client.create_job(&job("1"), &key).await.unwrap();
     client.get_job("jb_1").await.unwrap();
     let seen = seen.lock().unwrap();
     let header = |i: usize, name: &str| seen[i].get(name).map(|v| v.to_str().unwrap().to_owned());
-    assert_eq!(
-        header(0, "authorization").as_deref(),
-        Some("Bearer t9k_test_x")
-    );
-    assert_eq!(
-        header(0, "ten99policy-idempotent-key").as_deref(),
-        Some("binding:uid-1:job")
-    );
-    assert_eq!(
-        header(0, "idempotency-key").as_deref(),
-        Some("binding:uid-1:job")
-    );
-    assert_eq!(
-        header(0, "content-type").as_deref(),
-        Some("application/json")
-    );
-    assert_eq!(
-        header(1, "ten99policy-idempotent-key"),
-        None,
-        "GETs carry no key"
-    );
+    assert_eq!(header(0, "authorization").as_deref(), Some("Bearer t9k_test_x"));
+    assert_eq!(header(0, "ten99policy-idempotent-key").as_deref(), Some("binding:uid-1:job"));
+    assert_eq!(header(0, "idempotency-key").as_deref(), Some("binding:uid-1:job"));
+    assert_eq!(header(0, "content-type").as_deref(), Some("application/json"));
+    assert_eq!(header(1, "ten99policy-idempotent-key"), None, "GETs carry no key");
 }
 
 #[tokio::test]
 async fn retries_of_5xx_reuse_the_key() {
     let sandbox = start().await;
     let harness = sandbox.sandbox.harness();
-    harness.inject(
-        FaultRule::new("/api/v1/contractors", Fault::Status { status: 503 })
-            .method("POST")
-            .times(2),
-    );
+    harness.inject(FaultRule::new("/api/v1/contractors", Fault::Status { status: 503 }).method("POST").times(2));
     let k = key("retry");
-    let created = client(&sandbox)
-        .create_contractor(&contractor(&email("r")), &k)
-        .await
-        .unwrap();
+    let created = client(&sandbox).create_contractor(&contractor(&email("r")), &k).await.unwrap();
     let calls = harness.calls();
-    assert_eq!(
-        calls.iter().map(|c| c.status).collect::<Vec<_>>(),
-        [503, 503, 201]
-    );
-    assert!(
-        calls
-            .iter()
-            .all(|c| c.idempotency_key.as_deref() == Some(k.as_str()))
-    );
+    assert_eq!(calls.iter().map(|c| c.status).collect::<Vec<_>>(), [503, 503, 201]);
+    assert!(calls.iter().all(|c| c.idempotency_key.as_deref() == Some(k.as_str())));
     assert!(created.id.starts_with("cn_"));
 }
 
 #[tokio::test]
 async fn persistent_5xx_ends_as_a_retryable_error() {
     let sandbox = start().await;
-    sandbox.sandbox.harness().inject(FaultRule::new(
-        "/api/v1/entities",
-        Fault::Status { status: 500 },
-    ));
+    sandbox.sandbox.harness().inject(FaultRule::new("/api/v1/entities", Fault::Status { status: 500 }));
     let error = client(&sandbox).get_entity(ENTITY_ID).await.unwrap_err();
     assert_eq!(api_code(&error), (500, ErrorCode::GeneralError));
     assert!(error.is_retryable());
@@ -814,38 +521,17 @@ async fn persistent_5xx_ends_as_a_retryable_error() {
 async fn rate_limits_honour_retry_after_or_hand_it_back() {
     let sandbox = start().await;
     let harness = sandbox.sandbox.harness();
-    harness.inject(
-        FaultRule::new(
-            "/api/v1/entities",
-            Fault::RateLimit {
-                retry_after_secs: 1,
-            },
-        )
-        .times(1),
-    );
+    harness.inject(FaultRule::new("/api/v1/entities", Fault::RateLimit { retry_after_secs: 1 }).times(1));
     let started = Instant::now();
     client(&sandbox).get_entity(ENTITY_ID).await.unwrap();
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "waited as asked"
-    );
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited as asked");
     assert_eq!(harness.calls().len(), 2);
 
-    harness.inject(FaultRule::new(
-        "/api/v1/entities",
-        Fault::RateLimit {
-            retry_after_secs: 3600,
-        },
-    ));
+    harness.inject(FaultRule::new("/api/v1/entities", Fault::RateLimit { retry_after_secs: 3600 }));
     let error = client(&sandbox).get_entity(ENTITY_ID).await.unwrap_err();
     assert!(error.is_retryable());
     match error {
-        Ten99PolicyError::Api {
-            status,
-            code,
-            retry_after,
-            ..
-        } => {
+        Ten99PolicyError::Api { status, code, retry_after, .. } => {
             assert_eq!(status.as_u16(), 429);
             assert_eq!(code, ErrorCode::Other("rate_limited".into()));
             assert_eq!(retry_after, Some(Duration::from_secs(3600)));
@@ -863,26 +549,14 @@ async fn latency_is_waited_out_and_timeouts_are_retryable_transport_errors() {
     client(&sandbox).get_entity(ENTITY_ID).await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
 
-    harness.inject(FaultRule::new(
-        "/api/v1/entities",
-        Fault::Latency { millis: 2000 },
-    ));
+    harness.inject(FaultRule::new("/api/v1/entities", Fault::Latency { millis: 2000 }));
     let impatient = sandbox.client(HttpClient::new(HttpSettings {
         timeout: Duration::from_millis(200),
-        retry: RetryPolicy {
-            max_attempts: 2,
-            ..fast_settings().retry
-        },
+        retry: RetryPolicy { max_attempts: 2, ..fast_settings().retry },
         ..fast_settings()
     }));
     let error = impatient.get_entity(ENTITY_ID).await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Ten99PolicyError::Transport(TransportError::Timeout(_))
-        ),
-        "{error:?}"
-    );
+    assert!(matches!(error, Ten99PolicyError::Transport(TransportError::Timeout(_))), "{error:?}");
     assert!(error.is_retryable());
 }
 
@@ -890,59 +564,26 @@ async fn latency_is_waited_out_and_timeouts_are_retryable_transport_errors() {
 async fn a_dropped_answer_is_recovered_by_retrying_with_the_same_key() {
     let sandbox = start().await;
     let harness = sandbox.sandbox.harness();
-    harness.inject(
-        FaultRule::new("/api/v1/jobs", Fault::DropAfterProcessing)
-            .method("POST")
-            .times(1),
-    );
+    harness.inject(FaultRule::new("/api/v1/jobs", Fault::DropAfterProcessing).method("POST").times(1));
     let k = key("drop");
     // Without retries the caller only learns that the answer was lost…
-    let error = client_once(&sandbox)
-        .create_job(&job("drop"), &k)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Ten99PolicyError::Transport(TransportError::Interrupted(_))
-        ),
-        "{error:?}"
-    );
+    let error = client_once(&sandbox).create_job(&job("drop"), &k).await.unwrap_err();
+    assert!(matches!(error, Ten99PolicyError::Transport(TransportError::Interrupted(_))), "{error:?}");
     assert!(error.is_retryable());
     // …but the job was made, and asking again with the same key returns it instead of a twin.
-    let recovered = client_once(&sandbox)
-        .create_job(&job("drop"), &k)
-        .await
-        .unwrap();
-    let again = client_once(&sandbox)
-        .create_job(&job("drop"), &k)
-        .await
-        .unwrap();
+    let recovered = client_once(&sandbox).create_job(&job("drop"), &k).await.unwrap();
+    let again = client_once(&sandbox).create_job(&job("drop"), &k).await.unwrap();
     assert_eq!(recovered, again);
     let calls = harness.calls();
     assert_eq!(calls.len(), 3);
     assert_eq!(calls[0].status, 201, "processed before the drop");
-    assert!(
-        calls
-            .iter()
-            .all(|c| c.idempotency_key.as_deref() == Some(k.as_str()))
-    );
+    assert!(calls.iter().all(|c| c.idempotency_key.as_deref() == Some(k.as_str())));
 
     // With retries the client recovers by itself.
-    harness.inject(
-        FaultRule::new("/api/v1/jobs", Fault::DropAfterProcessing)
-            .method("POST")
-            .times(1),
-    );
+    harness.inject(FaultRule::new("/api/v1/jobs", Fault::DropAfterProcessing).method("POST").times(1));
     let k2 = key("drop2");
-    let first = client(&sandbox)
-        .create_job(&job("drop2"), &k2)
-        .await
-        .unwrap();
-    let replay = client(&sandbox)
-        .create_job(&job("drop2"), &k2)
-        .await
-        .unwrap();
+    let first = client(&sandbox).create_job(&job("drop2"), &k2).await.unwrap();
+    let replay = client(&sandbox).create_job(&job("drop2"), &k2).await.unwrap();
     assert_eq!(first, replay);
     let jobs_made = reqwest::Client::new()
         .get(format!("{}/api/v1/jobs?limit=100", sandbox.url))
@@ -953,36 +594,19 @@ async fn a_dropped_answer_is_recovered_by_retrying_with_the_same_key() {
         .json::<Vec<serde_json::Value>>()
         .await
         .unwrap();
-    let count = |wo: &str| {
-        jobs_made
-            .iter()
-            .filter(|j| j["custom_metadata"]["work_order_id"] == wo)
-            .count()
-    };
+    let count = |wo: &str| jobs_made.iter().filter(|j| j["custom_metadata"]["work_order_id"] == wo).count();
     assert_eq!((count("drop"), count("drop2")), (1, 1), "no duplicates");
 }
 
 #[tokio::test]
 async fn a_drop_before_processing_changes_nothing() {
     let sandbox = start().await;
-    sandbox
-        .sandbox
-        .harness()
-        .inject(FaultRule::new("/api/v1/contractors", Fault::DropBeforeProcessing).method("POST"));
+    sandbox.sandbox.harness().inject(FaultRule::new("/api/v1/contractors", Fault::DropBeforeProcessing).method("POST"));
     let address = email("never");
-    let error = client(&sandbox)
-        .create_contractor(&contractor(&address), &key("never"))
-        .await
-        .unwrap_err();
+    let error = client(&sandbox).create_contractor(&contractor(&address), &key("never")).await.unwrap_err();
     assert!(error.is_retryable(), "{error:?}");
     sandbox.sandbox.harness().clear_faults();
-    assert!(
-        client(&sandbox)
-            .list_contractors_by_email(&address)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(client(&sandbox).list_contractors_by_email(&address).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -990,15 +614,9 @@ async fn the_same_key_replays_the_first_answer_errors_included_for_24_hours() {
     let sandbox = start().await;
     let client = client(&sandbox);
     let k = key("replay");
-    let first = client
-        .create_contractor(&contractor(&email("a")), &k)
-        .await
-        .unwrap();
+    let first = client.create_contractor(&contractor(&email("a")), &k).await.unwrap();
     // A different body under the same key still gets the first answer.
-    let second = client
-        .create_contractor(&contractor(&email("b")), &k)
-        .await
-        .unwrap();
+    let second = client.create_contractor(&contractor(&email("b")), &k).await.unwrap();
     assert_eq!(first, second);
 
     let k_err = key("replay err");
@@ -1012,27 +630,14 @@ async fn the_same_key_replays_the_first_answer_errors_included_for_24_hours() {
 
     sandbox.sandbox.advance_clock(24 * 3600 + 1);
     let fresh = client.create_contractor(&clash, &k_err).await.unwrap();
-    assert_eq!(
-        fresh.email.as_deref(),
-        Some(JORDAN_EMAIL),
-        "the key expired; processed anew"
-    );
-    let third = client
-        .create_contractor(&contractor(&email("c")), &k)
-        .await
-        .unwrap();
+    assert_eq!(fresh.email.as_deref(), Some(JORDAN_EMAIL), "the key expired; processed anew");
+    let third = client.create_contractor(&contractor(&email("c")), &k).await.unwrap();
     assert_ne!(third.id, first.id);
 }
 
 async fn sandbox_rename_jordan(client: &Ten99PolicyClient) {
-    let update = ContractorUpdate {
-        email: Some("jordan.lee+old@example.com".into()),
-        ..ContractorUpdate::default()
-    };
-    client
-        .update_contractor(JORDAN_CONTRACTOR_ID, &update)
-        .await
-        .unwrap();
+    let update = ContractorUpdate { email: Some("jordan.lee+old@example.com".into()), ..ContractorUpdate::default() };
+    client.update_contractor(JORDAN_CONTRACTOR_ID, &update).await.unwrap();
 }
 
 // --- secret hygiene
@@ -1062,66 +667,35 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 async fn the_api_key_never_shows_in_debug_errors_or_logs() {
     const KEY: &str = "t9k_test_s3cr3t_do_not_print";
     let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(captured.clone()).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let sandbox = start_with(
-        coverbridge::sandbox::ten99policy::Ten99PolicySandboxConfig {
-            api_key: KEY.into(),
-            ..Default::default()
-        },
-    )
+    let sandbox = start_with(coverbridge::sandbox::ten99policy::Ten99PolicySandboxConfig {
+        api_key: KEY.into(),
+        ..Default::default()
+    })
     .await;
-    let good = Ten99PolicyClient::new(
-        &sandbox.url,
-        Secret::new(KEY),
-        HttpClient::new(fast_settings()),
-    )
-    .unwrap();
+    let good = Ten99PolicyClient::new(&sandbox.url, Secret::new(KEY), HttpClient::new(fast_settings())).unwrap();
     let mut shown = vec![format!("{good:?}")];
     good.get_entity(ENTITY_ID).await.unwrap();
     // API errors: 404, 400, 5xx after retries.
-    shown.push(format!(
-        "{:?}",
-        good.get_entity("en_nope").await.unwrap_err()
-    ));
-    shown.push(format!(
-        "{}",
-        good.create_contractor(&contractor(JORDAN_EMAIL), &key("dup"))
-            .await
-            .unwrap_err()
-    ));
-    sandbox.sandbox.harness().inject(FaultRule::new(
-        "/api/v1/jobs",
-        Fault::Status { status: 502 },
-    ));
+    shown.push(format!("{:?}", good.get_entity("en_nope").await.unwrap_err()));
+    shown.push(format!("{}", good.create_contractor(&contractor(JORDAN_EMAIL), &key("dup")).await.unwrap_err()));
+    sandbox.sandbox.harness().inject(FaultRule::new("/api/v1/jobs", Fault::Status { status: 502 }));
     let error = good.get_job("jb_1").await.unwrap_err();
     shown.push(format!("{error} {error:?}"));
     // Transport errors: dropped connection, refused connection, timeout.
-    sandbox.sandbox.harness().inject(FaultRule::new(
-        "/api/v1/quotes",
-        Fault::DropBeforeProcessing,
-    ));
+    sandbox.sandbox.harness().inject(FaultRule::new("/api/v1/quotes", Fault::DropBeforeProcessing));
     let error = good.get_quote("qt_1").await.unwrap_err();
     shown.push(format!("{error} {error:?}"));
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let refused = Ten99PolicyClient::new(
-        &closed_url,
-        Secret::new(KEY),
-        HttpClient::new(fast_settings()),
-    )
-    .unwrap();
+    let refused = Ten99PolicyClient::new(&closed_url, Secret::new(KEY), HttpClient::new(fast_settings())).unwrap();
     let error = refused.get_entity(ENTITY_ID).await.unwrap_err();
     shown.push(format!("{error} {error:?}"));
-    sandbox.sandbox.harness().inject(FaultRule::new(
-        "/api/v1/policies",
-        Fault::Latency { millis: 1000 },
-    ));
+    sandbox.sandbox.harness().inject(FaultRule::new("/api/v1/policies", Fault::Latency { millis: 1000 }));
     let impatient = Ten99PolicyClient::new(
         &sandbox.url,
         Secret::new(KEY),
@@ -1135,45 +709,21 @@ async fn the_api_key_never_shows_in_debug_errors_or_logs() {
     let error = impatient.get_policy(JORDAN_POLICY_ID).await.unwrap_err();
     shown.push(format!("{error} {error:?}"));
     // A wrong key answered 401, and a success that cannot be decoded.
-    let wrong = Ten99PolicyClient::new(
-        &sandbox.url,
-        Secret::new(format!("{KEY}x")),
-        HttpClient::new(fast_settings()),
-    )
-    .unwrap();
-    shown.push(format!(
-        "{:?}",
-        wrong.get_entity(ENTITY_ID).await.unwrap_err()
-    ));
+    let wrong =
+        Ten99PolicyClient::new(&sandbox.url, Secret::new(format!("{KEY}x")), HttpClient::new(fast_settings())).unwrap();
+    shown.push(format!("{:?}", wrong.get_entity(ENTITY_ID).await.unwrap_err()));
     let garbled = Router::new().route("/{*path}", any(|| async { "not json" }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let garbled_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, garbled).await.unwrap() });
-    let undecodable = Ten99PolicyClient::new(
-        &garbled_url,
-        Secret::new(KEY),
-        HttpClient::new(fast_settings()),
-    )
-    .unwrap();
+    let undecodable = Ten99PolicyClient::new(&garbled_url, Secret::new(KEY), HttpClient::new(fast_settings())).unwrap();
     let error = undecodable.get_contractor("cn_1").await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Ten99PolicyError::Decode {
-                what: "contractor",
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert!(matches!(error, Ten99PolicyError::Decode { what: "contractor", .. }), "{error:?}");
     shown.push(format!("{error} {error:?}"));
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("http call"), "the capture works: {logs}");
     for text in shown.iter().chain([&logs]) {
-        assert!(
-            !text.contains(KEY) && !text.contains("s3cr3t"),
-            "leaked: {text}"
-        );
+        assert!(!text.contains(KEY) && !text.contains("s3cr3t"), "leaked: {text}");
     }
 }

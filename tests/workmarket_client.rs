@@ -2,7 +2,6 @@
 //! token caching and renewal, both path styles, paging, faults and secret hygiene.
 
 // Each test binary uses only part of the shared support.
-#[allow(dead_code)]
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -12,13 +11,10 @@ use coverbridge::money::Cents;
 use coverbridge::resources::WageType;
 use coverbridge::sandbox::harness::{Fault, FaultRule};
 use coverbridge::sandbox::workmarket::{
-    API_TOKEN, CannedReply, NewWorkOrder, PricingSpec, Quirks, RunningSandbox, SandboxAddress,
-    WorkMarketSandboxConfig,
+    API_TOKEN, CannedReply, NewWorkOrder, PricingSpec, Quirks, RunningSandbox, SandboxAddress, WorkMarketSandboxConfig,
 };
 use coverbridge::secret::Secret;
-use coverbridge::workmarket::{
-    PathStyle, PricingType, WorkMarketClient, WorkMarketError, WorkOrderStatus, wage,
-};
+use coverbridge::workmarket::{PathStyle, PricingType, WorkMarketClient, WorkMarketError, WorkOrderStatus, wage};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use support::workmarket::{calls_to, client, fast_http, seeded, start};
@@ -29,10 +25,7 @@ const CABLING: &str = "6029116324";
 async fn get_assignment_reads_a_seeded_work_order_on_both_path_styles() {
     let sandbox = seeded().await;
     for style in [PathStyle::Api, PathStyle::Employer] {
-        let order = client(&sandbox, style)
-            .get_assignment(CABLING)
-            .await
-            .unwrap();
+        let order = client(&sandbox, style).get_assignment(CABLING).await.unwrap();
         assert_eq!(order.id, CABLING);
         assert_eq!(order.title, "Low Voltage Cabling");
         assert_eq!(
@@ -44,19 +37,10 @@ async fn get_assignment_reads_a_seeded_work_order_on_both_path_styles() {
         assert_eq!(order.industry.as_deref(), Some("Technology"));
         assert_eq!(order.client_id, Some(40211));
         let start = order.schedule.window_start.unwrap();
-        assert_eq!(
-            order.schedule.window_end.unwrap().duration_since(start),
-            SignedDuration::from_hours(24)
-        );
+        assert_eq!(order.schedule.window_end.unwrap().duration_since(start), SignedDuration::from_hours(24));
         let ahead = start.duration_since(sandbox.sandbox.now());
-        assert!(
-            (SignedDuration::from_hours(47)..=SignedDuration::from_hours(48)).contains(&ahead),
-            "{ahead:?}"
-        );
-        assert_eq!(
-            order.schedule.time_zone.as_deref(),
-            Some("America/Los_Angeles")
-        );
+        assert!((SignedDuration::from_hours(47)..=SignedDuration::from_hours(48)).contains(&ahead), "{ahead:?}");
+        assert_eq!(order.schedule.time_zone.as_deref(), Some("America/Los_Angeles"));
         let location = order.location.unwrap();
         assert_eq!(location.address.city.as_deref(), Some("San Jose"));
         assert_eq!(location.address.state_code(), Some("CA"));
@@ -69,13 +53,7 @@ async fn get_assignment_reads_a_seeded_work_order_on_both_path_styles() {
         assert_eq!(order.payment.total_cost, None);
         assert!(order.worker.is_none());
     }
-    let paths: Vec<String> = sandbox
-        .sandbox
-        .harness()
-        .calls()
-        .into_iter()
-        .map(|c| c.path)
-        .collect();
+    let paths: Vec<String> = sandbox.sandbox.harness().calls().into_iter().map(|c| c.path).collect();
     assert!(paths.contains(&"/api/v1/assignments/get".to_owned()));
     assert!(paths.contains(&"/v1/employer/assignments/get".to_owned()));
     assert!(paths.contains(&"/v1/employer/authorization/request".to_owned()));
@@ -108,15 +86,9 @@ async fn the_lifecycle_shows_worker_progress_and_payment() {
         "/get reports in_progress once checked in"
     );
     control.complete(CABLING).unwrap();
-    assert_eq!(
-        wm.get_assignment(CABLING).await.unwrap().status,
-        WorkOrderStatus::Complete
-    );
+    assert_eq!(wm.get_assignment(CABLING).await.unwrap().status, WorkOrderStatus::Complete);
     control.approve(CABLING).unwrap();
-    assert_eq!(
-        wm.get_assignment(CABLING).await.unwrap().status,
-        WorkOrderStatus::PaymentPending
-    );
+    assert_eq!(wm.get_assignment(CABLING).await.unwrap().status, WorkOrderStatus::PaymentPending);
     let before = Timestamp::from_second(control.now().as_second()).unwrap();
     control.pay(CABLING, Some(Cents(34075))).unwrap();
     let paid = wm.get_assignment(CABLING).await.unwrap();
@@ -125,17 +97,8 @@ async fn the_lifecycle_shows_worker_progress_and_payment() {
     // WorkMarket passes paid_on through in milliseconds; both forms read as the same time.
     let paid_on = paid.payment.paid_on.unwrap();
     assert!(paid_on >= before && paid_on.duration_since(before) < SignedDuration::from_secs(5));
-    control.set_quirks(Quirks {
-        paid_on_seconds: true,
-        ..Quirks::default()
-    });
-    let in_seconds = wm
-        .get_assignment(CABLING)
-        .await
-        .unwrap()
-        .payment
-        .paid_on
-        .unwrap();
+    control.set_quirks(Quirks { paid_on_seconds: true, ..Quirks::default() });
+    let in_seconds = wm.get_assignment(CABLING).await.unwrap().payment.paid_on.unwrap();
     assert_eq!(in_seconds.as_second(), paid_on.as_second());
 }
 
@@ -144,24 +107,14 @@ async fn a_worker_without_email_and_the_legacy_address_keys() {
     let sandbox = seeded().await;
     let wm = client(&sandbox, PathStyle::Employer);
     sandbox.sandbox.assign("6029116325", "8823579").unwrap();
-    sandbox.sandbox.set_quirks(Quirks {
-        address_without_underscore: true,
-        ..Quirks::default()
-    });
+    sandbox.sandbox.set_quirks(Quirks { address_without_underscore: true, ..Quirks::default() });
     let order = wm.get_assignment("6029116325").await.unwrap();
     let worker = order.worker.unwrap();
     assert_eq!(worker.email, None, "Priya has no e-mail in WorkMarket");
     assert_eq!(worker.phone().unwrap().number, "+1 212 555 0148");
     let address = worker.address.unwrap();
-    assert_eq!(
-        address.line1.as_deref(),
-        Some("350 5th Ave"),
-        "address1 is read too"
-    );
-    assert_eq!(
-        (address.state_code(), address.country_code()),
-        (Some("NY"), Some("US"))
-    );
+    assert_eq!(address.line1.as_deref(), Some("350 5th Ave"), "address1 is read too");
+    assert_eq!((address.state_code(), address.country_code()), (Some("NY"), Some("US")));
     assert_eq!(order.pricing.kind, PricingType::PerHour);
     assert_eq!(order.pricing.max_hours, Some(8.0));
     assert_eq!(wage(&order.pricing), Ok((Cents(4550), WageType::Hourly)));
@@ -172,13 +125,7 @@ async fn every_pricing_type_and_offsite_work() {
     let sandbox = seeded().await;
     let wm = client(&sandbox, PathStyle::Api);
     let create = |title: &str, pricing: PricingSpec, location: Option<SandboxAddress>| {
-        sandbox
-            .sandbox
-            .create_work_order(NewWorkOrder {
-                location,
-                ..NewWorkOrder::new(title, pricing)
-            })
-            .unwrap()
+        sandbox.sandbox.create_work_order(NewWorkOrder { location, ..NewWorkOrder::new(title, pricing) }).unwrap()
     };
     let somewhere = Some(SandboxAddress {
         line1: "1 Main St".into(),
@@ -188,30 +135,13 @@ async fn every_pricing_type_and_offsite_work() {
         country: "United States".into(),
     });
     let cases = [
+        (create("Flat", PricingSpec::Flat { price: Cents(1999) }, None), Ok((Cents(1999), WageType::Flatfee))),
         (
-            create("Flat", PricingSpec::Flat { price: Cents(1999) }, None),
-            Ok((Cents(1999), WageType::Flatfee)),
-        ),
-        (
-            create(
-                "Hourly",
-                PricingSpec::PerHour {
-                    rate: Cents(700),
-                    max_hours: 2.5,
-                },
-                somewhere.clone(),
-            ),
+            create("Hourly", PricingSpec::PerHour { rate: Cents(700), max_hours: 2.5 }, somewhere.clone()),
             Ok((Cents(700), WageType::Hourly)),
         ),
         (
-            create(
-                "Units",
-                PricingSpec::PerUnit {
-                    price: Cents(1250),
-                    max_units: 40.0,
-                },
-                somewhere.clone(),
-            ),
+            create("Units", PricingSpec::PerUnit { price: Cents(1250), max_units: 40.0 }, somewhere.clone()),
             Ok((Cents(1250), WageType::Unit)),
         ),
         (
@@ -246,28 +176,15 @@ async fn every_pricing_type_and_offsite_work() {
         .await
         .unwrap();
     assert_eq!(blended.pricing.additional_per_hour_price, Some(Cents(4500)));
-    assert_eq!(
-        blended.pricing.spend_limit,
-        Some(Cents(6000 * 2 + 4500 * 6))
-    );
+    assert_eq!(blended.pricing.spend_limit, Some(Cents(6000 * 2 + 4500 * 6)));
     assert!(blended.offsite && blended.location.is_none());
 
     let hourly = wm
-        .get_assignment(&create(
-            "Hourly",
-            PricingSpec::PerHour {
-                rate: Cents(700),
-                max_hours: 2.5,
-            },
-            somewhere,
-        ))
+        .get_assignment(&create("Hourly", PricingSpec::PerHour { rate: Cents(700), max_hours: 2.5 }, somewhere))
         .await
         .unwrap();
     let address = hourly.location.unwrap().address;
-    assert_eq!(
-        (address.state_code(), address.country_code()),
-        (Some("CO"), Some("US"))
-    );
+    assert_eq!((address.state_code(), address.country_code()), (Some("CO"), Some("US")));
 
     for pricing in [
         PricingSpec::BlendedPerUnit {
@@ -278,15 +195,9 @@ async fn every_pricing_type_and_offsite_work() {
         },
         PricingSpec::Internal,
     ] {
-        let order = wm
-            .get_assignment(&create("No wage", pricing, None))
-            .await
-            .unwrap();
+        let order = wm.get_assignment(&create("No wage", pricing, None)).await.unwrap();
         let error = wage(&order.pricing).unwrap_err();
-        assert!(
-            error.to_string().contains("no 1099Policy wage type"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("no 1099Policy wage type"), "{error}");
     }
 }
 
@@ -295,17 +206,11 @@ async fn an_unknown_assignment_is_not_found() {
     let sandbox = seeded().await;
     let wm = client(&sandbox, PathStyle::Api);
     for objects in [false, true] {
-        sandbox.sandbox.set_quirks(Quirks {
-            errors_as_objects: objects,
-            ..Quirks::default()
-        });
+        sandbox.sandbox.set_quirks(Quirks { errors_as_objects: objects, ..Quirks::default() });
         match wm.get_assignment("6029999999").await.unwrap_err() {
             WorkMarketError::NotFound { id, message } => {
                 assert_eq!(id, "6029999999");
-                assert!(
-                    message.starts_with("User not authorized to modify assignment 6029999999."),
-                    "{message}"
-                );
+                assert!(message.starts_with("User not authorized to modify assignment 6029999999."), "{message}");
                 assert_eq!(message.ends_with("(code 401)"), objects, "{message}");
             }
             other => panic!("{other:?}"),
@@ -315,12 +220,7 @@ async fn an_unknown_assignment_is_not_found() {
 
 /// Answers `path` once with `body` (HTTP `status`).
 fn canned(sandbox: &RunningSandbox, path: &str, status: u16, body: serde_json::Value) {
-    sandbox.sandbox.add_canned_reply(CannedReply {
-        path: path.into(),
-        status,
-        body,
-        times: Some(1),
-    });
+    sandbox.sandbox.add_canned_reply(CannedReply { path: path.into(), status, body, times: Some(1) });
 }
 
 #[tokio::test]
@@ -332,32 +232,12 @@ async fn every_envelope_error_is_an_error() {
     let meta = |code: u16, errors: serde_json::Value| json!({"errors": errors, "status_code": code, "version": 1, "timestamp": 1});
 
     // meta.status_code ≠ 200 inside an HTTP 200.
-    canned(
-        &sandbox,
-        path,
-        200,
-        json!({"meta": meta(400, json!([])), "response": []}),
-    );
+    canned(&sandbox, path, 200, json!({"meta": meta(400, json!([])), "response": []}));
     let error = wm.list_statuses().await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            WorkMarketError::Rejected {
-                http_status: 200,
-                code: 400,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert!(matches!(error, WorkMarketError::Rejected { http_status: 200, code: 400, .. }), "{error:?}");
 
     // Errors as strings, with status 200.
-    canned(
-        &sandbox,
-        path,
-        200,
-        json!({"meta": meta(200, json!(["Invalid date"])), "response": []}),
-    );
+    canned(&sandbox, path, 200, json!({"meta": meta(200, json!(["Invalid date"])), "response": []}));
     match wm.list_statuses().await.unwrap_err() {
         WorkMarketError::Rejected { message, .. } => assert_eq!(message, "Invalid date"),
         other => panic!("{other:?}"),
@@ -371,35 +251,20 @@ async fn every_envelope_error_is_an_error() {
         json!({"meta": meta(422, json!([{"message": "Bad pricing", "code": "7"}])), "response": []}),
     );
     match wm.list_statuses().await.unwrap_err() {
-        WorkMarketError::Rejected {
-            code: 422, message, ..
-        } => {
+        WorkMarketError::Rejected { code: 422, message, .. } => {
             assert_eq!(message, "Bad pricing (code 7)")
         }
         other => panic!("{other:?}"),
     }
 
     // response.successful false.
-    canned(
-        &sandbox,
-        path,
-        200,
-        json!({"meta": meta(200, json!([])), "response": {"successful": false}}),
-    );
+    canned(&sandbox, path, 200, json!({"meta": meta(200, json!([])), "response": {"successful": false}}));
     let error = wm.list_statuses().await.unwrap_err();
-    assert!(
-        matches!(error, WorkMarketError::Rejected { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, WorkMarketError::Rejected { .. }), "{error:?}");
     assert!(!error.is_retryable());
 
     // An HTTP error with the v1 envelope.
-    canned(
-        &sandbox,
-        path,
-        400,
-        json!({"meta": meta(400, json!(["limit is invalid"])), "response": {}}),
-    );
+    canned(&sandbox, path, 400, json!({"meta": meta(400, json!(["limit is invalid"])), "response": {}}));
     let error = wm.list_statuses().await.unwrap_err();
     assert!(
         matches!(&error, WorkMarketError::Rejected { http_status: 400, code: 400, message } if message == "limit is invalid"),
@@ -409,23 +274,14 @@ async fn every_envelope_error_is_an_error() {
     // The v2 envelope, from a real sandbox route: modified_since older than two months.
     let long_ago = sandbox.sandbox.now() - SignedDuration::from_hours(24 * 62);
     match wm.list_updated(long_ago).await.unwrap_err() {
-        WorkMarketError::Rejected {
-            http_status: 400,
-            code: 400,
-            message,
-        } => {
+        WorkMarketError::Rejected { http_status: 400, code: 400, message } => {
             assert_eq!(message, "modified_since cannot be more than 2 months ago")
         }
         other => panic!("{other:?}"),
     }
 
     // A missing token-exchange payload.
-    canned(
-        &sandbox,
-        "/api/v1/authorization",
-        200,
-        json!({"meta": meta(200, json!([])), "response": {}}),
-    );
+    canned(&sandbox, "/api/v1/authorization", 200, json!({"meta": meta(200, json!([])), "response": {}}));
     let fresh = client(&sandbox, PathStyle::Api);
     match fresh.list_statuses().await.unwrap_err() {
         WorkMarketError::Invalid { field, .. } => assert_eq!(field, "response.access_token"),
@@ -474,10 +330,7 @@ async fn credentials_and_permissions() {
         fast_http(),
     );
     let error = wrong.get_assignment(CABLING).await.unwrap_err();
-    assert!(
-        matches!(error, WorkMarketError::Unauthorized { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, WorkMarketError::Unauthorized { .. }), "{error:?}");
     assert!(!error.is_retryable());
     let message = error.to_string();
     assert!(message.contains("WORKMARKET_API_SECRET"), "{message}");
@@ -485,14 +338,8 @@ async fn credentials_and_permissions() {
     assert_eq!(calls_to(sandbox.sandbox.harness(), "/assignments/get"), 0);
 
     sandbox.sandbox.set_api_user_admin(false);
-    let error = client(&sandbox, PathStyle::Api)
-        .get_assignment(CABLING)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(error, WorkMarketError::Forbidden { .. }),
-        "{error:?}"
-    );
+    let error = client(&sandbox, PathStyle::Api).get_assignment(CABLING).await.unwrap_err();
+    assert!(matches!(error, WorkMarketError::Forbidden { .. }), "{error:?}");
     assert!(error.to_string().contains("admin role"), "{error}");
 }
 
@@ -501,10 +348,7 @@ async fn one_token_exchange_serves_many_calls() {
     let sandbox = seeded().await;
     let wm = client(&sandbox, PathStyle::Api);
     let clone = wm.clone();
-    let (a, b) = tokio::join!(
-        wm.get_assignment(CABLING),
-        clone.get_assignment("6029116325")
-    );
+    let (a, b) = tokio::join!(wm.get_assignment(CABLING), clone.get_assignment("6029116325"));
     a.unwrap();
     b.unwrap();
     for id in ["6029116326", "6029116327"] {
@@ -528,20 +372,13 @@ async fn a_refused_token_is_renewed_once() {
     sandbox.sandbox.revoke_access_tokens();
     wm.get_assignment(CABLING).await.unwrap();
     assert_eq!(calls_to(harness, "/authorization/request"), 2);
-    let statuses: Vec<u16> = harness
-        .calls()
-        .iter()
-        .filter(|c| c.path.ends_with("/assignments/get"))
-        .map(|c| c.status)
-        .collect();
+    let statuses: Vec<u16> =
+        harness.calls().iter().filter(|c| c.path.ends_with("/assignments/get")).map(|c| c.status).collect();
     assert_eq!(statuses, [200, 401, 200]);
 
     // Still refused after renewing: the error, after exactly one renewal.
     harness.clear_calls();
-    harness.inject(FaultRule::new(
-        "/api/v1/assignments/get",
-        Fault::Status { status: 401 },
-    ));
+    harness.inject(FaultRule::new("/api/v1/assignments/get", Fault::Status { status: 401 }));
     let error = wm.get_assignment(CABLING).await.unwrap_err();
     assert!(
         matches!(&error, WorkMarketError::Unauthorized { message } if message.contains("even after renewing")),
@@ -557,28 +394,18 @@ async fn list_updated_pages_through_with_either_total_key() {
     let control = &sandbox.sandbox;
     for n in 0..5 {
         control
-            .create_work_order(NewWorkOrder::new(
-                format!("Extra {n}"),
-                PricingSpec::Flat { price: Cents(100) },
-            ))
+            .create_work_order(NewWorkOrder::new(format!("Extra {n}"), PricingSpec::Flat { price: Cents(100) }))
             .unwrap();
     }
     let wm = client(&sandbox, PathStyle::Api).with_page_size(2);
     let since = control.now() - SignedDuration::from_mins(5);
     for camel in [false, true] {
-        control.set_quirks(Quirks {
-            total_results_camel_case: camel,
-            ..Quirks::default()
-        });
+        control.set_quirks(Quirks { total_results_camel_case: camel, ..Quirks::default() });
         control.harness().clear_calls();
         let updated = wm.list_updated(since).await.unwrap();
         assert_eq!(updated.ids.len(), 9, "4 seeded + 5 created");
         assert!(updated.ids.contains(&CABLING.to_owned()));
-        assert_eq!(
-            calls_to(control.harness(), "/list_updated"),
-            5,
-            "pages of 2"
-        );
+        assert_eq!(calls_to(control.harness(), "/list_updated"), 5, "pages of 2");
         assert!(updated.cursor > since);
     }
 }
@@ -609,20 +436,9 @@ async fn industries_and_statuses() {
     let wm = client(&sandbox, PathStyle::Employer);
     let industries = wm.list_industries().await.unwrap();
     let names: Vec<(i64, &str)> = industries.iter().map(|i| (i.id, i.name.as_str())).collect();
-    assert_eq!(
-        names,
-        [
-            (1000, "Technology"),
-            (1001, "Marketing"),
-            (1002, "Construction")
-        ]
-    );
+    assert_eq!(names, [(1000, "Technology"), (1001, "Marketing"), (1002, "Construction")]);
     let statuses = wm.list_statuses().await.unwrap();
-    assert!(
-        statuses
-            .iter()
-            .any(|s| s.id == "paymentPending" && s.name == "Invoiced")
-    );
+    assert!(statuses.iter().any(|s| s.id == "paymentPending" && s.name == "Invoiced"));
     assert_eq!(statuses.len(), 12);
 }
 
@@ -634,31 +450,17 @@ async fn server_errors_and_rate_limits_are_retried_by_the_shared_layer() {
     wm.list_statuses().await.unwrap();
 
     harness.clear_calls();
-    harness
-        .inject(FaultRule::new("/api/v1/assignments/get", Fault::Status { status: 503 }).times(2));
+    harness.inject(FaultRule::new("/api/v1/assignments/get", Fault::Status { status: 503 }).times(2));
     assert_eq!(wm.get_assignment(CABLING).await.unwrap().id, CABLING);
     assert_eq!(calls_to(harness, "/assignments/get"), 3);
 
     harness.clear_calls();
-    harness.inject(
-        FaultRule::new(
-            "/api/v1/assignments/get",
-            Fault::RateLimit {
-                retry_after_secs: 0,
-            },
-        )
-        .times(1),
-    );
+    harness.inject(FaultRule::new("/api/v1/assignments/get", Fault::RateLimit { retry_after_secs: 0 }).times(1));
     assert_eq!(wm.get_assignment(CABLING).await.unwrap().id, CABLING);
     assert_eq!(calls_to(harness, "/assignments/get"), 2);
 
     // Past the retries: a typed, retryable error with WorkMarket's message.
-    harness.inject(FaultRule::new(
-        "/api/v1/assignments/get",
-        Fault::RateLimit {
-            retry_after_secs: 0,
-        },
-    ));
+    harness.inject(FaultRule::new("/api/v1/assignments/get", Fault::RateLimit { retry_after_secs: 0 }));
     let limited = wm.get_assignment(CABLING).await.unwrap_err();
     assert!(
         matches!(&limited, WorkMarketError::RateLimited { message, .. } if message == "Rate limit reached"),
@@ -667,27 +469,15 @@ async fn server_errors_and_rate_limits_are_retried_by_the_shared_layer() {
     assert!(limited.is_retryable());
     harness.clear_faults();
 
-    harness.inject(FaultRule::new(
-        "/api/v1/assignments/get",
-        Fault::Status { status: 500 },
-    ));
+    harness.inject(FaultRule::new("/api/v1/assignments/get", Fault::Status { status: 500 }));
     let failed = wm.get_assignment(CABLING).await.unwrap_err();
-    assert!(
-        matches!(failed, WorkMarketError::Server { code: 500, .. }),
-        "{failed:?}"
-    );
+    assert!(matches!(failed, WorkMarketError::Server { code: 500, .. }), "{failed:?}");
     assert!(failed.is_retryable());
     harness.clear_faults();
 
-    harness.inject(FaultRule::new(
-        "/api/v1/assignments/get",
-        Fault::DropBeforeProcessing,
-    ));
+    harness.inject(FaultRule::new("/api/v1/assignments/get", Fault::DropBeforeProcessing));
     let dropped = wm.get_assignment(CABLING).await.unwrap_err();
-    assert!(
-        matches!(dropped, WorkMarketError::Transport(_)),
-        "{dropped:?}"
-    );
+    assert!(matches!(dropped, WorkMarketError::Transport(_)), "{dropped:?}");
     assert!(dropped.is_retryable());
     assert_eq!(dropped.reason(), "WorkMarketUnreachable");
 }
@@ -717,10 +507,8 @@ async fn credentials_and_access_tokens_appear_in_no_debug_log_or_error() {
     .await;
     let logs = Captured::default();
     let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let wm = WorkMarketClient::new(
@@ -735,10 +523,7 @@ async fn credentials_and_access_tokens_appear_in_no_debug_log_or_error() {
     sandbox.sandbox.revoke_access_tokens();
     seen.push(format!("{:?}", wm.get_assignment(CABLING).await));
     seen.push(format!("{:?}", wm.get_assignment("404").await));
-    sandbox.sandbox.harness().inject(FaultRule::new(
-        "/api/v1/assignments/get",
-        Fault::Status { status: 401 },
-    ));
+    sandbox.sandbox.harness().inject(FaultRule::new("/api/v1/assignments/get", Fault::Status { status: 401 }));
     let refused = wm.get_assignment(CABLING).await.unwrap_err();
     seen.push(format!("{refused:?} {refused}"));
     let wrong = WorkMarketClient::new(
@@ -753,19 +538,8 @@ async fn credentials_and_access_tokens_appear_in_no_debug_log_or_error() {
     seen.push(String::from_utf8(logs.0.lock().unwrap().clone()).unwrap());
 
     let everything = seen.join("\n");
-    assert!(
-        everything.contains("workmarket"),
-        "the log captured the calls"
-    );
-    for secret in [
-        "wm_tok_4d1f0c8e",
-        "wm_sec_9a7b3e21",
-        "wm_sec_wrong_0000",
-        "wm_at_",
-    ] {
-        assert!(
-            !everything.contains(secret),
-            "{secret} leaked:\n{everything}"
-        );
+    assert!(everything.contains("workmarket"), "the log captured the calls");
+    for secret in ["wm_tok_4d1f0c8e", "wm_sec_9a7b3e21", "wm_sec_wrong_0000", "wm_at_"] {
+        assert!(!everything.contains(secret), "{secret} leaked:\n{everything}");
     }
 }

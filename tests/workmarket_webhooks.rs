@@ -2,7 +2,6 @@
 //! receiver → authenticate and parse, for every event the README lists, JSON and form-encoded.
 
 // Each test binary uses only part of the shared support.
-#[allow(dead_code)]
 mod support;
 
 use std::collections::BTreeMap;
@@ -15,9 +14,7 @@ use coverbridge::sandbox::workmarket::{
 };
 use coverbridge::secret::Secret;
 use coverbridge::workmarket::WorkOrderStatus;
-use coverbridge::workmarket::webhook::{
-    self, AuthFailure, Delivery, EVENTS, WorkOrderEvent, authenticate, parse,
-};
+use coverbridge::workmarket::webhook::{self, AuthFailure, Delivery, EVENTS, WorkOrderEvent, authenticate, parse};
 use jiff::{SignedDuration, Timestamp};
 use support::workmarket::{Answer, Hit, Receiver, start};
 
@@ -25,9 +22,7 @@ const TOKEN: &str = "whk_3c9d2e7f1a";
 
 /// Fires every listed event once, in this order, and says what each delivery should parse to:
 /// (event meaning, assignment, raw status).
-fn fire_every_event(
-    sandbox: &WorkMarketSandbox,
-) -> Vec<(WorkOrderEvent, &'static str, &'static str)> {
+fn fire_every_event(sandbox: &WorkMarketSandbox) -> Vec<(WorkOrderEvent, &'static str, &'static str)> {
     use WorkOrderEvent::*;
     let (a, b, c, d) = ("6029116324", "6029116325", "6029116326", "6029116327");
     sandbox.assign(a, "8823578").unwrap();
@@ -39,17 +34,8 @@ fn fire_every_event(
     sandbox.assign(c, "8823580").unwrap();
     sandbox.cancel(c).unwrap();
     let start = sandbox.now() + SignedDuration::from_hours(72);
-    sandbox
-        .reschedule(d, start, start + SignedDuration::from_hours(4))
-        .unwrap();
-    sandbox
-        .increase_budget(
-            d,
-            PricingSpec::Flat {
-                price: Cents(45000),
-            },
-        )
-        .unwrap();
+    sandbox.reschedule(d, start, start + SignedDuration::from_hours(4)).unwrap();
+    sandbox.increase_budget(d, PricingSpec::Flat { price: Cents(45000) }).unwrap();
     vec![
         (Assigned, a, "active"),
         (InProgress, a, "active"),
@@ -69,16 +55,8 @@ fn parsed(hit: &Hit) -> Delivery {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&hit.body)))
 }
 
-fn check_round_trip(
-    hits: &[Hit],
-    expected: &[(WorkOrderEvent, &str, &str)],
-    sent_after: Timestamp,
-) {
-    assert_eq!(
-        hits.len(),
-        expected.len(),
-        "one delivery per event, no more"
-    );
+fn check_round_trip(hits: &[Hit], expected: &[(WorkOrderEvent, &str, &str)], sent_after: Timestamp) {
+    assert_eq!(hits.len(), expected.len(), "one delivery per event, no more");
     for (hit, (meaning, id, status)) in hits.iter().zip(expected) {
         assert_eq!(hit.method, "POST");
         assert_eq!(authenticate(&hit.headers, &Secret::new(TOKEN)), Ok(()));
@@ -122,12 +100,7 @@ async fn every_event_round_trips_with_the_shipped_json_template() {
     let names: Vec<Option<String>> = hits.iter().map(|h| parsed(h).event_name).collect();
     assert_eq!(names[1].as_deref(), Some("Check In"));
     assert_eq!(names[9].as_deref(), Some("Budget Increase Approved"));
-    assert!(
-        sandbox
-            .deliveries()
-            .iter()
-            .all(|d| d.outcome == Outcome::Delivered { status: 204 } && d.attempts == 1)
-    );
+    assert!(sandbox.deliveries().iter().all(|d| d.outcome == Outcome::Delivered { status: 204 } && d.attempts == 1));
 }
 
 #[tokio::test]
@@ -157,26 +130,14 @@ async fn every_event_round_trips_form_encoded_with_basic_auth_and_iso_dates() {
     sandbox.flush_webhooks().await;
     let hits = receiver.hits();
     check_round_trip(&hits, &expected, before);
-    assert!(
-        hits[0].headers["authorization"]
-            .to_str()
-            .unwrap()
-            .starts_with("Basic ")
-    );
-    assert_eq!(
-        hits[0].uri, "/hook?wm=6029116324",
-        "URL variables are filled in"
-    );
+    assert!(hits[0].headers["authorization"].to_str().unwrap().starts_with("Basic "));
+    assert_eq!(hits[0].uri, "/hook?wm=6029116324", "URL variables are filled in");
     let body = String::from_utf8(hits[0].body.to_vec()).unwrap();
     assert!(body.contains("now=20"), "ISO 8601, URL-encoded: {body}");
     assert!(body.contains("%3A"), "{body}");
     // The record of the delivery masks the password.
     let record = &sandbox.deliveries()[0];
-    assert!(
-        record.url.contains("***") && !record.url.contains(TOKEN),
-        "{}",
-        record.url
-    );
+    assert!(record.url.contains("***") && !record.url.contains(TOKEN), "{}", record.url);
 }
 
 #[tokio::test]
@@ -194,24 +155,12 @@ async fn worker_variables_only_on_accepted() {
     };
     let with_worker = r#"{"event":"Accepted","assignment_id":"${assignment_id}","status":"${status}",
         "resource_id":"${resource_id}","resource_email":"${resource_email}","resource_state":"${resource_state}"}"#;
-    sandbox
-        .add_webhook(template("Accepted", with_worker, BTreeMap::new()))
-        .unwrap();
+    sandbox.add_webhook(template("Accepted", with_worker, BTreeMap::new())).unwrap();
     // WorkMarket refuses to save a body using them for another event...
-    assert!(
-        sandbox
-            .add_webhook(template("Check In", with_worker, BTreeMap::new()))
-            .is_err()
-    );
+    assert!(sandbox.add_webhook(template("Check In", with_worker, BTreeMap::new())).is_err());
     // ...and renders them empty where it does not check (headers).
     let header = BTreeMap::from([("X-Worker".to_owned(), "[${resource_id}]".to_owned())]);
-    sandbox
-        .add_webhook(template(
-            "Check In",
-            r#"{"assignment_id":"${assignment_id}"}"#,
-            header,
-        ))
-        .unwrap();
+    sandbox.add_webhook(template("Check In", r#"{"assignment_id":"${assignment_id}"}"#, header)).unwrap();
 
     sandbox.assign("6029116324", "8823578").unwrap();
     sandbox.check_in("6029116324").unwrap();
@@ -222,22 +171,13 @@ async fn worker_variables_only_on_accepted() {
     assert_eq!(accepted["resource_id"], "8823578");
     assert_eq!(accepted["resource_email"], "alex.nguyen@example.com");
     assert_eq!(accepted["resource_state"], "California");
-    assert_eq!(
-        parsed(&hits[0]).event,
-        Some(WorkOrderEvent::Assigned),
-        "extra fields are tolerated"
-    );
+    assert_eq!(parsed(&hits[0]).event, Some(WorkOrderEvent::Assigned), "extra fields are tolerated");
     assert_eq!(hits[1].headers["x-worker"], "[]");
 }
 
 #[tokio::test]
 async fn a_failed_delivery_is_retried_once_at_once() {
-    let receiver = Receiver::start(vec![
-        Answer::Status(500),
-        Answer::Status(200),
-        Answer::Status(503),
-    ])
-    .await;
+    let receiver = Receiver::start(vec![Answer::Status(500), Answer::Status(200), Answer::Status(503)]).await;
     let running = start(WorkMarketSandboxConfig {
         webhook_url: Some(receiver.url.clone()),
         webhook_token: Some(TOKEN.into()),
@@ -252,30 +192,11 @@ async fn a_failed_delivery_is_retried_once_at_once() {
     let records = sandbox.deliveries();
     assert_eq!(records[0].outcome, Outcome::Delivered { status: 200 });
     assert_eq!(records[0].attempts, 2);
-    assert_eq!(
-        records[1].outcome,
-        Outcome::Failed {
-            error: "HTTP 503".into()
-        }
-    );
+    assert_eq!(records[1].outcome, Outcome::Failed { error: "HTTP 503".into() });
     assert_eq!(records[1].attempts, 2);
     assert_eq!(receiver.hits().len(), 6, "exactly one retry each");
-    let ids: Vec<String> = receiver
-        .hits()
-        .iter()
-        .map(|h| parsed(h).event_name.unwrap())
-        .collect();
-    assert_eq!(
-        ids,
-        [
-            "Accepted",
-            "Accepted",
-            "Check In",
-            "Check In",
-            "Completed",
-            "Completed"
-        ]
-    );
+    let ids: Vec<String> = receiver.hits().iter().map(|h| parsed(h).event_name.unwrap()).collect();
+    assert_eq!(ids, ["Accepted", "Accepted", "Check In", "Check In", "Completed", "Completed"]);
 }
 
 #[tokio::test]
@@ -291,10 +212,7 @@ async fn a_delivery_that_times_out_is_retried() {
     running.sandbox.assign("6029116324", "8823578").unwrap();
     running.sandbox.flush_webhooks().await;
     let record = &running.sandbox.deliveries()[0];
-    assert_eq!(
-        (record.attempts, &record.outcome),
-        (2, &Outcome::Delivered { status: 202 })
-    );
+    assert_eq!((record.attempts, &record.outcome), (2, &Outcome::Delivered { status: 202 }));
 }
 
 #[tokio::test]
@@ -302,26 +220,14 @@ async fn a_template_with_an_unknown_variable_is_not_sent() {
     let receiver = Receiver::start(vec![Answer::Status(200)]).await;
     let running = start(WorkMarketSandboxConfig::default()).await;
     let sandbox = &running.sandbox;
-    let mut template =
-        WebhookTemplate::shipped("Accepted", &format!("{}/${{bogus}}", receiver.url), None);
+    let mut template = WebhookTemplate::shipped("Accepted", &format!("{}/${{bogus}}", receiver.url), None);
     template.method = "PUT".into();
     sandbox.add_webhook(template).unwrap();
-    sandbox
-        .add_webhook(WebhookTemplate::shipped(
-            "Accepted",
-            &receiver.url,
-            Some(TOKEN),
-        ))
-        .unwrap();
+    sandbox.add_webhook(WebhookTemplate::shipped("Accepted", &receiver.url, Some(TOKEN))).unwrap();
     sandbox.assign("6029116324", "8823578").unwrap();
     sandbox.flush_webhooks().await;
     let records = sandbox.deliveries();
-    assert_eq!(
-        records[0].outcome,
-        Outcome::NotSent {
-            reason: "unknown variable ${bogus}".into()
-        }
-    );
+    assert_eq!(records[0].outcome, Outcome::NotSent { reason: "unknown variable ${bogus}".into() });
     assert_eq!(receiver.hits().len(), 1, "only the good template was sent");
 }
 
@@ -336,29 +242,17 @@ async fn the_receiver_side_rejects_what_it_should() {
     .await;
     let sandbox = &running.sandbox;
     let mut custom = WebhookTemplate::shipped("Voided", &receiver.url, None);
-    custom
-        .headers
-        .insert("X-Coverbridge-Token".into(), TOKEN.into());
+    custom.headers.insert("X-Coverbridge-Token".into(), TOKEN.into());
     sandbox.add_webhook(custom).unwrap();
     sandbox.void("6029116325").unwrap();
     sandbox.assign("6029116324", "8823578").unwrap();
     sandbox.flush_webhooks().await;
     let token = Secret::new(TOKEN);
-    let results: Vec<Result<(), AuthFailure>> = receiver
-        .hits()
-        .iter()
-        .map(|h| authenticate(&h.headers, &token))
-        .collect();
+    let results: Vec<Result<(), AuthFailure>> =
+        receiver.hits().iter().map(|h| authenticate(&h.headers, &token)).collect();
     // Voided: the configured wrong token, then the custom header with the right one.
     // Accepted: the wrong token only.
-    assert_eq!(
-        results,
-        [
-            Err(AuthFailure::WrongToken),
-            Ok(()),
-            Err(AuthFailure::WrongToken)
-        ]
-    );
+    assert_eq!(results, [Err(AuthFailure::WrongToken), Ok(()), Err(AuthFailure::WrongToken)]);
 
     let basic = |credentials: &str| {
         let mut headers = axum::http::HeaderMap::new();
@@ -368,21 +262,13 @@ async fn the_receiver_side_rejects_what_it_should() {
     };
     assert_eq!(basic(&format!("wm:{TOKEN}")), Ok(()));
     assert_eq!(basic("wm:nope"), Err(AuthFailure::WrongToken));
-    assert_eq!(
-        authenticate(&axum::http::HeaderMap::new(), &token),
-        Err(AuthFailure::Missing)
-    );
+    assert_eq!(authenticate(&axum::http::HeaderMap::new(), &token), Err(AuthFailure::Missing));
 }
 
 #[test]
 fn the_shipped_template_is_minimal_and_uses_only_every_event_variables() {
     let template: serde_json::Value = serde_json::from_str(webhook::TEMPLATE).unwrap();
-    let fields: Vec<&str> = template
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let fields: Vec<&str> = template.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(fields.len(), 4);
     for field in ["event", "assignment_id", "status", "now"] {
         assert!(fields.contains(&field), "{field}");
@@ -390,8 +276,5 @@ fn the_shipped_template_is_minimal_and_uses_only_every_event_variables() {
     assert_eq!(template["assignment_id"], "${assignment_id}");
     assert_eq!(template["status"], "${status}");
     assert_eq!(template["now"], "${now}");
-    assert_eq!(
-        webhook::TEMPLATE,
-        std::fs::read_to_string("examples/workmarket-webhook.json").unwrap()
-    );
+    assert_eq!(webhook::TEMPLATE, std::fs::read_to_string("examples/workmarket-webhook.json").unwrap());
 }

@@ -179,7 +179,9 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
             let assignment = new_assignment(contractor_id, job_id, coverage, metadata(work_order_id));
             let created = client.create_assignment(&assignment, &key).await.map_err(failed)?;
             let policy = match &created.policy {
-                Some(id) => Some(policy_facts(&client.get_policy(id).await.map_err(ReconcileError::ten99("read policy"))?)),
+                Some(id) => {
+                    Some(policy_facts(&client.get_policy(id).await.map_err(ReconcileError::ten99("read policy"))?))
+                }
                 None => None,
             };
             Ok(Outcome::Assignment { facts: assignment_facts(&created), id: created.id, policy })
@@ -218,7 +220,8 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
 /// Finds the worker's existing contractor by e-mail: ours if its metadata names the same worker,
 /// a conflict if it names someone else (or no one).
 async fn adopt(client: &Ten99PolicyClient, draft: &ContractorDraft) -> Result<Option<Outcome>, ReconcileError> {
-    let found = client.list_contractors_by_email(&draft.email).await.map_err(ReconcileError::ten99("find contractor"))?;
+    let found =
+        client.list_contractors_by_email(&draft.email).await.map_err(ReconcileError::ten99("find contractor"))?;
     let Some(existing) = found.into_iter().next() else { return Ok(None) };
     Ok(Some(match existing.custom_metadata.get("workmarket_worker_id") {
         Some(worker) if worker == draft.worker_id => Outcome::Contractor { id: existing.id, adopted: true },

@@ -58,7 +58,11 @@ pub trait Host: Send + Sync {
     ) -> impl Future<Output = Result<Option<Vec<u8>>, HostError>> + Send;
 
     /// A CategoryMapping; `Ok(None)` when it does not exist.
-    fn mapping(&self, namespace: &str, name: &str) -> impl Future<Output = Result<Option<CategoryMapping>, HostError>> + Send;
+    fn mapping(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<CategoryMapping>, HostError>> + Send;
 
     /// Tells people watching the binding.
     fn notify(&self, binding: &CoverageBinding, notice: Notice) -> impl Future<Output = ()> + Send;

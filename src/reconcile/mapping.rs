@@ -85,12 +85,21 @@ pub fn status(
 ) -> CategoryMappingStatus {
     let (unknown, unapproved) = problems(&mapping.spec, known);
     let ready = match (unknown.is_empty(), unapproved.is_empty()) {
-        (true, true) => Desired::yes(ConditionType::Ready, "CodesValid", "1099Policy knows and approves every code in this mapping"),
-        (false, _) => Desired::no(ConditionType::Ready, "UnknownCodes", format!("1099Policy does not know {}", unknown.join(", "))),
+        (true, true) => {
+            Desired::yes(ConditionType::Ready, "CodesValid", "1099Policy knows and approves every code in this mapping")
+        }
+        (false, _) => Desired::no(
+            ConditionType::Ready,
+            "UnknownCodes",
+            format!("1099Policy does not know {}", unknown.join(", ")),
+        ),
         (true, false) => Desired::no(
             ConditionType::Ready,
             "UnapprovedCodes",
-            format!("1099Policy has not approved {} for this account; jobs using them will be refused", unapproved.join(", ")),
+            format!(
+                "1099Policy has not approved {} for this account; jobs using them will be refused",
+                unapproved.join(", ")
+            ),
         ),
     };
     let current = mapping.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();

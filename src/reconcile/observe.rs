@@ -56,7 +56,9 @@ impl Observer {
             let secret = &source.secret_ref;
             facts.pdf = Some(match host.secret_value(namespace, &secret.name, &secret.key).await? {
                 Some(bytes) => PdfFact::Present { digest: sha256_hex(&bytes), bytes },
-                None => PdfFact::Missing { detail: format!("Secret {namespace}/{} has no key {}", secret.name, secret.key) },
+                None => {
+                    PdfFact::Missing { detail: format!("Secret {namespace}/{} has no key {}", secret.name, secret.key) }
+                }
             });
         } else if let Some(code) = &spec.category_code {
             facts.category = CategoryFact::Direct(code.clone());
@@ -85,7 +87,8 @@ impl Observer {
                     && let Some(id) = &status.application_session_id
                 {
                     let session = self.ten99policy.get_application_session(id).await.map_err(read("read session"))?;
-                    facts.session = Some(SessionFacts { url: session.url.unwrap_or_default(), expired: session.expired });
+                    facts.session =
+                        Some(SessionFacts { url: session.url.unwrap_or_default(), expired: session.expired });
                 }
             } else {
                 let quote = self.ten99policy.get_quote(quote).await.map_err(read("read quote"))?;
@@ -95,7 +98,13 @@ impl Observer {
         Ok(facts)
     }
 
-    async fn category(&self, order: &wm::WorkOrder, namespace: &str, name: &str, host: &impl Host) -> Result<CategoryFact, ReconcileError> {
+    async fn category(
+        &self,
+        order: &wm::WorkOrder,
+        namespace: &str,
+        name: &str,
+        host: &impl Host,
+    ) -> Result<CategoryFact, ReconcileError> {
         let Some(mapping) = host.mapping(namespace, name).await? else {
             return Ok(CategoryFact::MappingMissing { mapping: name.to_owned() });
         };

@@ -103,9 +103,12 @@ impl Reconciler {
         mapping: &crate::resources::CategoryMapping,
         binding_count: usize,
     ) -> Result<crate::resources::CategoryMappingStatus, ReconcileError> {
-        let codes = self.ten99policy.list_category_codes().await.map_err(ReconcileError::ten99("list category codes"))?;
-        let known: Vec<KnownCode> =
-            codes.into_iter().map(|c| KnownCode { approved: c.approved.unwrap_or(true), code: c.category_code }).collect();
+        let codes =
+            self.ten99policy.list_category_codes().await.map_err(ReconcileError::ten99("list category codes"))?;
+        let known: Vec<KnownCode> = codes
+            .into_iter()
+            .map(|c| KnownCode { approved: c.approved.unwrap_or(true), code: c.category_code })
+            .collect();
         Ok(super::mapping::status(mapping, &known, binding_count, &Time((self.clock)())))
     }
 
@@ -115,7 +118,11 @@ impl Reconciler {
         let mut status = saved.clone();
         let generation = binding.metadata.generation;
         if binding.spec.suspend {
-            let suspended = Desired::no(ConditionType::Synced, "Suspended", "spec.suspend is true: coverbridge makes no calls for this binding");
+            let suspended = Desired::no(
+                ConditionType::Synced,
+                "Suspended",
+                "spec.suspend is true: coverbridge makes no calls for this binding",
+            );
             self.settle(&mut status, None, generation, Some(suspended));
             self.save(binding, host, &saved, &status).await?;
             return Ok(Next { requeue_after: None });
@@ -155,9 +162,19 @@ impl Reconciler {
 
     /// Sets phase, work order, conditions and observedGeneration from a plan (or, without one,
     /// keeps every condition but Synced); `synced` overrides the default `Synced=True`.
-    fn settle(&self, status: &mut CoverageBindingStatus, plan: Option<&Plan>, generation: Option<i64>, synced: Option<Desired>) {
+    fn settle(
+        &self,
+        status: &mut CoverageBindingStatus,
+        plan: Option<&Plan>,
+        generation: Option<i64>,
+        synced: Option<Desired>,
+    ) {
         let synced = synced.unwrap_or_else(|| {
-            Desired::yes(ConditionType::Synced, "Synced", "WorkMarket and 1099Policy were read and agree with this status")
+            Desired::yes(
+                ConditionType::Synced,
+                "Synced",
+                "WorkMarket and 1099Policy were read and agree with this status",
+            )
         });
         let mut desired = match plan {
             Some(plan) => {
@@ -181,10 +198,18 @@ impl Reconciler {
 
     /// Saves `status` when it differs from `before` (ignoring lastSyncedAt, unless that is
     /// older than the refresh interval), and announces transitions.
-    async fn save(&self, binding: &CoverageBinding, host: &impl Host, before: &CoverageBindingStatus, status: &CoverageBindingStatus) -> Result<(), ReconcileError> {
+    async fn save(
+        &self,
+        binding: &CoverageBinding,
+        host: &impl Host,
+        before: &CoverageBindingStatus,
+        status: &CoverageBindingStatus,
+    ) -> Result<(), ReconcileError> {
         let now = (self.clock)();
         let mut status = status.clone();
-        let stale = before.last_synced_at.as_ref().is_none_or(|t| now.duration_since(t.0) >= SignedDuration::try_from(self.settings.synced_refresh).unwrap_or_default());
+        let stale = before.last_synced_at.as_ref().is_none_or(|t| {
+            now.duration_since(t.0) >= SignedDuration::try_from(self.settings.synced_refresh).unwrap_or_default()
+        });
         status.last_synced_at = before.last_synced_at.clone();
         if status == *before && !stale {
             return Ok(());
@@ -243,7 +268,12 @@ fn carried_over(status: &CoverageBindingStatus, except: &[ConditionType]) -> Vec
                 "False" => "False",
                 _ => "Unknown",
             };
-            (!except.contains(&type_)).then(|| Desired { type_, status: state, reason: c.reason.clone(), message: c.message.clone() })
+            (!except.contains(&type_)).then(|| Desired {
+                type_,
+                status: state,
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+            })
         })
         .collect()
 }

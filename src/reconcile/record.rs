@@ -12,9 +12,15 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
     match outcome {
         Outcome::Contractor { id, adopted } => {
             let notice = if adopted {
-                Notice::normal("ContractorAdopted", format!("Using 1099Policy contractor {id}, which already exists for WorkMarket worker {worker}"))
+                Notice::normal(
+                    "ContractorAdopted",
+                    format!("Using 1099Policy contractor {id}, which already exists for WorkMarket worker {worker}"),
+                )
             } else {
-                Notice::normal("ContractorCreated", format!("Created 1099Policy contractor {id} for WorkMarket worker {worker}"))
+                Notice::normal(
+                    "ContractorCreated",
+                    format!("Created 1099Policy contractor {id} for WorkMarket worker {worker}"),
+                )
             };
             status.contractor_id = Some(id);
             notice
@@ -24,7 +30,8 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
             Notice::warning("ContractorConflict", message)
         }
         Outcome::Certificate { id, status: review, digest } => {
-            let notice = Notice::normal("CertificateUploaded", format!("Uploaded the worker's certificate as {id} for review"));
+            let notice =
+                Notice::normal("CertificateUploaded", format!("Uploaded the worker's certificate as {id} for review"));
             status.certificate_id = Some(id);
             status.certificate_digest = Some(digest);
             status.certificate_status = Some(review);
@@ -34,7 +41,10 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
         Outcome::Job { id, terms } => {
             let notice = Notice::normal(
                 "JobCreated",
-                format!("Created 1099Policy job {id} ({} cents {:?}, {}, {})", terms.wage_cents, terms.wage_type, terms.category_code, terms.region),
+                format!(
+                    "Created 1099Policy job {id} ({} cents {:?}, {}, {})",
+                    terms.wage_cents, terms.wage_type, terms.category_code, terms.region
+                ),
             );
             status.job_id = Some(id);
             status.job_terms = Some(terms);
@@ -42,7 +52,13 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
             notice
         }
         Outcome::JobUpdated(terms) => {
-            let notice = Notice::normal("JobUpdated", format!("Updated the 1099Policy job to {} cents {:?}, {}, {}", terms.wage_cents, terms.wage_type, terms.category_code, terms.region));
+            let notice = Notice::normal(
+                "JobUpdated",
+                format!(
+                    "Updated the 1099Policy job to {} cents {:?}, {}, {}",
+                    terms.wage_cents, terms.wage_type, terms.category_code, terms.region
+                ),
+            );
             status.job_terms = Some(terms);
             status.refused_job_terms = None;
             notice
@@ -59,17 +75,26 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
         }
         Outcome::MatchingPolicy => {
             facts.matching_policy = true;
-            Notice::normal("RepeatCoverage", "The contractor already holds a matching policy; covering this job by assignment")
+            Notice::normal(
+                "RepeatCoverage",
+                "The contractor already holds a matching policy; covering this job by assignment",
+            )
         }
         Outcome::Session { id, url } => {
-            let notice = Notice::normal("ApplicationStarted", format!("The worker must complete the 1099Policy application at {url}"));
+            let notice = Notice::normal(
+                "ApplicationStarted",
+                format!("The worker must complete the 1099Policy application at {url}"),
+            );
             status.application_session_id = Some(id);
             status.application_url = Some(url.clone());
             facts.session = Some(SessionFacts { url, expired: false });
             notice
         }
         Outcome::Assignment { id, facts: assignment, policy } => {
-            let notice = Notice::normal("AssignmentCreated", format!("Created 1099Policy assignment {id} under the worker's existing policy"));
+            let notice = Notice::normal(
+                "AssignmentCreated",
+                format!("Created 1099Policy assignment {id} under the worker's existing policy"),
+            );
             status.assignment_id = Some(id);
             facts.assignment = Some(assignment);
             facts.policy = policy;
@@ -137,22 +162,40 @@ pub fn transitions(before: &CoverageBindingStatus, after: &CoverageBindingStatus
     if before.policy_status != after.policy_status {
         let id = after.policy_id.clone().unwrap_or_default();
         match after.policy_status {
-            Some(PolicyStatus::Active) => notices.push(Notice::normal("PolicyActive", format!("1099Policy policy {id} is active: the work order is covered"))),
-            Some(PolicyStatus::Cancelled) => notices.push(Notice::warning("PolicyCancelled", format!("1099Policy policy {id} was cancelled: the work order is not covered"))),
-            Some(PolicyStatus::Expired) => notices.push(Notice::warning("PolicyExpired", format!("1099Policy policy {id} expired: the work order is not covered"))),
+            Some(PolicyStatus::Active) => notices.push(Notice::normal(
+                "PolicyActive",
+                format!("1099Policy policy {id} is active: the work order is covered"),
+            )),
+            Some(PolicyStatus::Cancelled) => notices.push(Notice::warning(
+                "PolicyCancelled",
+                format!("1099Policy policy {id} was cancelled: the work order is not covered"),
+            )),
+            Some(PolicyStatus::Expired) => notices.push(Notice::warning(
+                "PolicyExpired",
+                format!("1099Policy policy {id} expired: the work order is not covered"),
+            )),
             None => {}
         }
     }
     if before.certificate_status != after.certificate_status {
         match after.certificate_status {
-            Some(Cert::Approved) => notices.push(Notice::normal("CertificateApproved", "1099Policy approved the worker's certificate")),
-            Some(Cert::Flagged) => notices.push(Notice::warning("CertificateFlagged", "1099Policy flagged the worker's certificate; a person must review it")),
-            Some(Cert::Denied) => notices.push(Notice::warning("CertificateDenied", "1099Policy denied the worker's certificate")),
+            Some(Cert::Approved) => {
+                notices.push(Notice::normal("CertificateApproved", "1099Policy approved the worker's certificate"))
+            }
+            Some(Cert::Flagged) => notices.push(Notice::warning(
+                "CertificateFlagged",
+                "1099Policy flagged the worker's certificate; a person must review it",
+            )),
+            Some(Cert::Denied) => {
+                notices.push(Notice::warning("CertificateDenied", "1099Policy denied the worker's certificate"))
+            }
             _ => {}
         }
     }
     if is_true(&after.conditions, C::WorkStartedUninsured) && !is_true(&before.conditions, C::WorkStartedUninsured) {
-        let message = crate::reconcile::conditions::find(&after.conditions, C::WorkStartedUninsured).map(|c| c.message.clone()).unwrap_or_default();
+        let message = crate::reconcile::conditions::find(&after.conditions, C::WorkStartedUninsured)
+            .map(|c| c.message.clone())
+            .unwrap_or_default();
         notices.push(Notice::warning("WorkStartedUninsured", message));
     }
     if after.phase == Some(Phase::Failed)

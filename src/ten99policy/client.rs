@@ -47,21 +47,12 @@ enum Body<'a> {
 impl Ten99PolicyClient {
     /// A client for the API at `base_url` (e.g. `https://api.1099policy.com`; paths
     /// `/api/v1/…` are appended), authenticating with `api_key` as a Bearer token.
-    pub fn new(
-        base_url: &str,
-        api_key: Secret,
-        http: HttpClient,
-    ) -> std::result::Result<Self, InvalidBaseUrl> {
+    pub fn new(base_url: &str, api_key: Secret, http: HttpClient) -> std::result::Result<Self, InvalidBaseUrl> {
         let base = Url::parse(base_url).map_err(|_| InvalidBaseUrl(base_url.to_owned()))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(InvalidBaseUrl(base_url.to_owned()));
         }
-        Ok(Self {
-            base,
-            api_key,
-            http,
-            page_size: MAX_PAGE,
-        })
+        Ok(Self { base, api_key, http, page_size: MAX_PAGE })
     }
 
     /// With another page size for lists (1 to 100; clamped).
@@ -78,13 +69,8 @@ impl Ten99PolicyClient {
     // --- contractors
 
     /// `POST /api/v1/contractors`.
-    pub async fn create_contractor(
-        &self,
-        contractor: &NewContractor,
-        key: &IdempotencyKey,
-    ) -> Result<Contractor> {
-        self.post("contractor", &["contractors"], contractor, key)
-            .await
+    pub async fn create_contractor(&self, contractor: &NewContractor, key: &IdempotencyKey) -> Result<Contractor> {
+        self.post("contractor", &["contractors"], contractor, key).await
     }
 
     /// `GET /api/v1/contractors/{id}`.
@@ -94,16 +80,11 @@ impl Ten99PolicyClient {
 
     /// Every contractor whose e-mail is exactly `email` (the API compares case-sensitively).
     pub async fn list_contractors_by_email(&self, email: &str) -> Result<Vec<Contractor>> {
-        self.list_all("contractor", &["contractors"], &[("email", email)])
-            .await
+        self.list_all("contractor", &["contractors"], &[("email", email)]).await
     }
 
     /// `PUT /api/v1/contractors/{id}`.
-    pub async fn update_contractor(
-        &self,
-        id: &str,
-        update: &ContractorUpdate,
-    ) -> Result<Contractor> {
+    pub async fn update_contractor(&self, id: &str, update: &ContractorUpdate) -> Result<Contractor> {
         self.put("contractor", &["contractors", id], update).await
     }
 
@@ -116,8 +97,7 @@ impl Ten99PolicyClient {
 
     /// Every job category code of the account.
     pub async fn list_category_codes(&self) -> Result<Vec<CategoryCode>> {
-        self.list_all("category code", &["category_codes"], &[])
-            .await
+        self.list_all("category code", &["category_codes"], &[]).await
     }
 
     // --- jobs
@@ -163,32 +143,18 @@ impl Ten99PolicyClient {
         session: &NewApplicationSession,
         key: &IdempotencyKey,
     ) -> Result<ApplicationSession> {
-        self.post("application session", &["apply", "sessions"], session, key)
-            .await
+        self.post("application session", &["apply", "sessions"], session, key).await
     }
 
     /// `GET /api/v1/apply/sessions/{id}`.
     pub async fn get_application_session(&self, id: &str) -> Result<ApplicationSession> {
-        self.get("application session", &["apply", "sessions", id])
-            .await
+        self.get("application session", &["apply", "sessions", id]).await
     }
 
     /// `POST /api/v1/apply/sessions/{id}/expire`; fails when already expired or complete.
-    pub async fn expire_application_session(
-        &self,
-        id: &str,
-        key: &IdempotencyKey,
-    ) -> Result<ApplicationSession> {
+    pub async fn expire_application_session(&self, id: &str, key: &IdempotencyKey) -> Result<ApplicationSession> {
         let path = ["apply", "sessions", id, "expire"];
-        self.call(
-            "application session",
-            Method::POST,
-            &path,
-            &[],
-            Body::None,
-            Some(key),
-        )
-        .await
+        self.call("application session", Method::POST, &path, &[], Body::None, Some(key)).await
     }
 
     // --- policies
@@ -200,21 +166,15 @@ impl Ten99PolicyClient {
 
     /// Every policy issued for `quote`.
     pub async fn list_policies_by_quote(&self, quote: &str) -> Result<Vec<Policy>> {
-        self.list_all("policy", &["policies"], &[("quote", quote)])
-            .await
+        self.list_all("policy", &["policies"], &[("quote", quote)]).await
     }
 
     // --- assignments
 
     /// `POST /api/v1/assignments`. Without a matching policy the answer is an error with
     /// [`super::ErrorCode::NoMatchingPolicy`].
-    pub async fn create_assignment(
-        &self,
-        assignment: &NewAssignment,
-        key: &IdempotencyKey,
-    ) -> Result<Assignment> {
-        self.post("assignment", &["assignments"], assignment, key)
-            .await
+    pub async fn create_assignment(&self, assignment: &NewAssignment, key: &IdempotencyKey) -> Result<Assignment> {
+        self.post("assignment", &["assignments"], assignment, key).await
     }
 
     /// `GET /api/v1/assignments/{id}`.
@@ -231,8 +191,7 @@ impl Ten99PolicyClient {
         key: &IdempotencyKey,
     ) -> Result<Assignment> {
         let body = CancelAssignment { job_id, reason };
-        self.post("assignment", &["assignments", "cancel"], &body, key)
-            .await
+        self.post("assignment", &["assignments", "cancel"], &body, key).await
     }
 
     /// `POST /api/v1/assignments/extend`: moves the end of `job_id`'s assignment to
@@ -244,39 +203,28 @@ impl Ten99PolicyClient {
         key: &IdempotencyKey,
     ) -> Result<Assignment> {
         let body = ExtendAssignment { job_id, end_date };
-        self.post("assignment", &["assignments", "extend"], &body, key)
-            .await
+        self.post("assignment", &["assignments", "extend"], &body, key).await
     }
 
     // --- certificates
 
     /// `POST /api/v1/files/certificates` (multipart `certificate`, `contractor`,
     /// `custom_metadata[…]`).
-    pub async fn upload_certificate(
-        &self,
-        upload: &CertificateUpload,
-        key: &IdempotencyKey,
-    ) -> Result<Certificate> {
+    pub async fn upload_certificate(&self, upload: &CertificateUpload, key: &IdempotencyKey) -> Result<Certificate> {
         let path = ["files", "certificates"];
         let body = Body::Certificate(upload);
-        self.call("certificate", Method::POST, &path, &[], body, Some(key))
-            .await
+        self.call("certificate", Method::POST, &path, &[], body, Some(key)).await
     }
 
     /// `GET /api/v1/files/certificates/{id}`.
     pub async fn get_certificate(&self, id: &str) -> Result<Certificate> {
-        self.get("certificate", &["files", "certificates", id])
-            .await
+        self.get("certificate", &["files", "certificates", id]).await
     }
 
     // --- invoices
 
     /// `POST /api/v1/invoices`.
-    pub async fn create_invoice(
-        &self,
-        invoice: &NewInvoice,
-        key: &IdempotencyKey,
-    ) -> Result<Invoice> {
+    pub async fn create_invoice(&self, invoice: &NewInvoice, key: &IdempotencyKey) -> Result<Invoice> {
         self.post("invoice", &["invoices"], invoice, key).await
     }
 
@@ -298,21 +246,18 @@ impl Ten99PolicyClient {
         endpoint: &NewWebhookEndpoint,
         key: &IdempotencyKey,
     ) -> Result<WebhookEndpoint> {
-        self.post("webhook endpoint", &["webhook_endpoints"], endpoint, key)
-            .await
+        self.post("webhook endpoint", &["webhook_endpoints"], endpoint, key).await
     }
 
     /// Every registered webhook endpoint.
     pub async fn list_webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>> {
-        self.list_all("webhook endpoint", &["webhook_endpoints"], &[])
-            .await
+        self.list_all("webhook endpoint", &["webhook_endpoints"], &[]).await
     }
 
     // --- plumbing
 
     async fn get<T: DeserializeOwned>(&self, what: &'static str, path: &[&str]) -> Result<T> {
-        self.call(what, Method::GET, path, &[], Body::None, None)
-            .await
+        self.call(what, Method::GET, path, &[], Body::None, None).await
     }
 
     async fn post<T: DeserializeOwned>(
@@ -323,16 +268,10 @@ impl Ten99PolicyClient {
         key: &IdempotencyKey,
     ) -> Result<T> {
         let body = Body::Json(encode(what, body)?);
-        self.call(what, Method::POST, path, &[], body, Some(key))
-            .await
+        self.call(what, Method::POST, path, &[], body, Some(key)).await
     }
 
-    async fn put<T: DeserializeOwned>(
-        &self,
-        what: &'static str,
-        path: &[&str],
-        body: &impl Serialize,
-    ) -> Result<T> {
+    async fn put<T: DeserializeOwned>(&self, what: &'static str, path: &[&str], body: &impl Serialize) -> Result<T> {
         let body = Body::Json(encode(what, body)?);
         self.call(what, Method::PUT, path, &[], body, None).await
     }
@@ -354,9 +293,7 @@ impl Ten99PolicyClient {
             if let Some(after) = &after {
                 query.push(("starting_after", after));
             }
-            let page: Vec<T> = self
-                .call(what, Method::GET, path, &query, Body::None, None)
-                .await?;
+            let page: Vec<T> = self.call(what, Method::GET, path, &query, Body::None, None).await?;
             let full = page.len() >= self.page_size;
             let last = page.last().map(|item| item.list_id().to_owned());
             all.extend(page);
@@ -381,9 +318,7 @@ impl Ten99PolicyClient {
         let response = self
             .http
             .send(API, |client| {
-                let mut request = client
-                    .request(method.clone(), url.clone())
-                    .bearer_auth(self.api_key.expose());
+                let mut request = client.request(method.clone(), url.clone()).bearer_auth(self.api_key.expose());
                 if !query.is_empty() {
                     request = request.query(query);
                 }
@@ -394,9 +329,9 @@ impl Ten99PolicyClient {
                 }
                 match &body {
                     Body::Certificate(upload) => request.multipart(certificate_form(upload)),
-                    Body::Json(json) => request
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(json.clone()),
+                    Body::Json(json) => {
+                        request.header(reqwest::header::CONTENT_TYPE, "application/json").body(json.clone())
+                    }
                     Body::None => request,
                 }
             })
@@ -426,9 +361,9 @@ impl Ten99PolicyClient {
 
 /// A request body as JSON, encoded once for every attempt.
 fn encode(what: &str, body: &impl Serialize) -> Result<bytes::Bytes> {
-    serde_json::to_vec(body).map(Into::into).map_err(|e| {
-        crate::http::TransportError::Request(format!("cannot encode the {what}: {e}")).into()
-    })
+    serde_json::to_vec(body)
+        .map(Into::into)
+        .map_err(|e| crate::http::TransportError::Request(format!("cannot encode the {what}: {e}")).into())
 }
 
 /// The multipart form of an upload; built anew for every attempt, as forms are consumed.
@@ -437,9 +372,8 @@ fn certificate_form(upload: &CertificateUpload) -> reqwest::multipart::Form {
         .file_name(upload.filename.clone())
         .mime_str("application/pdf")
         .expect("a valid MIME type");
-    let mut form = reqwest::multipart::Form::new()
-        .part("certificate", pdf)
-        .text("contractor", upload.contractor.clone());
+    let mut form =
+        reqwest::multipart::Form::new().part("certificate", pdf).text("contractor", upload.contractor.clone());
     for (key, value) in &upload.custom_metadata.0 {
         form = form.text(format!("custom_metadata[{key}]"), value.clone());
     }
@@ -452,40 +386,22 @@ mod tests {
     use crate::http::HttpSettings;
 
     fn client(base: &str) -> Ten99PolicyClient {
-        Ten99PolicyClient::new(
-            base,
-            Secret::new("t9k_test_hidden"),
-            HttpClient::new(HttpSettings::default()),
-        )
-        .unwrap()
+        Ten99PolicyClient::new(base, Secret::new("t9k_test_hidden"), HttpClient::new(HttpSettings::default())).unwrap()
     }
 
     #[test]
     fn urls_keep_a_base_path_and_encode_ids() {
         let c = client("https://api.example.com/prefix/");
-        assert_eq!(
-            c.url(&["contractors", "cn_1"]).as_str(),
-            "https://api.example.com/prefix/api/v1/contractors/cn_1"
-        );
+        assert_eq!(c.url(&["contractors", "cn_1"]).as_str(), "https://api.example.com/prefix/api/v1/contractors/cn_1");
         assert_eq!(
             c.url(&["contractors", "../jobs?x=1"]).as_str(),
             "https://api.example.com/prefix/api/v1/contractors/..%2Fjobs%3Fx=1"
         );
         assert!(
-            Ten99PolicyClient::new(
-                "not a url",
-                Secret::new("k"),
-                HttpClient::new(HttpSettings::default())
-            )
-            .is_err()
+            Ten99PolicyClient::new("not a url", Secret::new("k"), HttpClient::new(HttpSettings::default())).is_err()
         );
         assert!(
-            Ten99PolicyClient::new(
-                "mailto:x@y",
-                Secret::new("k"),
-                HttpClient::new(HttpSettings::default())
-            )
-            .is_err()
+            Ten99PolicyClient::new("mailto:x@y", Secret::new("k"), HttpClient::new(HttpSettings::default())).is_err()
         );
     }
 

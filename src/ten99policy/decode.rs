@@ -24,9 +24,7 @@ where
     let value = Value::deserialize(deserializer)?;
     match unwrap_stringified(value).map_err(D::Error::custom)? {
         None => Ok(None),
-        Some(value) => serde_json::from_value(value)
-            .map(Some)
-            .map_err(D::Error::custom),
+        Some(value) => serde_json::from_value(value).map(Some).map_err(D::Error::custom),
     }
 }
 
@@ -56,9 +54,7 @@ pub fn unwrap_stringified(value: Value) -> Result<Option<Value>, String> {
     }
     let json = python_literal_to_json(trimmed)
         .ok_or_else(|| format!("a nested object is neither JSON nor a Python literal: {text:?}"))?;
-    serde_json::from_str(&json)
-        .map(Some)
-        .map_err(|e| format!("a nested object is not valid: {e}"))
+    serde_json::from_str(&json).map(Some).map_err(|e| format!("a nested object is not valid: {e}"))
 }
 
 /// Rewrites a Python literal (`{'a': 'it\'s', "b": True, 'c': None}`) as JSON text. `None`
@@ -151,9 +147,7 @@ impl<'de> Deserialize<'de> for Metadata {
 }
 
 /// Decodes a string that may arrive as a number (`postalcode` examples show both).
-pub fn string_or_number<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<String>, D::Error> {
+pub fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(deserializer)? {
         Value::Null => None,
         Value::String(text) => Some(text),
@@ -206,26 +200,17 @@ mod tests {
 
     #[test]
     fn nested_objects_decode_from_objects_json_strings_and_python_repr() {
-        let expected = Some(Certificates {
-            gl_coi_pdf_url: Some("https://x/gl.pdf".into()),
-            wc_coi_pdf_url: None,
-        });
+        let expected = Some(Certificates { gl_coi_pdf_url: Some("https://x/gl.pdf".into()), wc_coi_pdf_url: None });
         assert_eq!(
-            certificates(
-                r#"{"certificates": {"gl_coi_pdf_url": "https://x/gl.pdf", "wc_coi_pdf_url": null}}"#
-            ),
+            certificates(r#"{"certificates": {"gl_coi_pdf_url": "https://x/gl.pdf", "wc_coi_pdf_url": null}}"#),
             expected
         );
         assert_eq!(
-            certificates(
-                r#"{"certificates": "{\"gl_coi_pdf_url\": \"https://x/gl.pdf\", \"wc_coi_pdf_url\": null}"}"#
-            ),
+            certificates(r#"{"certificates": "{\"gl_coi_pdf_url\": \"https://x/gl.pdf\", \"wc_coi_pdf_url\": null}"}"#),
             expected
         );
         assert_eq!(
-            certificates(
-                r#"{"certificates": "{'gl_coi_pdf_url': 'https://x/gl.pdf', 'wc_coi_pdf_url': None}"}"#
-            ),
+            certificates(r#"{"certificates": "{'gl_coi_pdf_url': 'https://x/gl.pdf', 'wc_coi_pdf_url': None}"}"#),
             expected
         );
         assert_eq!(certificates(r#"{"certificates": null}"#), None);
@@ -247,21 +232,13 @@ mod tests {
         assert_eq!(metadata.get("zip"), Some("94110"));
         assert_eq!(metadata.get("vip"), Some("true"));
         assert_eq!(metadata.get("gone"), None);
-        assert_eq!(
-            holder.quote_json.unwrap()["wc"]["net_rate"],
-            serde_json::json!(45)
-        );
+        assert_eq!(holder.quote_json.unwrap()["wc"]["net_rate"], serde_json::json!(45));
     }
 
     #[test]
     fn garbage_in_a_nested_string_is_an_error_not_a_guess() {
-        let error = serde_json::from_str::<Holder>(r#"{"certificates": "{'unterminated"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("neither JSON nor a Python literal"),
-            "{error}"
-        );
+        let error = serde_json::from_str::<Holder>(r#"{"certificates": "{'unterminated"}"#).unwrap_err().to_string();
+        assert!(error.contains("neither JSON nor a Python literal"), "{error}");
         assert!(serde_json::from_str::<Holder>(r#"{"custom_metadata": "[1, 2]"}"#).is_err());
     }
 
@@ -274,8 +251,7 @@ mod tests {
             #[serde(deserialize_with = "string_or_number")]
             postalcode: Option<String>,
         }
-        let parsed: Limits =
-            serde_json::from_str(r#"{"limit": "200000000", "postalcode": 78701}"#).unwrap();
+        let parsed: Limits = serde_json::from_str(r#"{"limit": "200000000", "postalcode": 78701}"#).unwrap();
         assert_eq!(parsed.limit, Some(Cents(200_000_000)));
         assert_eq!(parsed.postalcode.as_deref(), Some("78701"));
         assert!(serde_json::from_str::<Limits>(r#"{"limit": 10.5, "postalcode": "x"}"#).is_err());

@@ -70,22 +70,14 @@ impl Ten99PolicyError {
     /// The error for a non-2xx answer.
     pub(crate) fn from_response(response: &Response) -> Self {
         let (code, message) = parse_body(response);
-        Self::Api {
-            status: response.status,
-            code,
-            message,
-            retry_after: response.retry_after(),
-        }
+        Self::Api { status: response.status, code, message, retry_after: response.retry_after() }
     }
 }
 
 /// `{error_code, message}`, or something readable when the body is not that (a proxy's HTML).
 fn parse_body(response: &Response) -> (ErrorCode, String) {
     let parsed: Option<Value> = serde_json::from_slice(&response.body).ok();
-    let code = parsed
-        .as_ref()
-        .and_then(|v| v.get("error_code"))
-        .and_then(Value::as_str);
+    let code = parsed.as_ref().and_then(|v| v.get("error_code")).and_then(Value::as_str);
     let message = parsed.as_ref().and_then(|v| v.get("message")).map(readable);
     match (code, message) {
         (Some(code), Some(message)) => (ErrorCode::parse(code, &message), message),
@@ -111,10 +103,8 @@ fn readable(message: &Value) -> String {
     match message {
         Value::String(text) => text.clone(),
         Value::Object(map) => {
-            let mut parts: Vec<String> = map
-                .iter()
-                .map(|(field, problem)| format!("{field}: {}", readable(problem)))
-                .collect();
+            let mut parts: Vec<String> =
+                map.iter().map(|(field, problem)| format!("{field}: {}", readable(problem))).collect();
             // Sorted, so the same answer always reads the same in a condition.
             parts.sort();
             parts.join("; ")
@@ -184,9 +174,7 @@ impl ErrorCode {
             "bad_request" => Self::BadRequest,
             "general_error" | "" => Self::GeneralError,
             "duplicate_email" => Self::DuplicateEmail,
-            "contractor_has_matching_policy" | "contract_has_matching_policy" => {
-                Self::ContractorHasMatchingPolicy
-            }
+            "contractor_has_matching_policy" | "contract_has_matching_policy" => Self::ContractorHasMatchingPolicy,
             "effective_date_invalid" => Self::EffectiveDateInvalid,
             "end_date_invalid" => Self::EndDateInvalid,
             "missing_job_category_code" => Self::MissingJobCategoryCode,
@@ -263,38 +251,20 @@ mod tests {
         for (code, expected) in [
             ("invalid_input", ErrorCode::InvalidInput),
             ("duplicate_email", ErrorCode::DuplicateEmail),
-            (
-                "contractor_has_matching_policy",
-                ErrorCode::ContractorHasMatchingPolicy,
-            ),
-            (
-                "contract_has_matching_policy",
-                ErrorCode::ContractorHasMatchingPolicy,
-            ),
+            ("contractor_has_matching_policy", ErrorCode::ContractorHasMatchingPolicy),
+            ("contract_has_matching_policy", ErrorCode::ContractorHasMatchingPolicy),
             ("effective_date_invalid", ErrorCode::EffectiveDateInvalid),
             ("end_date_invalid", ErrorCode::EndDateInvalid),
-            (
-                "invalid_job_category_code",
-                ErrorCode::InvalidJobCategoryCode,
-            ),
-            (
-                "job_category_not_approved",
-                ErrorCode::JobCategoryNotApproved,
-            ),
+            ("invalid_job_category_code", ErrorCode::InvalidJobCategoryCode),
+            ("job_category_not_approved", ErrorCode::JobCategoryNotApproved),
             ("invalid_entity_id", ErrorCode::InvalidEntityId),
             ("no_active_policy", ErrorCode::NoActivePolicy),
             ("invoice_exists", ErrorCode::InvoiceExists),
             ("job_is_used", ErrorCode::JobIsUsed),
             ("resource_not_found", ErrorCode::ResourceNotFound),
             ("invalid_api_key", ErrorCode::InvalidApiKey),
-            (
-                "insufficient_permissions",
-                ErrorCode::InsufficientPermissions,
-            ),
-            (
-                "session_expired",
-                ErrorCode::Other("session_expired".into()),
-            ),
+            ("insufficient_permissions", ErrorCode::InsufficientPermissions),
+            ("session_expired", ErrorCode::Other("session_expired".into())),
         ] {
             let parsed = ErrorCode::parse(code, "whatever");
             assert_eq!(parsed, expected, "{code}");
@@ -321,10 +291,7 @@ mod tests {
         assert!(!error.is_retryable());
         assert!(error.is(&ErrorCode::InvalidInput));
 
-        let error = answer(
-            429,
-            r#"{"error_code": "rate_limited", "message": "slow down"}"#,
-        );
+        let error = answer(429, r#"{"error_code": "rate_limited", "message": "slow down"}"#);
         assert!(error.is_retryable());
         assert!(matches!(
             error,
@@ -337,17 +304,8 @@ mod tests {
         assert!(error.to_string().contains("<html>Bad gateway"), "{error}");
 
         let error = answer(503, "");
-        assert!(
-            error.to_string().contains("without an error body"),
-            "{error}"
-        );
-        assert!(
-            !answer(
-                404,
-                r#"{"error_code": "resource_not_found", "message": "x"}"#
-            )
-            .is_retryable()
-        );
+        assert!(error.to_string().contains("without an error body"), "{error}");
+        assert!(!answer(404, r#"{"error_code": "resource_not_found", "message": "x"}"#).is_retryable());
         assert!(!answer(409, "{}").is_retryable());
     }
 
@@ -359,11 +317,8 @@ mod tests {
         assert!(reset.is_retryable());
         let bug = Ten99PolicyError::from(TransportError::Request("bad url".into()));
         assert!(!bug.is_retryable());
-        let decode = Ten99PolicyError::Decode {
-            status: StatusCode::OK,
-            what: "policy",
-            detail: "missing field `id`".into(),
-        };
+        let decode =
+            Ten99PolicyError::Decode { status: StatusCode::OK, what: "policy", detail: "missing field `id`".into() };
         assert!(!decode.is_retryable());
         assert_eq!(
             decode.to_string(),

@@ -151,10 +151,7 @@ impl EventType {
     pub fn nests_object(&self) -> bool {
         matches!(
             self,
-            Self::CertificateApproved
-                | Self::CertificateFlagged
-                | Self::CertificateDenied
-                | Self::CertificateError
+            Self::CertificateApproved | Self::CertificateFlagged | Self::CertificateDenied | Self::CertificateError
         )
     }
 }
@@ -222,9 +219,7 @@ impl Event {
             Some(Value::Object(expanded)) => expanded.get("id").and_then(Value::as_str),
             _ => None,
         };
-        named
-            .filter(|id| !id.is_empty())
-            .or_else(|| self.object_id().filter(|id| id.starts_with(prefix)))
+        named.filter(|id| !id.is_empty()).or_else(|| self.object_id().filter(|id| id.starts_with(prefix)))
     }
 }
 
@@ -243,9 +238,7 @@ struct RawEvent {
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = RawEvent::deserialize(deserializer)?;
-        let data = unwrap_stringified(raw.data)
-            .map_err(serde::de::Error::custom)?
-            .unwrap_or(Value::Null);
+        let data = unwrap_stringified(raw.data).map_err(serde::de::Error::custom)?.unwrap_or(Value::Null);
         // `data.object` holds the resource in the certificate shape; a policy's own
         // `"object": "policy"` is a string and stays where it is.
         let object = match data {
@@ -254,12 +247,7 @@ impl<'de> Deserialize<'de> for Event {
             }
             other => other,
         };
-        Ok(Event {
-            id: raw.id,
-            event_type: EventType::parse(&raw.event_type),
-            created: raw.created,
-            object,
-        })
+        Ok(Event { id: raw.id, event_type: EventType::parse(&raw.event_type), created: raw.created, object })
     }
 }
 
@@ -297,42 +285,21 @@ mod tests {
         for documented in EventType::DOCUMENTED {
             assert_eq!(EventType::parse(documented.as_str()), documented);
         }
-        let names: std::collections::HashSet<_> = EventType::DOCUMENTED
-            .iter()
-            .map(EventType::as_str)
-            .collect();
+        let names: std::collections::HashSet<_> = EventType::DOCUMENTED.iter().map(EventType::as_str).collect();
         assert_eq!(names.len(), EventType::DOCUMENTED.len());
         // Every type decodes from a whole body, in the shape 1099Policy sends it.
         for documented in EventType::DOCUMENTED {
             let resource = json!({"id": "xx_1", "contractor": "cn_1"});
-            let data = if documented.nests_object() {
-                json!({"object": resource})
-            } else {
-                resource
-            };
-            let body =
-                json!({"id": "ev_1", "type": documented.as_str(), "created": 1, "data": data});
+            let data = if documented.nests_object() { json!({"object": resource}) } else { resource };
+            let body = json!({"id": "ev_1", "type": documented.as_str(), "created": 1, "data": data});
             let event = Event::parse(body.to_string().as_bytes()).unwrap();
             assert_eq!(event.event_type, documented);
-            assert_eq!(
-                (event.object_id(), event.contractor_id()),
-                (Some("xx_1"), Some("cn_1")),
-                "{documented}"
-            );
+            assert_eq!((event.object_id(), event.contractor_id()), (Some("xx_1"), Some("cn_1")), "{documented}");
             assert_eq!(serde_json::to_value(&event).unwrap(), body, "{documented}");
         }
-        assert_eq!(
-            EventType::parse("policy.canceled"),
-            EventType::PolicyCancelled
-        );
-        assert_eq!(
-            EventType::parse("certificate.validated"),
-            EventType::CertificateApproved
-        );
-        assert_eq!(
-            EventType::parse("contractor.teleported"),
-            EventType::Other("contractor.teleported".into())
-        );
+        assert_eq!(EventType::parse("policy.canceled"), EventType::PolicyCancelled);
+        assert_eq!(EventType::parse("certificate.validated"), EventType::CertificateApproved);
+        assert_eq!(EventType::parse("contractor.teleported"), EventType::Other("contractor.teleported".into()));
     }
 
     #[test]
@@ -383,13 +350,7 @@ mod tests {
             (
                 "application.complete",
                 json!({"id": "ias_01FVCHXE7PNQHA1T3S2AXL2QZE", "quote": "qt_1", "expired": false}),
-                (
-                    Some("ias_01FVCHXE7PNQHA1T3S2AXL2QZE"),
-                    None,
-                    Some("qt_1"),
-                    None,
-                    None,
-                ),
+                (Some("ias_01FVCHXE7PNQHA1T3S2AXL2QZE"), None, Some("qt_1"), None, None),
             ),
             (
                 "assignment.cancelled",
@@ -412,18 +373,13 @@ mod tests {
             let event = Event::parse(body.to_string().as_bytes()).unwrap();
             assert_eq!(event.event_type.as_str(), name);
             assert_eq!(
-                (
-                    event.object_id(),
-                    event.contractor_id(),
-                    event.quote_id(),
-                    event.job_id(),
-                    event.policy_id()
-                ),
+                (event.object_id(), event.contractor_id(), event.quote_id(), event.job_id(), event.policy_id()),
                 (object, contractor, quote, job, policy),
                 "{name}"
             );
         }
-        let session = json!({"type": "application.started", "data": {"id": "ias_1", "quote": "qt_9", "step": "verify_info"}});
+        let session =
+            json!({"type": "application.started", "data": {"id": "ias_1", "quote": "qt_9", "step": "verify_info"}});
         let event = Event::parse(session.to_string().as_bytes()).unwrap();
         let session: ApplicationSession = event.object_as().unwrap();
         assert_eq!(session.quote.as_deref(), Some("qt_9"));
@@ -437,10 +393,7 @@ mod tests {
         assert_eq!(event.event_type, EventType::Other("policy.renewed".into()));
         assert_eq!(event.policy_id(), Some("pl_9"));
         assert_eq!(event.created, Some(EpochSeconds(1_700_000_000)));
-        assert!(
-            Event::parse(b"{\"data\": {}}").is_err(),
-            "the type is required"
-        );
+        assert!(Event::parse(b"{\"data\": {}}").is_err(), "the type is required");
         assert!(Event::parse(b"not json").is_err());
     }
 }

@@ -20,11 +20,7 @@ impl IdempotencyKey {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let joined = parts
-            .into_iter()
-            .map(|p| p.as_ref().to_owned())
-            .collect::<Vec<_>>()
-            .join(":");
+        let joined = parts.into_iter().map(|p| p.as_ref().to_owned()).collect::<Vec<_>>().join(":");
         Self::new(joined)
     }
 
@@ -49,11 +45,7 @@ impl IdempotencyKey {
     /// The same key with an attempt suffix, for a deliberate new attempt after the first one's
     /// stored answer is known to be useless (DESIGN §2).
     pub fn attempt(&self, attempt: u32) -> Self {
-        if attempt == 0 {
-            self.clone()
-        } else {
-            Self(format!("{}:attempt-{attempt}", self.0))
-        }
+        if attempt == 0 { self.clone() } else { Self(format!("{}:attempt-{attempt}", self.0)) }
     }
 
     /// The key's text.
@@ -76,14 +68,8 @@ mod tests {
     fn keys_are_deterministic_and_header_safe() {
         let key = IdempotencyKey::from_parts(["binding", "3f2a", "quote", "général ok"]);
         assert_eq!(key.as_str(), "binding:3f2a:quote:g%C3%A9n%C3%A9ral%20ok");
-        assert_eq!(
-            key,
-            IdempotencyKey::from_parts(["binding", "3f2a", "quote", "général ok"])
-        );
-        assert_eq!(
-            IdempotencyKey::new("workmarket-worker-8823580").to_string(),
-            "workmarket-worker-8823580"
-        );
+        assert_eq!(key, IdempotencyKey::from_parts(["binding", "3f2a", "quote", "général ok"]));
+        assert_eq!(IdempotencyKey::new("workmarket-worker-8823580").to_string(), "workmarket-worker-8823580");
     }
 
     #[test]

@@ -28,11 +28,7 @@ pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// Postal code (examples show it as a number too).
-    #[serde(
-        default,
-        deserialize_with = "decode::string_or_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "decode::string_or_number", skip_serializing_if = "Option::is_none")]
     pub postalcode: Option<String>,
     /// Two-letter country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -430,11 +426,7 @@ pub struct WebhookEndpoint {
     #[serde(default)]
     pub events: Vec<String>,
     /// Signing secret (`whsec_…`); the docs' examples show `false` here, read as absent.
-    #[serde(
-        default,
-        deserialize_with = "secret_string",
-        serialize_with = "expose_secret"
-    )]
+    #[serde(default, deserialize_with = "secret_string", serialize_with = "expose_secret")]
     pub secret: Option<Secret>,
 }
 
@@ -500,10 +492,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(quote.effective_date, Some(EpochSeconds(1_761_997_200)));
-        assert_eq!(
-            quote.coverage_type,
-            [CoverageType::General, CoverageType::WorkersComp]
-        );
+        assert_eq!(quote.coverage_type, [CoverageType::General, CoverageType::WorkersComp]);
         assert_eq!(quote.net_rate, Some(Cents(65)));
         assert_eq!(quote.quote_json.unwrap()["gl"]["net_rate"], 20);
 
@@ -517,14 +506,8 @@ mod tests {
         .unwrap();
         let eligible = assignment.eligible.unwrap();
         assert!(eligible.result);
-        assert_eq!(
-            eligible.message.as_deref(),
-            Some("Contractor's policy matches")
-        );
-        assert_eq!(
-            assignment.certificates.unwrap().gl_coi_pdf_url.as_deref(),
-            Some("https://x/gl.pdf")
-        );
+        assert_eq!(eligible.message.as_deref(), Some("Contractor's policy matches"));
+        assert_eq!(assignment.certificates.unwrap().gl_coi_pdf_url.as_deref(), Some("https://x/gl.pdf"));
         assert!(assignment.cancelled);
 
         let contractor: Contractor = serde_json::from_str(
@@ -533,39 +516,23 @@ mod tests {
                 "custom_metadata": "{'workmarket_worker_id': 8823580}"}"#,
         )
         .unwrap();
-        assert_eq!(
-            contractor.address.unwrap().postalcode.as_deref(),
-            Some("78701")
-        );
-        assert_eq!(
-            contractor.custom_metadata.get("workmarket_worker_id"),
-            Some("8823580")
-        );
+        assert_eq!(contractor.address.unwrap().postalcode.as_deref(), Some("78701"));
+        assert_eq!(contractor.custom_metadata.get("workmarket_worker_id"), Some("8823580"));
     }
 
     #[test]
     fn money_never_decodes_from_a_float() {
-        let error =
-            serde_json::from_str::<Invoice>(r#"{"id": "in_1", "gross_pay": 1200.5}"#).unwrap_err();
-        assert!(
-            error.to_string().contains("whole number of cents"),
-            "{error}"
-        );
+        let error = serde_json::from_str::<Invoice>(r#"{"id": "in_1", "gross_pay": 1200.5}"#).unwrap_err();
+        assert!(error.to_string().contains("whole number of cents"), "{error}");
     }
 
     #[test]
     fn webhook_endpoint_secrets_stay_out_of_debug() {
-        let endpoint: WebhookEndpoint = serde_json::from_str(
-            r#"{"id": "whe_1", "url": "https://x", "secret": "whsec_topsecret"}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            endpoint.secret.as_ref().map(Secret::expose),
-            Some("whsec_topsecret")
-        );
+        let endpoint: WebhookEndpoint =
+            serde_json::from_str(r#"{"id": "whe_1", "url": "https://x", "secret": "whsec_topsecret"}"#).unwrap();
+        assert_eq!(endpoint.secret.as_ref().map(Secret::expose), Some("whsec_topsecret"));
         assert!(!format!("{endpoint:?}").contains("topsecret"));
-        let doc_bug: WebhookEndpoint =
-            serde_json::from_str(r#"{"id": "whe_1", "secret": false}"#).unwrap();
+        let doc_bug: WebhookEndpoint = serde_json::from_str(r#"{"id": "whe_1", "secret": false}"#).unwrap();
         assert_eq!(doc_bug.secret, None);
     }
 }

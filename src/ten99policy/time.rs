@@ -83,14 +83,11 @@ impl<'de> Deserialize<'de> for EpochSeconds {
             }
 
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                i64::try_from(v)
-                    .map(EpochSeconds)
-                    .map_err(|_| E::custom("epoch seconds out of range"))
+                i64::try_from(v).map(EpochSeconds).map_err(|_| E::custom("epoch seconds out of range"))
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                EpochSeconds::parse_text(v)
-                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+                EpochSeconds::parse_text(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
             }
         }
 
@@ -119,27 +116,18 @@ mod tests {
     #[test]
     fn refuses_floats_and_garbage() {
         for text in ["1761997200.5", "1.7e9", "\"tomorrow\"", "null", "true"] {
-            assert!(
-                serde_json::from_str::<EpochSeconds>(text).is_err(),
-                "{text}"
-            );
+            assert!(serde_json::from_str::<EpochSeconds>(text).is_err(), "{text}");
         }
     }
 
     #[test]
     fn serializes_as_a_bare_integer_and_converts_to_jiff() {
-        assert_eq!(
-            serde_json::to_string(&EpochSeconds(1_761_997_200)).unwrap(),
-            "1761997200"
-        );
+        assert_eq!(serde_json::to_string(&EpochSeconds(1_761_997_200)).unwrap(), "1761997200");
         let at: jiff::Timestamp = "2025-11-01T11:40:00.9Z".parse().unwrap();
         let seconds = EpochSeconds::from(at);
         assert_eq!(seconds, EpochSeconds(1_761_997_200));
         assert_eq!(seconds.to_string(), "2025-11-01T11:40:00Z");
-        assert_eq!(
-            seconds.to_timestamp().unwrap(),
-            "2025-11-01T11:40:00Z".parse::<jiff::Timestamp>().unwrap()
-        );
+        assert_eq!(seconds.to_timestamp().unwrap(), "2025-11-01T11:40:00Z".parse::<jiff::Timestamp>().unwrap());
         assert_eq!(EpochSeconds(i64::MAX).to_timestamp(), None);
     }
 }

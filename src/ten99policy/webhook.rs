@@ -55,10 +55,7 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier for `secret` with the default 300 s tolerance.
     pub fn new(secret: Secret) -> Self {
-        Self {
-            secret,
-            tolerance: DEFAULT_TOLERANCE,
-        }
+        Self { secret, tolerance: DEFAULT_TOLERANCE }
     }
 
     /// With another tolerance for the signature's age.
@@ -73,12 +70,7 @@ impl Verifier {
     }
 
     /// [`Verifier::verify`] at the given time (seconds since the epoch).
-    pub fn verify_at(
-        &self,
-        header: Option<&str>,
-        body: &[u8],
-        now: i64,
-    ) -> Result<(), WebhookError> {
+    pub fn verify_at(&self, header: Option<&str>, body: &[u8], now: i64) -> Result<(), WebhookError> {
         let header = header.ok_or(WebhookError::MissingHeader)?;
         let parsed = parse_header(header)?;
         let mac = keyed(&self.secret, parsed.timestamp, body);
@@ -92,10 +84,7 @@ impl Verifier {
         let age = now.saturating_sub(parsed.timestamp);
         let tolerance = self.tolerance.as_secs();
         if age > 0 && age.unsigned_abs() > tolerance {
-            return Err(WebhookError::Stale {
-                age_secs: age,
-                tolerance_secs: tolerance,
-            });
+            return Err(WebhookError::Stale { age_secs: age, tolerance_secs: tolerance });
         }
         Ok(())
     }
@@ -113,8 +102,7 @@ pub fn signature(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
 }
 
 fn keyed(secret: &Secret, timestamp: i64, body: &[u8]) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes())
-        .expect("HMAC accepts keys of any length");
+    let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -130,10 +118,7 @@ fn parse_header(header: &str) -> Result<ParsedHeader, WebhookError> {
     let mut timestamp = None;
     let mut signatures = Vec::new();
     for item in header.split(',') {
-        let (key, value) = item
-            .trim()
-            .split_once('=')
-            .ok_or(WebhookError::MalformedHeader)?;
+        let (key, value) = item.trim().split_once('=').ok_or(WebhookError::MalformedHeader)?;
         match key.trim() {
             "t" => {
                 let t = value.trim().parse::<i64>();
@@ -148,10 +133,7 @@ fn parse_header(header: &str) -> Result<ParsedHeader, WebhookError> {
     if signatures.is_empty() {
         return Err(WebhookError::NoSignature);
     }
-    Ok(ParsedHeader {
-        timestamp,
-        signatures,
-    })
+    Ok(ParsedHeader { timestamp, signatures })
 }
 
 #[cfg(test)]
@@ -173,10 +155,7 @@ mod tests {
 
     #[test]
     fn reference_hmac_vectors() {
-        assert_eq!(
-            hmac_hex("test_secret", b""),
-            "f7f9bd47fb987337b5796fdc1fdb9ba221d0d5396814bfcaf9521f43fd8927fd"
-        );
+        assert_eq!(hmac_hex("test_secret", b""), "f7f9bd47fb987337b5796fdc1fdb9ba221d0d5396814bfcaf9521f43fd8927fd");
         assert_eq!(
             hmac_hex("test_secret", "😀".as_bytes()),
             "837da296d05c4fe31f61d5d7ead035099d9585a5bcde87de952012a78f0b0c43"
@@ -188,55 +167,30 @@ mod tests {
         let header = sign(&secret(), NOW, BODY);
         let mut message = format!("{NOW}.").into_bytes();
         message.extend_from_slice(BODY);
-        assert_eq!(
-            header,
-            format!("t={NOW},v1={}", hmac_hex("whsec_test123", &message))
-        );
-        assert_eq!(
-            Verifier::new(secret()).verify_at(Some(&header), BODY, NOW),
-            Ok(())
-        );
+        assert_eq!(header, format!("t={NOW},v1={}", hmac_hex("whsec_test123", &message)));
+        assert_eq!(Verifier::new(secret()).verify_at(Some(&header), BODY, NOW), Ok(()));
     }
 
     #[test]
     fn any_of_several_v1_signatures_may_match_and_other_schemes_are_ignored() {
         let good = signature(&secret(), NOW, BODY);
         let header = format!("t={NOW},v0=abc, v1={},v1={good}", "0".repeat(64));
-        assert_eq!(
-            Verifier::new(secret()).verify_at(Some(&header), BODY, NOW),
-            Ok(())
-        );
+        assert_eq!(Verifier::new(secret()).verify_at(Some(&header), BODY, NOW), Ok(()));
         let rotated = Verifier::new(Secret::new("whsec_old"));
-        assert_eq!(
-            rotated.verify_at(Some(&header), BODY, NOW),
-            Err(WebhookError::BadSignature)
-        );
+        assert_eq!(rotated.verify_at(Some(&header), BODY, NOW), Err(WebhookError::BadSignature));
     }
 
     #[test]
     fn tampering_is_a_bad_signature() {
         let verifier = Verifier::new(secret());
         let header = sign(&secret(), NOW, BODY);
-        let tampered_body = BODY
-            .to_vec()
-            .into_iter()
-            .map(|b| if b == b'1' { b'2' } else { b })
-            .collect::<Vec<_>>();
-        assert_eq!(
-            verifier.verify_at(Some(&header), &tampered_body, NOW),
-            Err(WebhookError::BadSignature)
-        );
+        let tampered_body = BODY.to_vec().into_iter().map(|b| if b == b'1' { b'2' } else { b }).collect::<Vec<_>>();
+        assert_eq!(verifier.verify_at(Some(&header), &tampered_body, NOW), Err(WebhookError::BadSignature));
         // Moving the timestamp invalidates the signature too (it is signed).
         let moved = header.replacen(&format!("t={NOW}"), &format!("t={}", NOW + 1), 1);
-        assert_eq!(
-            verifier.verify_at(Some(&moved), BODY, NOW),
-            Err(WebhookError::BadSignature)
-        );
+        assert_eq!(verifier.verify_at(Some(&moved), BODY, NOW), Err(WebhookError::BadSignature));
         let not_hex = format!("t={NOW},v1=zz");
-        assert_eq!(
-            verifier.verify_at(Some(&not_hex), BODY, NOW),
-            Err(WebhookError::BadSignature)
-        );
+        assert_eq!(verifier.verify_at(Some(&not_hex), BODY, NOW), Err(WebhookError::BadSignature));
     }
 
     #[test]
@@ -246,34 +200,21 @@ mod tests {
         assert_eq!(verifier.verify_at(Some(&header), BODY, NOW + 300), Ok(()));
         assert_eq!(
             verifier.verify_at(Some(&header), BODY, NOW + 301),
-            Err(WebhookError::Stale {
-                age_secs: 301,
-                tolerance_secs: 300
-            })
+            Err(WebhookError::Stale { age_secs: 301, tolerance_secs: 300 })
         );
-        assert_eq!(
-            verifier.verify_at(Some(&header), BODY, NOW - 3600),
-            Ok(()),
-            "future timestamps pass"
-        );
+        assert_eq!(verifier.verify_at(Some(&header), BODY, NOW - 3600), Ok(()), "future timestamps pass");
         let lenient = Verifier::new(secret()).with_tolerance(Duration::from_secs(3600));
         assert_eq!(lenient.verify_at(Some(&header), BODY, NOW + 3000), Ok(()));
         // Signature before time: a stale forgery is reported as a bad signature.
         let forged = format!("t={NOW},v1={}", "ab".repeat(32));
-        assert_eq!(
-            verifier.verify_at(Some(&forged), BODY, NOW + 10_000),
-            Err(WebhookError::BadSignature)
-        );
+        assert_eq!(verifier.verify_at(Some(&forged), BODY, NOW + 10_000), Err(WebhookError::BadSignature));
     }
 
     #[test]
     fn the_current_clock_is_used_by_default() {
         let now = jiff::Timestamp::now().as_second();
         let verifier = Verifier::new(secret());
-        assert_eq!(
-            verifier.verify(Some(&sign(&secret(), now, BODY)), BODY),
-            Ok(())
-        );
+        assert_eq!(verifier.verify(Some(&sign(&secret(), now, BODY)), BODY), Ok(()));
         assert!(matches!(
             verifier.verify(Some(&sign(&secret(), now - 3600, BODY)), BODY),
             Err(WebhookError::Stale { .. })
@@ -288,22 +229,12 @@ mod tests {
             (None, WebhookError::MissingHeader),
             (Some(String::new()), WebhookError::MalformedHeader),
             (Some("garbage".to_owned()), WebhookError::MalformedHeader),
-            (
-                Some(format!("t=soon,v1={good}")),
-                WebhookError::MalformedHeader,
-            ),
+            (Some(format!("t=soon,v1={good}")), WebhookError::MalformedHeader),
             (Some(format!("v1={good}")), WebhookError::NoTimestamp),
             (Some(format!("t={NOW}")), WebhookError::NoSignature),
-            (
-                Some(format!("t={NOW},v0={good}")),
-                WebhookError::NoSignature,
-            ),
+            (Some(format!("t={NOW},v0={good}")), WebhookError::NoSignature),
         ] {
-            assert_eq!(
-                verifier.verify_at(header.as_deref(), BODY, NOW),
-                Err(expected.clone()),
-                "{header:?}"
-            );
+            assert_eq!(verifier.verify_at(header.as_deref(), BODY, NOW), Err(expected.clone()), "{header:?}");
         }
     }
 
@@ -311,13 +242,8 @@ mod tests {
     fn errors_never_reveal_the_secret_or_the_expected_signature() {
         let verifier = Verifier::new(secret());
         let expected = signature(&secret(), NOW, BODY);
-        let error = verifier
-            .verify_at(Some(&format!("t={NOW},v1=00")), BODY, NOW)
-            .unwrap_err();
+        let error = verifier.verify_at(Some(&format!("t={NOW},v1=00")), BODY, NOW).unwrap_err();
         let shown = format!("{error} {error:?} {verifier:?}");
-        assert!(
-            !shown.contains("whsec_test123") && !shown.contains(&expected),
-            "{shown}"
-        );
+        assert!(!shown.contains("whsec_test123") && !shown.contains(&expected), "{shown}");
     }
 }

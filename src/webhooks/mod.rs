@@ -99,7 +99,11 @@ fn unauthorized() -> Response {
     (StatusCode::UNAUTHORIZED, "unauthorized\n").into_response()
 }
 
-async fn workmarket<B: Bindings>(State(receiver): State<Arc<Receiver<B>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn workmarket<B: Bindings>(
+    State(receiver): State<Arc<Receiver<B>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let source = Source::WorkMarket;
     let Some(token) = &receiver.credentials.workmarket_token else {
         tracing::warn!("refused a WorkMarket webhook: COVERBRIDGE_WEBHOOK_TOKEN is not configured");
@@ -135,7 +139,11 @@ async fn workmarket<B: Bindings>(State(receiver): State<Arc<Receiver<B>>>, heade
     StatusCode::ACCEPTED.into_response()
 }
 
-async fn ten99policy<B: Bindings>(State(receiver): State<Arc<Receiver<B>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn ten99policy<B: Bindings>(
+    State(receiver): State<Arc<Receiver<B>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let source = Source::Ten99Policy;
     let Some(verifier) = &receiver.credentials.ten99policy else {
         tracing::warn!("refused a 1099Policy webhook: TEN99POLICY_WEBHOOK_SECRET is not configured");
@@ -152,14 +160,21 @@ async fn ten99policy<B: Bindings>(State(receiver): State<Arc<Receiver<B>>>, head
         Ok(event) => event,
         Err(error) => {
             count(&receiver.counters.malformed, source);
-            return (StatusCode::BAD_REQUEST, format!("webhook body is not a 1099Policy event: {error}\n")).into_response();
+            return (StatusCode::BAD_REQUEST, format!("webhook body is not a 1099Policy event: {error}\n"))
+                .into_response();
         }
     };
     let ids = [event.object_id(), event.policy_id(), event.quote_id(), event.job_id(), event.contractor_id()];
-    let mut keys: Vec<ObjectKey> = ids.into_iter().flatten().flat_map(|id| receiver.bindings.by_external_id(id)).collect();
+    let mut keys: Vec<ObjectKey> =
+        ids.into_iter().flatten().flat_map(|id| receiver.bindings.by_external_id(id)).collect();
     keys.sort();
     keys.dedup();
-    tracing::info!(event = event.event_type.as_str(), id = event.id.as_deref().unwrap_or("-"), bindings = keys.len(), "1099Policy webhook");
+    tracing::info!(
+        event = event.event_type.as_str(),
+        id = event.id.as_deref().unwrap_or("-"),
+        bindings = keys.len(),
+        "1099Policy webhook"
+    );
     receiver.bindings.trigger(keys);
     count(&receiver.counters.accepted, source);
     StatusCode::OK.into_response()

@@ -48,10 +48,7 @@ impl TokenCache {
             return Ok(token.clone());
         }
         let value = exchange().await?;
-        let token = AccessToken {
-            value,
-            generation: self.exchanges.fetch_add(1, Ordering::Relaxed) + 1,
-        };
+        let token = AccessToken { value, generation: self.exchanges.fetch_add(1, Ordering::Relaxed) + 1 };
         *slot = Some(token.clone());
         Ok(token)
     }
@@ -60,10 +57,7 @@ impl TokenCache {
     /// so concurrent 401s cause one new exchange, not one each.
     pub async fn forget(&self, token: &AccessToken) {
         let mut slot = self.slot.lock().await;
-        if slot
-            .as_ref()
-            .is_some_and(|t| t.generation == token.generation)
-        {
+        if slot.as_ref().is_some_and(|t| t.generation == token.generation) {
             *slot = None;
         }
     }
@@ -76,13 +70,8 @@ pub(crate) async fn exchange(
     url: &str,
     credentials: &Credentials,
 ) -> Result<Secret, WorkMarketError> {
-    let form = [
-        ("token", credentials.token.expose()),
-        ("secret", credentials.secret.expose()),
-    ];
-    let response = http
-        .send(super::API_NAME, |client| client.post(url).form(&form))
-        .await?;
+    let form = [("token", credentials.token.expose()), ("secret", credentials.secret.expose())];
+    let response = http.send(super::API_NAME, |client| client.post(url).form(&form)).await?;
     let reply = decode(&response).map_err(|error| match error {
         WorkMarketError::Unauthorized { message } => WorkMarketError::Unauthorized {
             message: format!(
@@ -96,10 +85,7 @@ pub(crate) async fn exchange(
             tracing::debug!("obtained a WorkMarket access token");
             Ok(Secret::new(token.clone()))
         }
-        _ => Err(WorkMarketError::invalid(
-            "response.access_token",
-            "missing from the token exchange answer",
-        )),
+        _ => Err(WorkMarketError::invalid("response.access_token", "missing from the token exchange answer")),
     }
 }
 
@@ -133,18 +119,10 @@ mod tests {
     #[tokio::test]
     async fn a_failed_exchange_caches_nothing() {
         let cache = TokenCache::default();
-        let failed = cache
-            .get_or_exchange(|| async {
-                Err(WorkMarketError::Unauthorized {
-                    message: "no".into(),
-                })
-            })
-            .await;
+        let failed =
+            cache.get_or_exchange(|| async { Err(WorkMarketError::Unauthorized { message: "no".into() }) }).await;
         assert!(failed.is_err());
-        let token = cache
-            .get_or_exchange(|| async { Ok(Secret::new("t")) })
-            .await
-            .unwrap();
+        let token = cache.get_or_exchange(|| async { Ok(Secret::new("t")) }).await.unwrap();
         assert_eq!(token.value.expose(), "t");
         assert!(!format!("{token:?}").contains("\"t\""));
     }

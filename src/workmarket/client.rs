@@ -85,10 +85,7 @@ impl WorkMarketClient {
             inner: Arc::new(Inner {
                 base_url,
                 path_style,
-                credentials: Credentials {
-                    token: api_token,
-                    secret: api_secret,
-                },
+                credentials: Credentials { token: api_token, secret: api_secret },
                 tokens: TokenCache::default(),
                 http,
             }),
@@ -117,31 +114,20 @@ impl WorkMarketClient {
                 message: "no assignment number given".to_owned(),
             });
         }
-        let reply = self
-            .get("assignments/get", &[("id", id.to_owned())])
-            .await
-            .map_err(|error| match error {
-                // WorkMarket answers an unknown or invisible id with status 401 inside an HTTP
-                // 200, "User not authorized to modify assignment <id>."
-                WorkMarketError::Rejected {
-                    http_status: 200,
-                    code: 401 | 403 | 404,
-                    message,
-                } => WorkMarketError::NotFound {
-                    id: id.to_owned(),
-                    message,
-                },
-                other => other,
-            })?;
+        let reply = self.get("assignments/get", &[("id", id.to_owned())]).await.map_err(|error| match error {
+            // WorkMarket answers an unknown or invisible id with status 401 inside an HTTP
+            // 200, "User not authorized to modify assignment <id>."
+            WorkMarketError::Rejected { http_status: 200, code: 401 | 403 | 404, message } => {
+                WorkMarketError::NotFound { id: id.to_owned(), message }
+            }
+            other => other,
+        })?;
         WorkOrder::from_json(&reply.body)
     }
 
     /// Every assignment changed at or after `modified_since` (at most about two months ago;
     /// WorkMarket rejects older), across all pages, with the cursor for the next sweep.
-    pub async fn list_updated(
-        &self,
-        modified_since: Timestamp,
-    ) -> Result<UpdatedAssignments, WorkMarketError> {
+    pub async fn list_updated(&self, modified_since: Timestamp) -> Result<UpdatedAssignments, WorkMarketError> {
         let mut ids = Vec::new();
         let mut seen = HashSet::new();
         let mut cursor = None;
@@ -189,9 +175,7 @@ impl WorkMarketClient {
         let reply = self.get("constants/industries", &[]).await?;
         read_list(&reply, "industries", |row| {
             Ok(Industry {
-                id: row
-                    .integer("id")?
-                    .ok_or_else(|| WorkMarketError::invalid(row.path_of("id"), "missing"))?,
+                id: row.integer("id")?.ok_or_else(|| WorkMarketError::invalid(row.path_of("id"), "missing"))?,
                 name: row.required_text("name")?,
             })
         })
@@ -201,19 +185,12 @@ impl WorkMarketClient {
     pub async fn list_statuses(&self) -> Result<Vec<StatusName>, WorkMarketError> {
         let reply = self.get("assignments/statuses", &[]).await?;
         read_list(&reply, "statuses", |row| {
-            Ok(StatusName {
-                id: row.required_text("id")?,
-                name: row.required_text("name")?,
-            })
+            Ok(StatusName { id: row.required_text("id")?, name: row.required_text("name")? })
         })
     }
 
     /// GETs `resource` with the access token, renewing the token once if WorkMarket refuses it.
-    async fn get(
-        &self,
-        resource: &str,
-        query: &[(&str, String)],
-    ) -> Result<Reply, WorkMarketError> {
+    async fn get(&self, resource: &str, query: &[(&str, String)]) -> Result<Reply, WorkMarketError> {
         let url = self.url(resource);
         let mut renewed = false;
         loop {
@@ -221,12 +198,7 @@ impl WorkMarketClient {
             let response = self
                 .inner
                 .http
-                .send(API_NAME, |client| {
-                    client
-                        .get(&url)
-                        .bearer_auth(token.value.expose())
-                        .query(query)
-                })
+                .send(API_NAME, |client| client.get(&url).bearer_auth(token.value.expose()).query(query))
                 .await?;
             if response.status == StatusCode::UNAUTHORIZED && !renewed {
                 tracing::debug!(resource, "WorkMarket refused the access token; renewing it");
@@ -236,9 +208,7 @@ impl WorkMarketClient {
             }
             return decode(&response).map_err(|error| match error {
                 WorkMarketError::Unauthorized { message } => WorkMarketError::Unauthorized {
-                    message: format!(
-                        "the access token was refused even after renewing it ({message})"
-                    ),
+                    message: format!("the access token was refused even after renewing it ({message})"),
                 },
                 other => other,
             });
@@ -248,18 +218,11 @@ impl WorkMarketClient {
     async fn access_token(&self) -> Result<AccessToken, WorkMarketError> {
         let inner = &self.inner;
         let url = self.url("authorization/request");
-        inner
-            .tokens
-            .get_or_exchange(|| auth::exchange(&inner.http, &url, &inner.credentials))
-            .await
+        inner.tokens.get_or_exchange(|| auth::exchange(&inner.http, &url, &inner.credentials)).await
     }
 
     fn url(&self, resource: &str) -> String {
-        format!(
-            "{}{}",
-            self.inner.base_url,
-            self.inner.path_style.path(resource)
-        )
+        format!("{}{}", self.inner.base_url, self.inner.path_style.path(resource))
     }
 }
 
@@ -274,11 +237,7 @@ fn read_list<T>(
         Value::Object(_) => {
             let object = Fields::object(&reply.body, "response")?;
             let rows = object.list(key)?;
-            if rows.is_empty() {
-                object.list("data")?
-            } else {
-                rows
-            }
+            if rows.is_empty() { object.list("data")? } else { rows }
         }
         _ => return Err(WorkMarketError::invalid("response", "expected a list")),
     };

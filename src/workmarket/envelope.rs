@@ -33,28 +33,13 @@ pub(crate) fn decode(response: &Response) -> Result<Reply, WorkMarketError> {
     let parsed: Option<Map<String, Value>> = serde_json::from_slice(&response.body).ok();
     let Some(root) = parsed else {
         if http.is_success() {
-            return Err(WorkMarketError::invalid(
-                "body",
-                format!("not a JSON object: {}", quote(&response.body)),
-            ));
+            return Err(WorkMarketError::invalid("body", format!("not a JSON object: {}", quote(&response.body))));
         }
-        return Err(failure(
-            http,
-            http.as_u16(),
-            quote(&response.body),
-            response,
-        ));
+        return Err(failure(http, http.as_u16(), quote(&response.body), response));
     };
     let empty = Map::new();
-    let meta = root
-        .get("meta")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let body = root
-        .get("response")
-        .or_else(|| root.get("results"))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let meta = root.get("meta").and_then(Value::as_object).unwrap_or(&empty);
+    let body = root.get("response").or_else(|| root.get("results")).cloned().unwrap_or(Value::Null);
 
     let meta_code = ["status_code", "statusCode", "code"]
         .iter()
@@ -96,16 +81,9 @@ fn failure(http: StatusCode, code: u16, message: String, response: &Response) ->
     match http.as_u16() {
         401 => WorkMarketError::Unauthorized { message },
         403 => WorkMarketError::Forbidden { message },
-        _ if code == 429 => WorkMarketError::RateLimited {
-            retry_after: rate_limit_wait(response),
-            message,
-        },
+        _ if code == 429 => WorkMarketError::RateLimited { retry_after: rate_limit_wait(response), message },
         _ if code >= 500 => WorkMarketError::Server { code, message },
-        status => WorkMarketError::Rejected {
-            http_status: status,
-            code,
-            message,
-        },
+        status => WorkMarketError::Rejected { http_status: status, code, message },
     }
 }
 
@@ -191,17 +169,8 @@ mod tests {
 
     #[test]
     fn a_clean_v1_reply_yields_its_response_and_timestamp() {
-        let r = reply(
-            200,
-            json!({"meta": meta(200, json!([])), "response": {"id": "1"}}),
-        );
-        assert_eq!(
-            decode(&r).unwrap(),
-            Reply {
-                body: json!({"id": "1"}),
-                timestamp: Some(1764000000)
-            }
-        );
+        let r = reply(200, json!({"meta": meta(200, json!([])), "response": {"id": "1"}}));
+        assert_eq!(decode(&r).unwrap(), Reply { body: json!({"id": "1"}), timestamp: Some(1764000000) });
     }
 
     #[test]
@@ -211,11 +180,9 @@ mod tests {
             json!({"meta": meta(401, json!(["User not authorized to modify assignment 9."])), "response": []}),
         );
         match decode(&r).unwrap_err() {
-            WorkMarketError::Rejected {
-                http_status: 200,
-                code: 401,
-                message,
-            } => assert_eq!(message, "User not authorized to modify assignment 9."),
+            WorkMarketError::Rejected { http_status: 200, code: 401, message } => {
+                assert_eq!(message, "User not authorized to modify assignment 9.")
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -237,24 +204,15 @@ mod tests {
 
     #[test]
     fn unsuccessful_actions_are_errors() {
-        let r = reply(
-            200,
-            json!({"meta": meta(200, json!([])), "response": {"successful": false}}),
-        );
+        let r = reply(200, json!({"meta": meta(200, json!([])), "response": {"successful": false}}));
         let error = decode(&r).unwrap_err();
-        assert!(
-            matches!(error, WorkMarketError::Rejected { code: 200, .. }),
-            "{error:?}"
-        );
+        assert!(matches!(error, WorkMarketError::Rejected { code: 200, .. }), "{error:?}");
         assert!(!error.is_retryable());
     }
 
     #[test]
     fn the_v2_envelope_decodes_both_ways() {
-        let ok = reply(
-            200,
-            json!({"meta": {"status_code": 200, "timestamp": 5}, "results": [1]}),
-        );
+        let ok = reply(200, json!({"meta": {"status_code": 200, "timestamp": 5}, "results": [1]}));
         assert_eq!(decode(&ok).unwrap().body, json!([1]));
         let limited = reply(
             429,
@@ -270,40 +228,18 @@ mod tests {
 
     #[test]
     fn http_status_decides_credentials_and_retries() {
-        let v2 = |code: u16| {
-            reply(
-                code,
-                json!({"meta": {"message": "m", "status_code": code}, "results": []}),
-            )
-        };
-        assert!(matches!(
-            decode(&v2(401)).unwrap_err(),
-            WorkMarketError::Unauthorized { .. }
-        ));
-        assert!(matches!(
-            decode(&v2(403)).unwrap_err(),
-            WorkMarketError::Forbidden { .. }
-        ));
+        let v2 = |code: u16| reply(code, json!({"meta": {"message": "m", "status_code": code}, "results": []}));
+        assert!(matches!(decode(&v2(401)).unwrap_err(), WorkMarketError::Unauthorized { .. }));
+        assert!(matches!(decode(&v2(403)).unwrap_err(), WorkMarketError::Forbidden { .. }));
         assert!(decode(&v2(503)).unwrap_err().is_retryable());
-        assert!(matches!(
-            decode(&v2(400)).unwrap_err(),
-            WorkMarketError::Rejected {
-                http_status: 400,
-                code: 400,
-                ..
-            }
-        ));
+        assert!(matches!(decode(&v2(400)).unwrap_err(), WorkMarketError::Rejected { http_status: 400, code: 400, .. }));
     }
 
     #[test]
     fn rate_limit_reset_header_is_the_wait() {
         let mut r = reply(429, json!({"meta": {"message": "Rate limit reached"}}));
-        r.headers
-            .insert("x-rate-limit-reset", HeaderValue::from_static("120"));
-        assert_eq!(
-            decode(&r).unwrap_err().retry_after(),
-            Some(Duration::from_secs(120))
-        );
+        r.headers.insert("x-rate-limit-reset", HeaderValue::from_static("120"));
+        assert_eq!(decode(&r).unwrap_err().retry_after(), Some(Duration::from_secs(120)));
     }
 
     #[test]
@@ -316,14 +252,7 @@ mod tests {
         let error = decode(&html).unwrap_err();
         assert!(error.is_retryable());
         assert!(error.to_string().len() < 300, "{error}");
-        let garbage = Response {
-            status: StatusCode::OK,
-            headers: HeaderMap::new(),
-            body: "not json".into(),
-        };
-        assert!(matches!(
-            decode(&garbage).unwrap_err(),
-            WorkMarketError::Invalid { .. }
-        ));
+        let garbage = Response { status: StatusCode::OK, headers: HeaderMap::new(), body: "not json".into() };
+        assert!(matches!(decode(&garbage).unwrap_err(), WorkMarketError::Invalid { .. }));
     }
 }

@@ -28,9 +28,7 @@ pub enum WorkMarketError {
     },
     /// The work order does not exist, or this API user cannot see it. WorkMarket does not tell
     /// the two apart.
-    #[error(
-        "WorkMarket work order {id} does not exist or is not visible to this API user ({message})"
-    )]
+    #[error("WorkMarket work order {id} does not exist or is not visible to this API user ({message})")]
     NotFound {
         /// The assignment number asked for.
         id: String,
@@ -121,10 +119,7 @@ impl WorkMarketError {
     }
 
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Invalid {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        Self::Invalid { field: field.into(), reason: reason.into() }
     }
 }
 
@@ -142,32 +137,15 @@ mod tests {
     fn retryable_only_when_waiting_can_help() {
         let retryable = [
             WorkMarketError::Transport(TransportError::Timeout(Duration::from_secs(1))),
-            WorkMarketError::RateLimited {
-                retry_after: None,
-                message: "Rate limit reached".into(),
-            },
-            WorkMarketError::Server {
-                code: 503,
-                message: "x".into(),
-            },
+            WorkMarketError::RateLimited { retry_after: None, message: "Rate limit reached".into() },
+            WorkMarketError::Server { code: 503, message: "x".into() },
         ];
         let terminal = [
             WorkMarketError::Transport(TransportError::Request("bad url".into())),
-            WorkMarketError::Unauthorized {
-                message: "x".into(),
-            },
-            WorkMarketError::Forbidden {
-                message: "x".into(),
-            },
-            WorkMarketError::NotFound {
-                id: "1".into(),
-                message: "x".into(),
-            },
-            WorkMarketError::Rejected {
-                http_status: 400,
-                code: 400,
-                message: "x".into(),
-            },
+            WorkMarketError::Unauthorized { message: "x".into() },
+            WorkMarketError::Forbidden { message: "x".into() },
+            WorkMarketError::NotFound { id: "1".into(), message: "x".into() },
+            WorkMarketError::Rejected { http_status: 400, code: 400, message: "x".into() },
             WorkMarketError::invalid("response.id", "missing"),
         ];
         assert!(retryable.iter().all(WorkMarketError::is_retryable));
@@ -176,30 +154,18 @@ mod tests {
 
     #[test]
     fn messages_say_what_happened() {
-        let inside = WorkMarketError::Rejected {
-            http_status: 200,
-            code: 400,
-            message: "id is required".into(),
-        };
+        let inside = WorkMarketError::Rejected { http_status: 200, code: 400, message: "id is required".into() };
         assert_eq!(
             inside.to_string(),
             "WorkMarket rejected the request (status 400 inside an HTTP 200 answer): id is required"
         );
-        let missing_endpoint = WorkMarketError::Rejected {
-            http_status: 404,
-            code: 404,
-            message: "Not Found".into(),
-        };
+        let missing_endpoint = WorkMarketError::Rejected { http_status: 404, code: 404, message: "Not Found".into() };
         assert!(missing_endpoint.to_string().contains("path style"));
         let not_found = WorkMarketError::NotFound {
             id: "42".into(),
             message: "User not authorized to modify assignment 42.".into(),
         };
-        assert!(
-            not_found
-                .to_string()
-                .starts_with("WorkMarket work order 42 does not exist")
-        );
+        assert!(not_found.to_string().starts_with("WorkMarket work order 42 does not exist"));
         assert_eq!(not_found.reason(), "WorkOrderNotFound");
     }
 }

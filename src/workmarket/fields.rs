@@ -26,10 +26,7 @@ impl<'a> Fields<'a> {
     pub fn object(value: &'a Value, path: &'a str) -> Result<Self> {
         match value {
             Value::Object(map) => Ok(Self { map, path }),
-            other => Err(WorkMarketError::invalid(
-                path,
-                format!("expected an object, got {}", kind(other)),
-            )),
+            other => Err(WorkMarketError::invalid(path, format!("expected an object, got {}", kind(other)))),
         }
     }
 
@@ -77,30 +74,24 @@ impl<'a> Fields<'a> {
 
     /// Text that must be present.
     pub fn required_text(&self, key: &str) -> Result<String> {
-        self.text(key)?
-            .ok_or_else(|| WorkMarketError::invalid(self.path_of(key), "missing"))
+        self.text(key)?.ok_or_else(|| WorkMarketError::invalid(self.path_of(key), "missing"))
     }
 
     /// Text as WorkMarket HTML-escapes it (titles, descriptions), unescaped.
     pub fn html_text(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .text(key)?
-            .map(|s| html_escape::decode_html_entities(&s).into_owned()))
+        Ok(self.text(key)?.map(|s| html_escape::decode_html_entities(&s).into_owned()))
     }
 
     /// An integer, as a number or numeric string.
     pub fn integer(&self, key: &str) -> Result<Option<i64>> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| self.wrong(key, "an integer", &Value::Number(n.clone()))),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| self.wrong(key, "an integer", &Value::String(s.clone()))),
+            Some(Value::Number(n)) => {
+                n.as_i64().map(Some).ok_or_else(|| self.wrong(key, "an integer", &Value::Number(n.clone())))
+            }
+            Some(Value::String(s)) => {
+                s.trim().parse().map(Some).map_err(|_| self.wrong(key, "an integer", &Value::String(s.clone())))
+            }
             Some(other) => Err(self.wrong(key, "an integer", other)),
         }
     }
@@ -131,9 +122,7 @@ impl<'a> Fields<'a> {
             Some(Value::Number(n)) => n.to_string(),
             Some(other) => return Err(self.wrong(key, "an amount", other)),
         };
-        Cents::parse_decimal(&text)
-            .map(Some)
-            .map_err(|e| WorkMarketError::invalid(self.path_of(key), e.to_string()))
+        Cents::parse_decimal(&text).map(Some).map_err(|e| WorkMarketError::invalid(self.path_of(key), e.to_string()))
     }
 
     /// A boolean, as JSON or as `"true"`/`"false"`.
@@ -152,16 +141,11 @@ impl<'a> Fields<'a> {
         let Some(value) = self.integer(key)? else {
             return Ok(None);
         };
-        unix_time(value)
-            .map(Some)
-            .ok_or_else(|| WorkMarketError::invalid(self.path_of(key), "not a valid Unix time"))
+        unix_time(value).map(Some).ok_or_else(|| WorkMarketError::invalid(self.path_of(key), "not a valid Unix time"))
     }
 
     fn wrong(&self, key: &str, expected: &str, got: &Value) -> WorkMarketError {
-        WorkMarketError::invalid(
-            self.path_of(key),
-            format!("expected {expected}, got {}", kind(got)),
-        )
+        WorkMarketError::invalid(self.path_of(key), format!("expected {expected}, got {}", kind(got)))
     }
 }
 
@@ -200,12 +184,7 @@ mod tests {
 
     #[test]
     fn absent_null_and_empty_are_nothing() {
-        for value in [
-            json!({}),
-            json!({"a": null}),
-            json!({"a": ""}),
-            json!({"a": "  "}),
-        ] {
+        for value in [json!({}), json!({"a": null}), json!({"a": ""}), json!({"a": "  "})] {
             assert_eq!(read(value.clone(), |f| f.text("a")).unwrap(), None);
             assert_eq!(read(value, |f| f.money("a")).unwrap(), None);
         }
@@ -214,34 +193,16 @@ mod tests {
     #[test]
     fn money_from_strings_and_numbers_exactly() {
         let value = json!({"s": "325.00", "n": 45.5, "i": 7, "c": "1,250.50", "odd": 19.99});
-        assert_eq!(
-            read(value.clone(), |f| f.money("s")).unwrap(),
-            Some(Cents(32500))
-        );
-        assert_eq!(
-            read(value.clone(), |f| f.money("n")).unwrap(),
-            Some(Cents(4550))
-        );
-        assert_eq!(
-            read(value.clone(), |f| f.money("i")).unwrap(),
-            Some(Cents(700))
-        );
-        assert_eq!(
-            read(value.clone(), |f| f.money("c")).unwrap(),
-            Some(Cents(125050))
-        );
+        assert_eq!(read(value.clone(), |f| f.money("s")).unwrap(), Some(Cents(32500)));
+        assert_eq!(read(value.clone(), |f| f.money("n")).unwrap(), Some(Cents(4550)));
+        assert_eq!(read(value.clone(), |f| f.money("i")).unwrap(), Some(Cents(700)));
+        assert_eq!(read(value.clone(), |f| f.money("c")).unwrap(), Some(Cents(125050)));
         assert_eq!(read(value, |f| f.money("odd")).unwrap(), Some(Cents(1999)));
     }
 
     #[test]
     fn malformed_money_names_the_field() {
-        for bad in [
-            json!("12.345"),
-            json!("ten"),
-            json!(1e21),
-            json!(true),
-            json!(0.001),
-        ] {
+        for bad in [json!("12.345"), json!("ten"), json!(1e21), json!(true), json!(0.001)] {
             let error = read(json!({"flat_price": bad}), |f| f.money("flat_price")).unwrap_err();
             match error {
                 WorkMarketError::Invalid { field, .. } => {
@@ -256,14 +217,8 @@ mod tests {
     fn times_in_seconds_or_milliseconds() {
         let value = json!({"s": 1764000000, "ms": 1764000000123i64, "str": "1764000000"});
         let seconds = Timestamp::from_second(1764000000).unwrap();
-        assert_eq!(
-            read(value.clone(), |f| f.timestamp("s")).unwrap(),
-            Some(seconds)
-        );
-        assert_eq!(
-            read(value.clone(), |f| f.timestamp("str")).unwrap(),
-            Some(seconds)
-        );
+        assert_eq!(read(value.clone(), |f| f.timestamp("s")).unwrap(), Some(seconds));
+        assert_eq!(read(value.clone(), |f| f.timestamp("str")).unwrap(), Some(seconds));
         assert_eq!(
             read(value, |f| f.timestamp("ms")).unwrap(),
             Some(Timestamp::from_millisecond(1764000000123).unwrap())
@@ -273,19 +228,13 @@ mod tests {
     #[test]
     fn html_escaped_text_is_unescaped() {
         let value = json!({"t": "Cabling &amp; patch &lt;Cat6&gt; &quot;A&quot; &#39;B&#39;"});
-        assert_eq!(
-            read(value, |f| f.html_text("t")).unwrap().unwrap(),
-            "Cabling & patch <Cat6> \"A\" 'B'"
-        );
+        assert_eq!(read(value, |f| f.html_text("t")).unwrap().unwrap(), "Cabling & patch <Cat6> \"A\" 'B'");
     }
 
     #[test]
     fn wrong_shapes_are_errors_without_the_value() {
         let error = read(json!({"id": {"secret": "x"}}), |f| f.text("id")).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "WorkMarket answer has an invalid response.id: expected text, got an object"
-        );
+        assert_eq!(error.to_string(), "WorkMarket answer has an invalid response.id: expected text, got an object");
     }
 
     proptest! {

@@ -75,24 +75,10 @@ const US_STATE_ALIASES: &[(&str, &str)] = &[
 
 /// Countries WorkMarket work is likely to be in: (ISO 3166 alpha-2, alpha-3, names…).
 const COUNTRIES: &[(&str, &str, &[&str])] = &[
-    (
-        "US",
-        "USA",
-        &[
-            "United States",
-            "United States of America",
-            "U.S.",
-            "U.S.A.",
-            "America",
-        ],
-    ),
+    ("US", "USA", &["United States", "United States of America", "U.S.", "U.S.A.", "America"]),
     ("CA", "CAN", &["Canada"]),
     ("MX", "MEX", &["Mexico", "México"]),
-    (
-        "GB",
-        "GBR",
-        &["United Kingdom", "UK", "Great Britain", "England"],
-    ),
+    ("GB", "GBR", &["United Kingdom", "UK", "Great Britain", "England"]),
     ("IE", "IRL", &["Ireland"]),
     ("AU", "AUS", &["Australia"]),
     ("NZ", "NZL", &["New Zealand"]),
@@ -113,11 +99,7 @@ const COUNTRIES: &[(&str, &str, &[&str])] = &[
 
 /// Compares names ignoring case, surrounding space and repeated inner space.
 fn same(a: &str, b: &str) -> bool {
-    let words = |s: &str| {
-        s.split_whitespace()
-            .map(str::to_lowercase)
-            .collect::<Vec<_>>()
-    };
+    let words = |s: &str| s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>();
     words(a) == words(b)
 }
 

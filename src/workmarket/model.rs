@@ -163,11 +163,7 @@ pub struct Worker {
 impl Worker {
     /// "First Last", or whichever part exists.
     pub fn full_name(&self) -> Option<String> {
-        let parts: Vec<&str> = [&self.first_name, &self.last_name]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
+        let parts: Vec<&str> = [&self.first_name, &self.last_name].into_iter().flatten().map(String::as_str).collect();
         (!parts.is_empty()).then(|| parts.join(" "))
     }
 
@@ -176,11 +172,7 @@ impl Worker {
         ["MOBILE", "WORK"]
             .iter()
             .find_map(|kind| {
-                self.phones.iter().find(|p| {
-                    p.kind
-                        .as_deref()
-                        .is_some_and(|k| k.eq_ignore_ascii_case(kind))
-                })
+                self.phones.iter().find(|p| p.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(kind)))
             })
             .or_else(|| self.phones.first())
     }
@@ -202,22 +194,10 @@ impl Phone {
         let Some(phone) = fields.text("phone")? else {
             return Ok(None);
         };
-        let country: String = fields
-            .text("country_code")?
-            .unwrap_or_default()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
-        let number = if phone.starts_with('+') || country.is_empty() {
-            phone
-        } else {
-            format!("+{country} {phone}")
-        };
-        Ok(Some(Self {
-            number,
-            extension: fields.text("extension")?,
-            kind: fields.text("type")?,
-        }))
+        let country: String =
+            fields.text("country_code")?.unwrap_or_default().chars().filter(char::is_ascii_digit).collect();
+        let number = if phone.starts_with('+') || country.is_empty() { phone } else { format!("+{country} {phone}") };
+        Ok(Some(Self { number, extension: fields.text("extension")?, kind: fields.text("type")? }))
     }
 }
 
@@ -254,10 +234,7 @@ impl WorkOrder {
             offsite,
             pricing: read_pricing(&f)?,
             payment: match f.nested("payment", "response.payment")? {
-                Some(p) => Payment {
-                    total_cost: p.money("total_cost")?,
-                    paid_on: p.timestamp("paid_on")?,
-                },
+                Some(p) => Payment { total_cost: p.money("total_cost")?, paid_on: p.timestamp("paid_on")? },
                 None => Payment::default(),
             },
             worker: read_worker(&f)?,
@@ -272,10 +249,7 @@ fn read_labels(f: &Fields) -> Result<Vec<Label>, WorkMarketError> {
         let label = Fields::object(value, &path)?;
         let name = label.html_text("description")?.or(label.text("code")?);
         if let Some(name) = name {
-            labels.push(Label {
-                id: label.text("id")?,
-                name,
-            });
+            labels.push(Label { id: label.text("id")?, name });
         }
     }
     Ok(labels)
@@ -369,27 +343,18 @@ mod tests {
     fn reads_every_field() {
         let order = WorkOrder::from_json(&sample()).unwrap();
         assert_eq!(order.title, "Low Voltage Cabling & Patching");
-        assert_eq!(
-            order.description.as_deref(),
-            Some("Run <Cat6> to the closet")
-        );
+        assert_eq!(order.description.as_deref(), Some("Run <Cat6> to the closet"));
         assert_eq!(order.status, WorkOrderStatus::InProgress);
         assert_eq!(order.client_id, Some(40211));
         assert_eq!(order.project_id, Some(77));
         assert_eq!(order.labels[0].name, "Brand ambassador");
-        assert_eq!(
-            order.schedule.window_end,
-            Some(Timestamp::from_second(1764086400).unwrap())
-        );
+        assert_eq!(order.schedule.window_end, Some(Timestamp::from_second(1764086400).unwrap()));
         let location = order.location.unwrap();
         assert_eq!(location.address.state_code(), Some("CA"));
         assert_eq!(location.address.country_code(), Some("US"));
         assert_eq!(order.pricing.flat_price, Some(Cents(32500)));
         assert_eq!(order.pricing.spend_limit, Some(Cents(32500)));
-        assert_eq!(
-            order.payment.paid_on,
-            Some(Timestamp::from_second(1764172800).unwrap())
-        );
+        assert_eq!(order.payment.paid_on, Some(Timestamp::from_second(1764172800).unwrap()));
         let worker = order.worker.unwrap();
         assert_eq!(worker.full_name().as_deref(), Some("Alex Nguyen"));
         assert_eq!(worker.phone().unwrap().number, "+1 415 555 0101");
@@ -415,10 +380,7 @@ mod tests {
         let mut value = sample();
         value["pricing"]["flat_price"] = json!("325.005");
         let error = WorkOrder::from_json(&value).unwrap_err();
-        assert!(
-            error.to_string().contains("response.pricing.flat_price"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("response.pricing.flat_price"), "{error}");
     }
 
     #[test]
@@ -435,9 +397,6 @@ mod tests {
         let mut value = sample();
         value.as_object_mut().unwrap().remove("status");
         let error = WorkOrder::from_json(&value).unwrap_err();
-        assert!(
-            error.to_string().contains("response.status: missing"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("response.status: missing"), "{error}");
     }
 }

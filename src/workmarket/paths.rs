@@ -37,13 +37,7 @@ mod tests {
     #[test]
     fn both_families() {
         assert_eq!(PathStyle::default(), PathStyle::Api);
-        assert_eq!(
-            PathStyle::Api.path("assignments/get"),
-            "/api/v1/assignments/get"
-        );
-        assert_eq!(
-            PathStyle::Employer.path("authorization/request"),
-            "/v1/employer/authorization/request"
-        );
+        assert_eq!(PathStyle::Api.path("assignments/get"), "/api/v1/assignments/get");
+        assert_eq!(PathStyle::Employer.path("authorization/request"), "/v1/employer/authorization/request");
     }
 }

@@ -154,42 +154,17 @@ pub enum PricingError {
 /// notion, and internal work pays no contractor. So is a missing or non-positive amount.
 pub fn wage(pricing: &Pricing) -> Result<(Cents, WageType), PricingError> {
     let (amount, name, field, wage_type) = match &pricing.kind {
-        PricingType::Flat => (
-            pricing.flat_price,
-            "FLAT FEE",
-            "flat_price",
-            WageType::Flatfee,
-        ),
-        PricingType::PerHour => (
-            pricing.per_hour_price,
-            "PER HOUR",
-            "per_hour_price",
-            WageType::Hourly,
-        ),
-        PricingType::PerUnit => (
-            pricing.per_unit_price,
-            "PER UNIT",
-            "per_unit_price",
-            WageType::Unit,
-        ),
-        PricingType::BlendedPerHour => (
-            pricing.initial_per_hour_price,
-            "BLENDED PER HOUR",
-            "initial_per_hour_price",
-            WageType::Blended,
-        ),
+        PricingType::Flat => (pricing.flat_price, "FLAT FEE", "flat_price", WageType::Flatfee),
+        PricingType::PerHour => (pricing.per_hour_price, "PER HOUR", "per_hour_price", WageType::Hourly),
+        PricingType::PerUnit => (pricing.per_unit_price, "PER UNIT", "per_unit_price", WageType::Unit),
+        PricingType::BlendedPerHour => {
+            (pricing.initial_per_hour_price, "BLENDED PER HOUR", "initial_per_hour_price", WageType::Blended)
+        }
         other => return Err(PricingError::Unsupported(other.description().to_owned())),
     };
-    let amount = amount.ok_or(PricingError::MissingAmount {
-        pricing: name,
-        field,
-    })?;
+    let amount = amount.ok_or(PricingError::MissingAmount { pricing: name, field })?;
     if amount.get() <= 0 {
-        return Err(PricingError::NotPositive {
-            pricing: name,
-            field,
-            amount,
-        });
+        return Err(PricingError::NotPositive { pricing: name, field, amount });
     }
     Ok((amount, wage_type))
 }
@@ -240,9 +215,7 @@ mod tests {
             p.max_hours = Some(8.0);
         });
         assert_eq!(wage(&hourly), Ok((Cents(4550), WageType::Hourly)));
-        let unit = priced(PricingType::PerUnit, |p| {
-            p.per_unit_price = Some(Cents(1250))
-        });
+        let unit = priced(PricingType::PerUnit, |p| p.per_unit_price = Some(Cents(1250)));
         assert_eq!(wage(&unit), Ok((Cents(1250), WageType::Unit)));
         let blended = priced(PricingType::BlendedPerHour, |p| {
             p.initial_per_hour_price = Some(Cents(6000));
@@ -255,28 +228,15 @@ mod tests {
     fn the_wage_comes_only_from_the_types_own_field() {
         // A flat price on an hourly work order is not the hourly rate.
         let hourly = priced(PricingType::PerHour, |p| p.flat_price = Some(Cents(100)));
-        assert_eq!(
-            wage(&hourly),
-            Err(PricingError::MissingAmount {
-                pricing: "PER HOUR",
-                field: "per_hour_price"
-            })
-        );
+        assert_eq!(wage(&hourly), Err(PricingError::MissingAmount { pricing: "PER HOUR", field: "per_hour_price" }));
     }
 
     #[test]
     fn unsupported_and_unusable_pricing_are_clear_errors() {
-        for kind in [
-            PricingType::BlendedPerUnit,
-            PricingType::Internal,
-            PricingType::Other("BARTER".into()),
-        ] {
+        for kind in [PricingType::BlendedPerUnit, PricingType::Internal, PricingType::Other("BARTER".into())] {
             let error = wage(&Pricing::new(kind)).unwrap_err();
             assert!(matches!(error, PricingError::Unsupported(_)));
-            assert!(
-                error.to_string().contains("no 1099Policy wage type"),
-                "{error}"
-            );
+            assert!(error.to_string().contains("no 1099Policy wage type"), "{error}");
         }
         let free = priced(PricingType::Flat, |p| p.flat_price = Some(Cents(0)));
         assert_eq!(

@@ -57,12 +57,8 @@ impl WorkOrderStatus {
     /// Reads a status code. Accepts WorkMarket's spellings of the same status (`in_progress`
     /// and `inprogress`, `paymentPending` and `payment_pending`) in any case.
     pub fn parse(code: &str) -> Self {
-        let key: String = code
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, '_' | '-' | ' '))
-            .flat_map(char::to_lowercase)
-            .collect();
+        let key: String =
+            code.trim().chars().filter(|c| !matches!(c, '_' | '-' | ' ')).flat_map(char::to_lowercase).collect();
         match key.as_str() {
             "draft" => Self::Draft,
             "sent" => Self::Sent,
@@ -121,12 +117,7 @@ impl WorkOrderStatus {
     pub fn has_worker(&self) -> bool {
         matches!(
             self,
-            Self::Active
-                | Self::InProgress
-                | Self::Complete
-                | Self::PaymentPending
-                | Self::Paid
-                | Self::Closed
+            Self::Active | Self::InProgress | Self::Complete | Self::PaymentPending | Self::Paid | Self::Closed
         )
     }
 
@@ -192,19 +183,10 @@ mod tests {
 
     #[test]
     fn spelling_variants_are_the_same_status() {
-        assert_eq!(
-            WorkOrderStatus::parse("inprogress"),
-            WorkOrderStatus::InProgress
-        );
-        assert_eq!(
-            WorkOrderStatus::parse("payment_pending"),
-            WorkOrderStatus::PaymentPending
-        );
+        assert_eq!(WorkOrderStatus::parse("inprogress"), WorkOrderStatus::InProgress);
+        assert_eq!(WorkOrderStatus::parse("payment_pending"), WorkOrderStatus::PaymentPending);
         assert_eq!(WorkOrderStatus::parse("ACTIVE"), WorkOrderStatus::Active);
-        assert_eq!(
-            WorkOrderStatus::parse(" mystery "),
-            WorkOrderStatus::Other("mystery".into())
-        );
+        assert_eq!(WorkOrderStatus::parse(" mystery "), WorkOrderStatus::Other("mystery".into()));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! request builders and a webhook receiver.
 
 // Each test binary uses a different part of this file.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -16,12 +15,9 @@ use coverbridge::http::{HttpClient, HttpSettings, RetryPolicy};
 use coverbridge::money::Cents;
 use coverbridge::resources::{CoverageType, WageType};
 use coverbridge::sandbox::ten99policy::seed::{COMPUTER_REPAIR, ENTITY_ID};
-use coverbridge::sandbox::ten99policy::{
-    DeliveryPolicy, RunningSandbox, Ten99PolicySandbox, Ten99PolicySandboxConfig,
-};
+use coverbridge::sandbox::ten99policy::{DeliveryPolicy, RunningSandbox, Ten99PolicySandbox, Ten99PolicySandboxConfig};
 use coverbridge::ten99policy::{
-    Address, EpochSeconds, IdempotencyKey, Metadata, NewContractor, NewJob, NewQuote,
-    Ten99PolicyClient,
+    Address, EpochSeconds, IdempotencyKey, Metadata, NewContractor, NewJob, NewQuote, Ten99PolicyClient,
 };
 use tokio::sync::mpsc;
 
@@ -52,11 +48,7 @@ pub async fn start_with(config: Ten99PolicySandboxConfig) -> RunningSandbox {
 
 /// Delivery retries measured in milliseconds.
 pub fn fast_delivery() -> DeliveryPolicy {
-    DeliveryPolicy {
-        attempts: 4,
-        backoff: Duration::from_millis(10),
-        timeout: Duration::from_secs(5),
-    }
+    DeliveryPolicy { attempts: 4, backoff: Duration::from_millis(10), timeout: Duration::from_secs(5) }
 }
 
 /// A client for `running` that retries fast.
@@ -66,10 +58,7 @@ pub fn client(running: &RunningSandbox) -> Ten99PolicyClient {
 
 /// A client for `running` that never retries.
 pub fn client_once(running: &RunningSandbox) -> Ten99PolicyClient {
-    running.client(HttpClient::new(HttpSettings {
-        retry: RetryPolicy::none(),
-        ..fast_settings()
-    }))
+    running.client(HttpClient::new(HttpSettings { retry: RetryPolicy::none(), ..fast_settings() }))
 }
 
 static KEYS: AtomicU32 = AtomicU32::new(0);
@@ -117,21 +106,13 @@ pub fn job(work_order: &str) -> NewJob {
         wage: Cents(32500),
         wage_type: WageType::Flatfee,
         years_experience: None,
-        address: Some(Address {
-            region: Some("CA".into()),
-            ..Address::default()
-        }),
+        address: Some(Address { region: Some("CA".into()), ..Address::default() }),
         custom_metadata: Metadata::default().with("work_order_id", work_order),
     }
 }
 
 /// A quote for a two-day window starting `days_ahead` days from the sandbox's now.
-pub fn quote(
-    now: EpochSeconds,
-    contractor: &str,
-    job: &str,
-    coverage: &[CoverageType],
-) -> NewQuote {
+pub fn quote(now: EpochSeconds, contractor: &str, job: &str, coverage: &[CoverageType]) -> NewQuote {
     NewQuote {
         contractor: contractor.into(),
         job: job.into(),

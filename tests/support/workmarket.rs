@@ -2,7 +2,6 @@
 //! and a loopback webhook receiver that records what it gets.
 
 // Each test binary that includes `support` uses a different part of this.
-#![allow(dead_code)]
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -47,22 +46,12 @@ pub async fn start(config: WorkMarketSandboxConfig) -> RunningSandbox {
 
 /// A client for `sandbox` with the sandbox's credentials.
 pub fn client(sandbox: &RunningSandbox, style: PathStyle) -> WorkMarketClient {
-    WorkMarketClient::new(
-        &sandbox.url,
-        style,
-        Secret::new(API_TOKEN),
-        Secret::new(API_SECRET),
-        fast_http(),
-    )
+    WorkMarketClient::new(&sandbox.url, style, Secret::new(API_TOKEN), Secret::new(API_SECRET), fast_http())
 }
 
 /// How many logged calls went to a path ending in `suffix`.
 pub fn calls_to(harness: &Harness, suffix: &str) -> usize {
-    harness
-        .calls()
-        .iter()
-        .filter(|c| c.path.ends_with(suffix))
-        .count()
+    harness.calls().iter().filter(|c| c.path.ends_with(suffix)).count()
 }
 
 /// One request a [`Receiver`] got.
@@ -103,17 +92,11 @@ impl Receiver {
         let hits = Arc::new(Mutex::new(Vec::new()));
         let seen = hits.clone();
         let app = Router::new().fallback(any(
-            move |method: axum::http::Method,
-                  uri: axum::http::Uri,
-                  headers: HeaderMap,
-                  body: Bytes| {
+            move |method: axum::http::Method, uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
                 let hit = Hit {
                     method: method.to_string(),
                     uri: uri.to_string(),
-                    content_type: headers
-                        .get("content-type")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned),
+                    content_type: headers.get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned),
                     headers,
                     body,
                 };

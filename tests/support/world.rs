@@ -60,7 +60,8 @@ pub fn fast_http() -> HttpClient {
 impl World {
     /// A seeded world with default core settings.
     pub async fn start() -> Self {
-        Self::with_settings(Settings { proxy_email_domain: Some("relay.example.com".into()), ..Settings::default() }).await
+        Self::with_settings(Settings { proxy_email_domain: Some("relay.example.com".into()), ..Settings::default() })
+            .await
     }
 
     /// A seeded world with `settings`.
@@ -93,7 +94,9 @@ impl World {
         let reconciler = Reconciler::new(wm_client, ten99policy.client(fast_http()), settings);
         let notices = Arc::new(Mutex::new(Vec::new()));
         let sink_notices = notices.clone();
-        let sink = Arc::new(move |key: &ObjectKey, notice: &Notice| sink_notices.lock().unwrap().push((key.clone(), notice.clone())));
+        let sink = Arc::new(move |key: &ObjectKey, notice: &Notice| {
+            sink_notices.lock().unwrap().push((key.clone(), notice.clone()))
+        });
         let runtime = LocalRuntime::new(Store::new(), reconciler, sink);
 
         let credentials = Credentials {

@@ -57,7 +57,8 @@ impl LocalRuntime {
         for binding in self.store.bindings() {
             let key = ObjectKey::of(&binding);
             let namespace = &key.namespace;
-            let uses_mapping = mapping_of(&binding).is_some_and(|m| applied.mappings.contains(&ObjectKey::new(namespace, m)));
+            let uses_mapping =
+                mapping_of(&binding).is_some_and(|m| applied.mappings.contains(&ObjectKey::new(namespace, m)));
             let uses_secret = binding
                 .spec
                 .certificate
@@ -85,7 +86,9 @@ impl LocalRuntime {
             .store
             .bindings()
             .iter()
-            .filter(|b| b.metadata.namespace.as_deref() == Some(&key.namespace) && mapping_of(b) == Some(key.name.as_str()))
+            .filter(|b| {
+                b.metadata.namespace.as_deref() == Some(&key.namespace) && mapping_of(b) == Some(key.name.as_str())
+            })
             .count();
         let status = self.reconciler.mapping_status(&mapping, users).await?;
         self.store.set_mapping_status(key, status);

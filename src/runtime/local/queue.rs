@@ -90,7 +90,11 @@ impl Queue {
         if !retryable {
             return TERMINAL_BACKOFF;
         }
-        let policy = RetryPolicy { base_delay: Duration::from_millis(500), max_delay: Duration::from_secs(60), ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+            ..RetryPolicy::default()
+        };
         policy.delay(*failures - 1).max(Duration::from_millis(50))
     }
 

@@ -11,25 +11,12 @@ use base64::Engine;
 use super::Ten99PolicySandbox;
 use super::error::ApiError;
 
-pub(crate) async fn require_key(
-    State(sandbox): State<Ten99PolicySandbox>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(presented_key);
+pub(crate) async fn require_key(State(sandbox): State<Ten99PolicySandbox>, request: Request, next: Next) -> Response {
+    let presented = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(presented_key);
     if presented.as_deref() == Some(sandbox.api_key()) {
         return next.run(request).await;
     }
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_api_key",
-        "Invalid API key provided",
-    )
-    .into_response()
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_api_key", "Invalid API key provided").into_response()
 }
 
 /// The key an `Authorization` value carries.
@@ -43,10 +30,8 @@ fn presented_key(header: &str) -> Option<String> {
     let key = if scheme.eq_ignore_ascii_case("bearer") {
         rest.to_owned()
     } else if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let decoded =
+            base64::engine::general_purpose::STANDARD.decode(rest).ok().and_then(|bytes| String::from_utf8(bytes).ok());
         match decoded.as_deref().and_then(|d| d.split_once(':')) {
             Some((user, _password)) => user.to_owned(),
             None => rest.to_owned(),
@@ -71,11 +56,7 @@ mod tests {
             "Basic t9k_test_abc".to_owned(),
             "t9k_test_abc".to_owned(),
         ] {
-            assert_eq!(
-                presented_key(&header).as_deref(),
-                Some("t9k_test_abc"),
-                "{header}"
-            );
+            assert_eq!(presented_key(&header).as_deref(), Some("t9k_test_abc"), "{header}");
         }
         assert_eq!(presented_key("Bearer "), None);
     }

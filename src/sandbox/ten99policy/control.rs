@@ -19,8 +19,7 @@ use super::state::{new_id, policy_object};
 use super::webhooks::Delivery;
 use crate::resources::{CertificateStatus, PolicyStatus};
 use crate::ten99policy::{
-    ApplicationSession, Assignment, CategoryCode, Certificate, Entity, EpochSeconds, Event,
-    EventType, Policy,
+    ApplicationSession, Assignment, CategoryCode, Certificate, Entity, EpochSeconds, Event, EventType, Policy,
 };
 
 /// A reviewer's verdict on an uploaded certificate.
@@ -63,12 +62,7 @@ impl Ten99PolicySandbox {
     }
 
     /// Adds a job category code, approved or not (emits `category_code.added`).
-    pub fn add_category_code(
-        &self,
-        code: Option<&str>,
-        name: &str,
-        approved: bool,
-    ) -> CategoryCode {
+    pub fn add_category_code(&self, code: Option<&str>, name: &str, approved: bool) -> CategoryCode {
         let code = CategoryCode {
             category_code: code.map_or_else(|| new_id("jc_", 10), str::to_owned),
             name: Some(name.to_owned()),
@@ -96,33 +90,18 @@ impl Ten99PolicySandbox {
 
     /// Reviews an uploaded certificate and emits `certificate.approved|flagged|denied` (with
     /// the resource under `data.object`, as 1099Policy sends certificate events).
-    pub fn review_certificate(
-        &self,
-        id: &str,
-        review: CertificateReview,
-    ) -> Result<Certificate, ApiError> {
+    pub fn review_certificate(&self, id: &str, review: CertificateReview) -> Result<Certificate, ApiError> {
         let now = self.now();
         let url = self.public_url();
         let mut store = self.store();
         let certificate = store.certificate_mut(id)?;
         let (status, event, passed) = match review {
-            CertificateReview::Approve => (
-                CertificateStatus::Approved,
-                EventType::CertificateApproved,
-                12,
-            ),
-            CertificateReview::Flag => (
-                CertificateStatus::Flagged,
-                EventType::CertificateFlagged,
-                10,
-            ),
+            CertificateReview::Approve => (CertificateStatus::Approved, EventType::CertificateApproved, 12),
+            CertificateReview::Flag => (CertificateStatus::Flagged, EventType::CertificateFlagged, 10),
             CertificateReview::Deny => (CertificateStatus::Denied, EventType::CertificateDenied, 4),
         };
         if certificate.status == status {
-            return Err(ApiError::bad(
-                "invalid_input",
-                format!("Certificate {id} is already {}", wire(status)),
-            ));
+            return Err(ApiError::bad("invalid_input", format!("Certificate {id} is already {}", wire(status))));
         }
         certificate.status = status;
         certificate.updated = Some(now);
@@ -147,29 +126,20 @@ impl Ten99PolicySandbox {
         let record = store.policy_mut(id)?;
         let policy = &mut record.policy;
         let (allowed, status, event) = match change {
-            PolicyChange::Cancel => (
-                policy.status == PolicyStatus::Active,
-                PolicyStatus::Cancelled,
-                EventType::PolicyCancelled,
-            ),
-            PolicyChange::Expire => (
-                policy.status == PolicyStatus::Active,
-                PolicyStatus::Expired,
-                EventType::PolicyExpired,
-            ),
-            PolicyChange::Reactivate => (
-                policy.status != PolicyStatus::Active,
-                PolicyStatus::Active,
-                EventType::PolicyReactivated,
-            ),
+            PolicyChange::Cancel => {
+                (policy.status == PolicyStatus::Active, PolicyStatus::Cancelled, EventType::PolicyCancelled)
+            }
+            PolicyChange::Expire => {
+                (policy.status == PolicyStatus::Active, PolicyStatus::Expired, EventType::PolicyExpired)
+            }
+            PolicyChange::Reactivate => {
+                (policy.status != PolicyStatus::Active, PolicyStatus::Active, EventType::PolicyReactivated)
+            }
         };
         if !allowed {
             return Err(ApiError::bad(
                 "invalid_input",
-                format!(
-                    "Policy {id} cannot be changed that way while {}",
-                    wire(policy.status)
-                ),
+                format!("Policy {id} cannot be changed that way while {}", wire(policy.status)),
             ));
         }
         policy.status = status;
@@ -215,10 +185,7 @@ impl Ten99PolicySandbox {
         let mut store = self.store();
         let assignment = store.assignment(id)?.clone();
         if assignment.cancelled {
-            return Err(ApiError::bad(
-                "invalid_input",
-                format!("Assignment {id} is cancelled"),
-            ));
+            return Err(ApiError::bad("invalid_input", format!("Assignment {id} is cancelled")));
         }
         store.emit(EventType::AssignmentActive, &assignment, now);
         Ok(assignment)
@@ -240,20 +207,13 @@ impl Ten99PolicySandbox {
 
     /// Every webhook delivery attempt so far, oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.inner
-            .deliveries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.inner.deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
 /// A status as the API spells it.
 fn wire(value: impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// The control routes (state: the sandbox).
@@ -261,23 +221,11 @@ pub(crate) fn routes() -> Router<Ten99PolicySandbox> {
     Router::new()
         .route("/_sandbox/entities", post(add_entity))
         .route("/_sandbox/category_codes", post(add_category_code))
-        .route(
-            "/_sandbox/application_sessions/{id}/complete",
-            post(complete_application),
-        )
-        .route(
-            "/_sandbox/application_sessions/{id}/expire",
-            post(expire_application),
-        )
-        .route(
-            "/_sandbox/certificates/{id}/{review}",
-            post(review_certificate),
-        )
+        .route("/_sandbox/application_sessions/{id}/complete", post(complete_application))
+        .route("/_sandbox/application_sessions/{id}/expire", post(expire_application))
+        .route("/_sandbox/certificates/{id}/{review}", post(review_certificate))
         .route("/_sandbox/policies/{id}/{change}", post(change_policy))
-        .route(
-            "/_sandbox/assignments/{id}/activate",
-            post(activate_assignment),
-        )
+        .route("/_sandbox/assignments/{id}/activate", post(activate_assignment))
         .route("/_sandbox/clock", get(clock))
         .route("/_sandbox/clock/advance", post(advance_clock))
         .route("/_sandbox/events", get(events))
@@ -316,25 +264,16 @@ fn yes() -> bool {
     true
 }
 
-async fn add_category_code(
-    State(sb): State<Ten99PolicySandbox>,
-    Json(r): Json<CategoryRequest>,
-) -> Control {
+async fn add_category_code(State(sb): State<Ten99PolicySandbox>, Json(r): Json<CategoryRequest>) -> Control {
     let code = sb.add_category_code(r.category_code.as_deref(), &r.name, r.approved);
     Ok((StatusCode::CREATED, Json(code)).into_response())
 }
 
-async fn complete_application(
-    State(sb): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Control {
+async fn complete_application(State(sb): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Control {
     json_ok(policy_object(&sb.complete_application(&id)?))
 }
 
-async fn expire_application(
-    State(sb): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Control {
+async fn expire_application(State(sb): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Control {
     json_ok(sb.expire_application(&id)?)
 }
 
@@ -349,17 +288,11 @@ async fn review_certificate(
     json_ok(sb.review_certificate(&id, verb(&review)?)?)
 }
 
-async fn change_policy(
-    State(sb): State<Ten99PolicySandbox>,
-    Path((id, change)): Path<(String, String)>,
-) -> Control {
+async fn change_policy(State(sb): State<Ten99PolicySandbox>, Path((id, change)): Path<(String, String)>) -> Control {
     json_ok(policy_object(&sb.change_policy(&id, verb(&change)?)?))
 }
 
-async fn activate_assignment(
-    State(sb): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Control {
+async fn activate_assignment(State(sb): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Control {
     json_ok(sb.activate_assignment(&id)?)
 }
 

@@ -28,12 +28,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error that idempotent replay stores (the request was processed and refused).
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code: code.to_owned(),
-            message: message.into(),
-            stored: true,
-        }
+        Self { status, code: code.to_owned(), message: message.into(), stored: true }
     }
 
     /// 400 with `code`.
@@ -43,19 +38,12 @@ impl ApiError {
 
     /// 400 `invalid_input` for a parameter of the wrong shape; not stored for replay.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self {
-            stored: false,
-            ..Self::bad("invalid_input", message)
-        }
+        Self { stored: false, ..Self::bad("invalid_input", message) }
     }
 
     /// 404 `resource_not_found` for `what` `id`.
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "resource_not_found",
-            format!("No such {what}: {id}"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "resource_not_found", format!("No such {what}: {id}"))
     }
 }
 

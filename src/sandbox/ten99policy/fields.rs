@@ -22,9 +22,7 @@ impl Fields {
         match serde_json::from_slice(body) {
             Ok(Value::Object(map)) => Ok(Self(map)),
             Ok(_) => Err(ApiError::invalid("The request body must be a JSON object")),
-            Err(e) => Err(ApiError::invalid(format!(
-                "The request body is not valid JSON: {e}"
-            ))),
+            Err(e) => Err(ApiError::invalid(format!("The request body is not valid JSON: {e}"))),
         }
     }
 
@@ -84,16 +82,13 @@ impl Fields {
 
     /// Optional integer cents within `min..=max`.
     pub fn cents(&self, name: &str, min: i64, max: i64) -> Result<Option<Cents>> {
-        let Some(cents) = self
-            .int(name)
-            .map_err(|_| ApiError::invalid(format!("{name} must be an integer number of cents")))?
+        let Some(cents) =
+            self.int(name).map_err(|_| ApiError::invalid(format!("{name} must be an integer number of cents")))?
         else {
             return Ok(None);
         };
         if !(min..=max).contains(&cents) {
-            return Err(ApiError::invalid(format!(
-                "{name} must be between {min} and {max} cents"
-            )));
+            return Err(ApiError::invalid(format!("{name} must be between {min} and {max} cents")));
         }
         Ok(Some(Cents(cents)))
     }
@@ -105,11 +100,9 @@ impl Fields {
 
     /// An optional date in integer seconds since the epoch.
     pub fn epoch(&self, name: &str) -> Result<Option<EpochSeconds>> {
-        let seconds = self.int(name).map_err(|_| {
-            ApiError::invalid(format!(
-                "{name} must be an integer number of seconds since the epoch"
-            ))
-        })?;
+        let seconds = self
+            .int(name)
+            .map_err(|_| ApiError::invalid(format!("{name} must be an integer number of seconds since the epoch")))?;
         Ok(seconds.map(EpochSeconds))
     }
 
@@ -135,23 +128,16 @@ impl Fields {
         if types.is_empty() {
             return Err(ApiError::invalid(format!("{name} must not be empty")));
         }
-        let needs_general = types
-            .iter()
-            .any(|t| matches!(t, CoverageType::Media | CoverageType::Cyber));
+        let needs_general = types.iter().any(|t| matches!(t, CoverageType::Media | CoverageType::Cyber));
         if needs_general && !types.contains(&CoverageType::General) {
-            return Err(ApiError::invalid(
-                "media and cyber coverage require general coverage",
-            ));
+            return Err(ApiError::invalid("media and cyber coverage require general coverage"));
         }
         Ok(Some(types))
     }
 
     /// An optional address object.
     pub fn address(&self, name: &str) -> Result<Option<Address>> {
-        self.typed(
-            name,
-            "an address object (line1, line2, locality, region, postalcode, country)",
-        )
+        self.typed(name, "an address object (line1, line2, locality, region, postalcode, country)")
     }
 
     /// Optional `custom_metadata`: an object of string (or scalar) values.
@@ -166,9 +152,7 @@ impl Fields {
                         Value::Number(_) | Value::Bool(_) => value.to_string(),
                         Value::Null => String::new(),
                         _ => {
-                            return Err(ApiError::invalid(format!(
-                                "{name}.{key} must be a string"
-                            )));
+                            return Err(ApiError::invalid(format!("{name}.{key} must be a string")));
                         }
                     };
                     metadata.0.insert(key.clone(), text);
@@ -189,16 +173,12 @@ impl Fields {
         self.typed(name, "a list of strings")
     }
 
-    fn typed<T: serde::de::DeserializeOwned>(
-        &self,
-        name: &str,
-        expected: &str,
-    ) -> Result<Option<T>> {
+    fn typed<T: serde::de::DeserializeOwned>(&self, name: &str, expected: &str) -> Result<Option<T>> {
         match self.get(name) {
             None => Ok(None),
-            Some(value) => T::deserialize(value)
-                .map(Some)
-                .map_err(|_| ApiError::invalid(format!("{name} must be {expected}"))),
+            Some(value) => {
+                T::deserialize(value).map(Some).map_err(|_| ApiError::invalid(format!("{name} must be {expected}")))
+            }
         }
     }
 }
@@ -251,10 +231,7 @@ mod tests {
         let f = fields(
             r#"{"ok": ["workers-comp", "general", "general"], "empty": [], "media": ["media"], "bad": ["gl"], "str": "general"}"#,
         );
-        assert_eq!(
-            f.coverage("ok"),
-            Ok(Some(vec![CoverageType::General, CoverageType::WorkersComp]))
-        );
+        assert_eq!(f.coverage("ok"), Ok(Some(vec![CoverageType::General, CoverageType::WorkersComp])));
         for name in ["empty", "media", "bad", "str"] {
             assert!(f.coverage(name).is_err(), "{name}");
         }
@@ -272,10 +249,7 @@ mod tests {
     #[test]
     fn metadata_updates_unset_keys() {
         let mut current = Metadata::default().with("a", "1").with("b", "2");
-        merge_metadata(
-            &mut current,
-            Metadata::default().with("a", "").with("c", "3"),
-        );
+        merge_metadata(&mut current, Metadata::default().with("a", "").with("c", "3"));
         assert_eq!(current, Metadata::default().with("b", "2").with("c", "3"));
         merge_metadata(&mut current, Metadata::default());
         assert!(current.is_empty());

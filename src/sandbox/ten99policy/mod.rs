@@ -140,10 +140,7 @@ impl Ten99PolicySandbox {
             .layer(from_fn_with_state(self.clone(), replay::replay))
             .layer(from_fn_with_state(self.clone(), auth::require_key))
             .with_state(self.clone());
-        self.inner
-            .harness
-            .wrap(api)
-            .merge(control::routes().with_state(self.clone()))
+        self.inner.harness.wrap(api).merge(control::routes().with_state(self.clone()))
     }
 
     /// Serves on `listener` until the task is dropped; links point at its address.
@@ -165,12 +162,7 @@ impl Ten99PolicySandbox {
         self.set_public_url(addr);
         let sandbox = self.clone();
         let task = tokio::spawn(async move { sandbox.serve(listener).await });
-        Ok(RunningSandbox {
-            url: format!("http://{addr}"),
-            addr,
-            sandbox: self.clone(),
-            task: Some(task),
-        })
+        Ok(RunningSandbox { url: format!("http://{addr}"), addr, sandbox: self.clone(), task: Some(task) })
     }
 
     /// The call log and fault injection.
@@ -185,11 +177,7 @@ impl Ten99PolicySandbox {
 
     /// The secret deliveries to the configured webhook URL are signed with.
     pub fn configured_webhook_secret(&self) -> Secret {
-        self.inner
-            .config
-            .webhook_secret
-            .clone()
-            .unwrap_or_else(|| Secret::new(SANDBOX_WEBHOOK_SECRET))
+        self.inner.config.webhook_secret.clone().unwrap_or_else(|| Secret::new(SANDBOX_WEBHOOK_SECRET))
     }
 
     /// Sandbox time (real time plus [`Ten99PolicySandbox::advance_clock`]).
@@ -224,24 +212,13 @@ impl Ten99PolicySandbox {
     }
 
     pub(crate) fn public_url(&self) -> String {
-        self.inner
-            .public_url
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.inner.public_url.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Points links (sessions, documents) at `addr`, including those made before serving.
     fn set_public_url(&self, addr: SocketAddr) {
         let url = format!("http://{addr}");
-        let old = std::mem::replace(
-            &mut *self
-                .inner
-                .public_url
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()),
-            url.clone(),
-        );
+        let old = std::mem::replace(&mut *self.inner.public_url.lock().unwrap_or_else(|p| p.into_inner()), url.clone());
         if old != url {
             self.store().relink(&old, &url);
         }

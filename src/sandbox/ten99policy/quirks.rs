@@ -9,13 +9,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 /// Fields the API has been seen to stringify.
-const NESTED: [&str; 5] = [
-    "certificates",
-    "quote_json",
-    "eligible",
-    "address",
-    "custom_metadata",
-];
+const NESTED: [&str; 5] = ["certificates", "quote_json", "eligible", "address", "custom_metadata"];
 
 /// Rewrites the nested objects of JSON answers (objects or arrays of objects) as Python literals.
 pub(crate) async fn python_repr_nested(request: Request, next: Next) -> Response {
@@ -58,10 +52,8 @@ pub(crate) fn python_repr(value: &Value) -> String {
             format!("[{}]", items.join(", "))
         }
         Value::Object(map) => {
-            let entries: Vec<String> = map
-                .iter()
-                .map(|(k, v)| format!("{}: {}", python_str(k), python_repr(v)))
-                .collect();
+            let entries: Vec<String> =
+                map.iter().map(|(k, v)| format!("{}: {}", python_str(k), python_repr(v))).collect();
             format!("{{{}}}", entries.join(", "))
         }
     }
@@ -69,11 +61,7 @@ pub(crate) fn python_repr(value: &Value) -> String {
 
 /// Python quotes with `'` unless the text has a `'` and no `"`.
 fn python_str(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if text.contains('\'') && !text.contains('"') { '"' } else { '\'' };
     let mut out = String::from(quote);
     for c in text.chars() {
         match c {
@@ -101,10 +89,7 @@ mod tests {
     fn repr_matches_python_and_decodes_back() {
         let value = json!({"name": "O'Brien", "q": "say \"hi\" it's", "ok": true, "none": null, "n": [1, 2.5]});
         let repr = python_repr(&value);
-        assert_eq!(
-            repr,
-            r#"{'n': [1, 2.5], 'name': "O'Brien", 'none': None, 'ok': True, 'q': 'say "hi" it\'s'}"#
-        );
+        assert_eq!(repr, r#"{'n': [1, 2.5], 'name': "O'Brien", 'none': None, 'ok': True, 'q': 'say "hi" it\'s'}"#);
         let back: Value = serde_json::from_str(&python_literal_to_json(&repr).unwrap()).unwrap();
         assert_eq!(back, value);
     }

@@ -40,18 +40,13 @@ impl Replays {
         let s = stored.get(key)?;
         let mut response = (s.status, s.body.clone()).into_response();
         if let Some(content_type) = &s.content_type {
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, content_type.clone());
+            response.headers_mut().insert(CONTENT_TYPE, content_type.clone());
         }
         Some(response)
     }
 
     fn store(&self, key: String, stored: Stored) {
-        self.stored
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, stored);
+        self.stored.lock().unwrap_or_else(|p| p.into_inner()).insert(key, stored);
     }
 }
 
@@ -63,11 +58,7 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-pub(crate) async fn replay(
-    State(sandbox): State<Ten99PolicySandbox>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn replay(State(sandbox): State<Ten99PolicySandbox>, request: Request, next: Next) -> Response {
     let key = idempotency_key(request.headers()).filter(|_| request.method() == Method::POST);
     let Some(key) = key else {
         return next.run(request).await;

@@ -7,8 +7,8 @@ use super::state::{PolicyRecord, Store, YEAR};
 use crate::money::Cents;
 use crate::resources::{CoverageType, PolicyStatus, WageType};
 use crate::ten99policy::{
-    Address, CategoryCode, CoiCertificates, Contractor, CoverageLimit, Entity, EpochSeconds, Job,
-    Metadata, Policy, Quote,
+    Address, CategoryCode, CoiCertificates, Contractor, CoverageLimit, Entity, EpochSeconds, Job, Metadata, Policy,
+    Quote,
 };
 
 /// The seeded entity.
@@ -124,52 +124,29 @@ pub(crate) fn seed(store: &mut Store, now: EpochSeconds, public_url: &str) {
             effective_date: Some(now),
             expiration_date: Some(end),
             pdf_url: Some(doc("policy")),
-            certificates: Some(CoiCertificates {
-                gl_coi_pdf_url: Some(doc("gl_coi")),
-                wc_coi_pdf_url: None,
-            }),
+            certificates: Some(CoiCertificates { gl_coi_pdf_url: Some(doc("gl_coi")), wc_coi_pdf_url: None }),
         },
     });
 }
 
 /// What a person needs to start using the sandbox at `url`.
-pub(crate) fn summary(
-    url: &str,
-    api_key: &str,
-    webhook: Option<(&str, &str)>,
-    seeded: bool,
-) -> String {
+pub(crate) fn summary(url: &str, api_key: &str, webhook: Option<(&str, &str)>, seeded: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "1099Policy sandbox: {url}");
-    let _ = writeln!(
-        out,
-        "  API key          {api_key}  (Authorization: Bearer <key>)"
-    );
+    let _ = writeln!(out, "  API key          {api_key}  (Authorization: Bearer <key>)");
     match webhook {
         Some((target, secret)) => {
             let _ = writeln!(out, "  webhooks         {target}  signed with {secret}");
         }
         None => {
-            let _ = writeln!(
-                out,
-                "  webhooks         register with POST /api/v1/webhook_endpoints"
-            );
+            let _ = writeln!(out, "  webhooks         register with POST /api/v1/webhook_endpoints");
         }
     }
     if seeded {
         let _ = writeln!(out, "  entity           {ENTITY_ID}  Acme Facilities");
-        let _ = writeln!(
-            out,
-            "  category codes   {COMPUTER_REPAIR}  Computer Service or Repair (approved)"
-        );
-        let _ = writeln!(
-            out,
-            "                   {SPOKESPERSON}  Spokesperson / Influencer (approved)"
-        );
-        let _ = writeln!(
-            out,
-            "                   {DEMOLITION}  Demolition (not approved)"
-        );
+        let _ = writeln!(out, "  category codes   {COMPUTER_REPAIR}  Computer Service or Repair (approved)");
+        let _ = writeln!(out, "                   {SPOKESPERSON}  Spokesperson / Influencer (approved)");
+        let _ = writeln!(out, "                   {DEMOLITION}  Demolition (not approved)");
         let _ = writeln!(
             out,
             "  contractor       {JORDAN_CONTRACTOR_ID}  Jordan Lee <{JORDAN_EMAIL}>, WorkMarket worker {JORDAN_WORKER_ID}"
@@ -179,10 +156,7 @@ pub(crate) fn summary(
             "                   active policy {JORDAN_POLICY_ID} [general] for {COMPUTER_REPAIR} jobs, one year"
         );
     } else {
-        let _ = writeln!(
-            out,
-            "  (started empty: seed with POST /_sandbox/entities and /_sandbox/category_codes)"
-        );
+        let _ = writeln!(out, "  (started empty: seed with POST /_sandbox/entities and /_sandbox/category_codes)");
     }
     let _ = writeln!(
         out,

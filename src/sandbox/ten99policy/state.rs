@@ -9,8 +9,8 @@ use super::error::ApiError;
 use super::webhooks::Endpoint;
 use crate::resources::{CoverageType, PolicyStatus};
 use crate::ten99policy::{
-    ApplicationSession, Assignment, CategoryCode, Certificate, Contractor, Entity, EpochSeconds,
-    Event, EventType, Invoice, Job, Policy, Quote,
+    ApplicationSession, Assignment, CategoryCode, Certificate, Contractor, Entity, EpochSeconds, Event, EventType,
+    Invoice, Job, Policy, Quote,
 };
 
 /// Seconds in a day.
@@ -69,80 +69,39 @@ pub(crate) struct Store {
 macro_rules! finder {
     ($name:ident, $name_mut:ident, $field:ident, $t:ty, $what:literal) => {
         pub fn $name(&self, id: &str) -> Result<&$t, ApiError> {
-            self.$field
-                .iter()
-                .find(|o| o.id == id)
-                .ok_or_else(|| ApiError::not_found($what, id))
+            self.$field.iter().find(|o| o.id == id).ok_or_else(|| ApiError::not_found($what, id))
         }
 
         #[allow(dead_code)]
         pub fn $name_mut(&mut self, id: &str) -> Result<&mut $t, ApiError> {
-            self.$field
-                .iter_mut()
-                .find(|o| o.id == id)
-                .ok_or_else(|| ApiError::not_found($what, id))
+            self.$field.iter_mut().find(|o| o.id == id).ok_or_else(|| ApiError::not_found($what, id))
         }
     };
 }
 
 impl Store {
-    finder!(
-        contractor,
-        contractor_mut,
-        contractors,
-        Contractor,
-        "contractor"
-    );
+    finder!(contractor, contractor_mut, contractors, Contractor, "contractor");
     finder!(entity, entity_mut, entities, Entity, "entity");
     finder!(job, job_mut, jobs, Job, "job");
     finder!(quote, quote_mut, quotes, Quote, "quote");
-    finder!(
-        session,
-        session_mut,
-        sessions,
-        ApplicationSession,
-        "application session"
-    );
-    finder!(
-        assignment,
-        assignment_mut,
-        assignments,
-        Assignment,
-        "assignment"
-    );
-    finder!(
-        certificate,
-        certificate_mut,
-        certificates,
-        Certificate,
-        "certificate"
-    );
+    finder!(session, session_mut, sessions, ApplicationSession, "application session");
+    finder!(assignment, assignment_mut, assignments, Assignment, "assignment");
+    finder!(certificate, certificate_mut, certificates, Certificate, "certificate");
     finder!(invoice, invoice_mut, invoices, Invoice, "invoice");
 
     pub fn policy(&self, id: &str) -> Result<&PolicyRecord, ApiError> {
-        self.policies
-            .iter()
-            .find(|p| p.policy.id == id)
-            .ok_or_else(|| ApiError::not_found("policy", id))
+        self.policies.iter().find(|p| p.policy.id == id).ok_or_else(|| ApiError::not_found("policy", id))
     }
 
     pub fn policy_mut(&mut self, id: &str) -> Result<&mut PolicyRecord, ApiError> {
-        self.policies
-            .iter_mut()
-            .find(|p| p.policy.id == id)
-            .ok_or_else(|| ApiError::not_found("policy", id))
+        self.policies.iter_mut().find(|p| p.policy.id == id).ok_or_else(|| ApiError::not_found("policy", id))
     }
 
     /// The contractor's most recent active policy that matches: its quote covers every
     /// requested coverage type (all of them when `coverage` is empty) and was for a job with
     /// the same category code as `job`. This is the sandbox's simple reading of "matching"
     /// (the real service also compares work and home state and platform).
-    pub fn matching_policy(
-        &self,
-        contractor: &str,
-        job: &Job,
-        coverage: &[CoverageType],
-    ) -> Option<&PolicyRecord> {
+    pub fn matching_policy(&self, contractor: &str, job: &Job, coverage: &[CoverageType]) -> Option<&PolicyRecord> {
         self.policies.iter().rev().find(|record| {
             record.contractor == contractor
                 && record.policy.status == PolicyStatus::Active
@@ -156,27 +115,22 @@ impl Store {
             return false;
         };
         let quoted_job = quote.job.as_deref().and_then(|j| self.job(j).ok());
-        let same_category =
-            quoted_job.is_some_and(|quoted| quoted.category_code == job.category_code);
+        let same_category = quoted_job.is_some_and(|quoted| quoted.category_code == job.category_code);
         same_category && coverage.iter().all(|c| quote.coverage_type.contains(c))
     }
 
     /// The job's live (not cancelled) assignment.
     pub fn live_assignment_for_job(&self, job: &str) -> Option<&Assignment> {
-        self.assignments
-            .iter()
-            .rev()
-            .find(|a| a.job.as_deref() == Some(job) && !a.cancelled)
+        self.assignments.iter().rev().find(|a| a.job.as_deref() == Some(job) && !a.cancelled)
     }
 
     /// Whether the contractor is covered for the job: a live assignment, or an active policy
     /// issued for a quote on this job.
     pub fn has_coverage_for(&self, contractor: &str, job: &str) -> bool {
-        let assigned = self.assignments.iter().any(|a| {
-            !a.cancelled
-                && a.job.as_deref() == Some(job)
-                && a.contractor.as_deref() == Some(contractor)
-        });
+        let assigned = self
+            .assignments
+            .iter()
+            .any(|a| !a.cancelled && a.job.as_deref() == Some(job) && a.contractor.as_deref() == Some(contractor));
         let insured = self.policies.iter().any(|record| {
             record.contractor == contractor
                 && record.policy.status == PolicyStatus::Active
@@ -193,12 +147,7 @@ impl Store {
     /// Records an event and queues it for every endpoint that wants it.
     pub fn emit(&mut self, event_type: EventType, object: &impl Serialize, now: EpochSeconds) {
         let object = serde_json::to_value(object).unwrap_or(Value::Null);
-        let event = Event {
-            id: Some(new_id("ev_", 22)),
-            event_type,
-            created: Some(now),
-            object,
-        };
+        let event = Event { id: Some(new_id("ev_", 22)), event_type, created: Some(now), object };
         for endpoint in &mut self.endpoints {
             endpoint.offer(&event);
         }

@@ -25,11 +25,7 @@ pub struct DeliveryPolicy {
 
 impl Default for DeliveryPolicy {
     fn default() -> Self {
-        Self {
-            attempts: 5,
-            backoff: Duration::from_millis(250),
-            timeout: Duration::from_secs(10),
-        }
+        Self { attempts: 5, backoff: Duration::from_millis(250), timeout: Duration::from_secs(10) }
     }
 }
 
@@ -68,28 +64,15 @@ struct Worker {
 }
 
 impl Endpoint {
-    pub fn new(
-        endpoint: WebhookEndpoint,
-        policy: DeliveryPolicy,
-        clock: Arc<Clock>,
-        log: DeliveryLog,
-    ) -> Self {
+    pub fn new(endpoint: WebhookEndpoint, policy: DeliveryPolicy, clock: Arc<Clock>, log: DeliveryLog) -> Self {
         let (queue, pending) = unbounded_channel();
-        Self {
-            endpoint,
-            queue,
-            pending: Some(pending),
-            worker: Some(Worker { policy, clock, log }),
-        }
+        Self { endpoint, queue, pending: Some(pending), worker: Some(Worker { policy, clock, log }) }
     }
 
     /// Queues `event` if this endpoint subscribed to its type.
     pub fn offer(&mut self, event: &Event) {
         let events = &self.endpoint.events;
-        let wanted = events.is_empty()
-            || events
-                .iter()
-                .any(|e| e == "*" || e == event.event_type.as_str());
+        let wanted = events.is_empty() || events.iter().any(|e| e == "*" || e == event.event_type.as_str());
         if !wanted {
             return;
         }
@@ -104,11 +87,7 @@ impl Endpoint {
         }
         if let (Some(pending), Some(worker)) = (self.pending.take(), self.worker.take()) {
             let url = self.endpoint.url.clone().unwrap_or_default();
-            let secret = self
-                .endpoint
-                .secret
-                .clone()
-                .unwrap_or_else(|| Secret::new(""));
+            let secret = self.endpoint.secret.clone().unwrap_or_else(|| Secret::new(""));
             let id = self.endpoint.id.clone();
             tokio::spawn(deliver_all(id, url, secret, pending, worker));
         }
@@ -122,10 +101,7 @@ async fn deliver_all(
     mut queue: UnboundedReceiver<Event>,
     worker: Worker,
 ) {
-    let http = reqwest::Client::builder()
-        .timeout(worker.policy.timeout)
-        .build()
-        .expect("the TLS backend initialises");
+    let http = reqwest::Client::builder().timeout(worker.policy.timeout).build().expect("the TLS backend initialises");
     while let Some(event) = queue.recv().await {
         let body = serde_json::to_vec(&event).expect("events serialize");
         for attempt in 1..=worker.policy.attempts {
@@ -139,17 +115,13 @@ async fn deliver_all(
                 .send()
                 .await;
             let status = answer.as_ref().ok().map(|r| r.status().as_u16());
-            worker
-                .log
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(Delivery {
-                    endpoint: endpoint.clone(),
-                    event: event.id.clone().unwrap_or_default(),
-                    event_type: event.event_type.as_str().to_owned(),
-                    attempt,
-                    status,
-                });
+            worker.log.lock().unwrap_or_else(|p| p.into_inner()).push(Delivery {
+                endpoint: endpoint.clone(),
+                event: event.id.clone().unwrap_or_default(),
+                event_type: event.event_type.as_str().to_owned(),
+                attempt,
+                status,
+            });
             if status.is_some_and(|s| (200..300).contains(&s)) {
                 break;
             }

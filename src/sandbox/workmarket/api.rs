@@ -54,11 +54,7 @@ fn params(query: Option<&str>, body: &[u8]) -> HashMap<String, String> {
     params
 }
 
-async fn token_exchange(
-    State(sandbox): State<WorkMarketSandbox>,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> Response {
+async fn token_exchange(State(sandbox): State<WorkMarketSandbox>, RawQuery(query): RawQuery, body: Bytes) -> Response {
     let params = params(query.as_deref(), &body);
     let mut state = sandbox.lock();
     let now = state.now();
@@ -66,13 +62,7 @@ async fn token_exchange(
     if given != (Some(&state.api_token), Some(&state.api_secret)) {
         // WorkMarket's v1 handler swaps the real message for a generic one.
         let message = "An error has occurred. If you report a bug, please include the requestId.";
-        return v1_error(
-            now,
-            StatusCode::UNAUTHORIZED,
-            401,
-            message,
-            state.quirks.errors_as_objects,
-        );
+        return v1_error(now, StatusCode::UNAUTHORIZED, 401, message, state.quirks.errors_as_objects);
     }
     let token = format!("wm_at_{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
     state.access_tokens.insert(token.clone());
@@ -92,18 +82,11 @@ fn authorize(
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
     let token = bearer.or(params.get("access_token").map(String::as_str));
     if !token.is_some_and(|t| state.access_tokens.contains(t)) {
-        return Err(Box::new(v2_error(
-            now,
-            StatusCode::UNAUTHORIZED,
-            "Not authorized to perform this request.",
-        )));
+        return Err(Box::new(v2_error(now, StatusCode::UNAUTHORIZED, "Not authorized to perform this request.")));
     }
     if !state.api_user_admin {
         return Err(Box::new(v2_error(
@@ -127,13 +110,7 @@ async fn get_assignment(
     let state = sandbox.lock();
     let objects = state.quirks.errors_as_objects;
     let Some(id) = params.get("id").filter(|id| !id.is_empty()) else {
-        return v1_error(
-            now,
-            StatusCode::OK,
-            400,
-            "Assignment id is required.",
-            objects,
-        );
+        return v1_error(now, StatusCode::OK, 400, "Assignment id is required.", objects);
     };
     match state.orders.get(id) {
         Some(order) => ok(now, render::details(&state, order, now)),
@@ -145,42 +122,19 @@ async fn get_assignment(
 }
 
 /// One page of rows, `{total_results, count, start, limit, data}`.
-fn page(
-    sandbox: &WorkMarketSandbox,
-    rows: Vec<&Order>,
-    params: &HashMap<String, String>,
-    now: Timestamp,
-) -> Value {
+fn page(sandbox: &WorkMarketSandbox, rows: Vec<&Order>, params: &HashMap<String, String>, now: Timestamp) -> Value {
     let state = sandbox.lock();
     let mut rows = rows;
     rows.sort_by_key(|o| (o.window_start, o.id.clone()));
-    if params
-        .get("sort_dir")
-        .is_some_and(|d| d.eq_ignore_ascii_case("desc"))
-    {
+    if params.get("sort_dir").is_some_and(|d| d.eq_ignore_ascii_case("desc")) {
         rows.reverse();
     }
-    let start: usize = params
-        .get("start")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let limit: usize = params
-        .get("limit")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_LIMIT)
-        .clamp(1, MAX_LIMIT);
+    let start: usize = params.get("start").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let limit: usize = params.get("limit").and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let total = rows.len();
-    let data: Vec<Value> = rows
-        .into_iter()
-        .skip(start)
-        .take(limit)
-        .map(|order| render::row(&state, order, now))
-        .collect();
-    let total_key = if state.quirks.total_results_camel_case {
-        "totalResults"
-    } else {
-        "total_results"
-    };
+    let data: Vec<Value> =
+        rows.into_iter().skip(start).take(limit).map(|order| render::row(&state, order, now)).collect();
+    let total_key = if state.quirks.total_results_camel_case { "totalResults" } else { "total_results" };
     let mut page = json!({"count": data.len(), "start": start, "limit": limit, "data": data});
     page[total_key] = json!(total);
     page
@@ -202,25 +156,10 @@ fn status_filter(params: &HashMap<String, String>) -> Option<Vec<String>> {
     )
 }
 
-const KNOWN_FILTERS: &[&str] = &[
-    "draft",
-    "sent",
-    "void",
-    "declined",
-    "active",
-    "cancelled",
-    "complete",
-    "paid",
-    "refunded",
-    "exception",
-    "all",
-];
+const KNOWN_FILTERS: &[&str] =
+    &["draft", "sent", "void", "declined", "active", "cancelled", "complete", "paid", "refunded", "exception", "all"];
 
-async fn list(
-    State(sandbox): State<WorkMarketSandbox>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn list(State(sandbox): State<WorkMarketSandbox>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let (params, now) = match authorize(&sandbox, &headers, query.as_deref()) {
         Ok(ok) => ok,
         Err(response) => return *response,
@@ -250,32 +189,17 @@ async fn list_updated(
         Ok(ok) => ok,
         Err(response) => return *response,
     };
-    let since = match params
-        .get("modified_since")
-        .map(|s| s.trim().parse::<i64>())
-    {
+    let since = match params.get("modified_since").map(|s| s.trim().parse::<i64>()) {
         None => {
-            return v2_error(
-                now,
-                StatusCode::BAD_REQUEST,
-                "modified_since is a required parameter",
-            );
+            return v2_error(now, StatusCode::BAD_REQUEST, "modified_since is a required parameter");
         }
         Some(Err(_)) => {
-            return v2_error(
-                now,
-                StatusCode::BAD_REQUEST,
-                "modified_since must be a Unix timestamp in seconds",
-            );
+            return v2_error(now, StatusCode::BAD_REQUEST, "modified_since must be a Unix timestamp in seconds");
         }
         Some(Ok(seconds)) => Timestamp::from_second(seconds).unwrap_or(Timestamp::MIN),
     };
     if since < now - LIST_UPDATED_HORIZON {
-        return v2_error(
-            now,
-            StatusCode::BAD_REQUEST,
-            "modified_since cannot be more than 2 months ago",
-        );
+        return v2_error(now, StatusCode::BAD_REQUEST, "modified_since cannot be more than 2 months ago");
     }
     let since_second = since.as_second();
     let filters = status_filter(&params);
@@ -285,11 +209,7 @@ async fn list_updated(
         .values()
         // Whole seconds, inclusive: a change in the cursor's own second is reported again.
         .filter(|o| o.last_modified_on.as_second() >= since_second)
-        .filter(|o| {
-            filters
-                .as_ref()
-                .is_none_or(|fs| fs.iter().any(|f| o.matches_filter(f, now)))
-        })
+        .filter(|o| filters.as_ref().is_none_or(|fs| fs.iter().any(|f| o.matches_filter(f, now))))
         .cloned()
         .collect();
     drop(state);
@@ -297,11 +217,7 @@ async fn list_updated(
     ok(now, body)
 }
 
-async fn statuses(
-    State(sandbox): State<WorkMarketSandbox>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn statuses(State(sandbox): State<WorkMarketSandbox>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let (_, now) = match authorize(&sandbox, &headers, query.as_deref()) {
         Ok(ok) => ok,
         Err(response) => return *response,
@@ -320,21 +236,15 @@ async fn statuses(
         ("sent", "Sent"),
         ("void", "Voided"),
     ];
-    let list: Vec<Value> = pairs
-        .iter()
-        .map(|(id, name)| json!({"id": id, "name": name}))
-        .collect();
+    let list: Vec<Value> = pairs.iter().map(|(id, name)| json!({"id": id, "name": name})).collect();
     ok(now, Value::Array(list))
 }
 
 /// Public constants: WorkMarket exempts this path from authentication.
 async fn industries(State(sandbox): State<WorkMarketSandbox>) -> Response {
     let state = sandbox.lock();
-    let list: Vec<Value> = state
-        .industries
-        .iter()
-        .map(|(id, name)| json!({"id": id, "name": name, "checked": false}))
-        .collect();
+    let list: Vec<Value> =
+        state.industries.iter().map(|(id, name)| json!({"id": id, "name": name, "checked": false})).collect();
     ok(state.now(), Value::Array(list))
 }
 
@@ -345,14 +255,8 @@ mod tests {
 
     #[test]
     fn status_filters_take_aliases_and_turn_unknowns_into_exception() {
-        let params = HashMap::from([(
-            "status".to_owned(),
-            "in_progress,payment_pending,bogus,sent".to_owned(),
-        )]);
-        assert_eq!(
-            status_filter(&params).unwrap(),
-            ["inprogress", "paymentPending", "exception", "sent"]
-        );
+        let params = HashMap::from([("status".to_owned(), "in_progress,payment_pending,bogus,sent".to_owned())]);
+        assert_eq!(status_filter(&params).unwrap(), ["inprogress", "paymentPending", "exception", "sent"]);
         assert_eq!(status_filter(&HashMap::new()), None);
     }
 

@@ -65,10 +65,7 @@ impl WorkMarketSandbox {
     }
 
     fn replies(&self) -> std::sync::MutexGuard<'_, Vec<CannedReply>> {
-        self.inner
-            .replies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.inner.replies.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The canned answer for `path`, counting it.
@@ -93,11 +90,7 @@ pub(crate) fn with_canned_replies(sandbox: WorkMarketSandbox, api: Router) -> Ro
     api.layer(middleware::from_fn_with_state(sandbox, answer_canned))
 }
 
-async fn answer_canned(
-    State(sandbox): State<WorkMarketSandbox>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn answer_canned(State(sandbox): State<WorkMarketSandbox>, request: Request, next: Next) -> Response {
     match sandbox.canned(request.uri().path()) {
         Some((status, body)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -116,10 +109,7 @@ pub(crate) fn routes(sandbox: WorkMarketSandbox) -> Router {
         .route("/_sandbox/settings", get(get_settings).put(put_settings))
         .route("/_sandbox/clock/advance", post(advance_clock))
         .route("/_sandbox/tokens/revoke", post(revoke_tokens))
-        .route(
-            "/_sandbox/webhooks",
-            get(list_webhooks).post(add_webhook).delete(clear_webhooks),
-        )
+        .route("/_sandbox/webhooks", get(list_webhooks).post(add_webhook).delete(clear_webhooks))
         .route("/_sandbox/webhooks/deliveries", get(deliveries))
         .route("/_sandbox/replies", post(add_reply).delete(clear_replies))
         .with_state(sandbox)
@@ -136,17 +126,11 @@ fn created(result: Result<String, SandboxError>) -> Response {
     }
 }
 
-async fn create_worker(
-    State(sandbox): State<WorkMarketSandbox>,
-    Json(new): Json<NewWorker>,
-) -> Response {
+async fn create_worker(State(sandbox): State<WorkMarketSandbox>, Json(new): Json<NewWorker>) -> Response {
     created(sandbox.create_worker(new))
 }
 
-async fn create_work_order(
-    State(sandbox): State<WorkMarketSandbox>,
-    Json(new): Json<NewWorkOrder>,
-) -> Response {
+async fn create_work_order(State(sandbox): State<WorkMarketSandbox>, Json(new): Json<NewWorkOrder>) -> Response {
     created(sandbox.create_work_order(new))
 }
 
@@ -206,10 +190,7 @@ async fn get_settings(State(sandbox): State<WorkMarketSandbox>) -> Json<Settings
     Json(sandbox.settings())
 }
 
-async fn put_settings(
-    State(sandbox): State<WorkMarketSandbox>,
-    Json(settings): Json<Settings>,
-) -> StatusCode {
+async fn put_settings(State(sandbox): State<WorkMarketSandbox>, Json(settings): Json<Settings>) -> StatusCode {
     sandbox.apply_settings(settings);
     StatusCode::NO_CONTENT
 }
@@ -219,10 +200,7 @@ struct Advance {
     seconds: u64,
 }
 
-async fn advance_clock(
-    State(sandbox): State<WorkMarketSandbox>,
-    Json(by): Json<Advance>,
-) -> Response {
+async fn advance_clock(State(sandbox): State<WorkMarketSandbox>, Json(by): Json<Advance>) -> Response {
     match sandbox.advance_clock(Duration::from_secs(by.seconds)) {
         Ok(()) => Json(json!({"now": sandbox.now()})).into_response(),
         Err(error) => refused(error),
@@ -238,10 +216,7 @@ async fn list_webhooks(State(sandbox): State<WorkMarketSandbox>) -> Json<Vec<Web
     Json(sandbox.webhooks())
 }
 
-async fn add_webhook(
-    State(sandbox): State<WorkMarketSandbox>,
-    Json(template): Json<WebhookTemplate>,
-) -> Response {
+async fn add_webhook(State(sandbox): State<WorkMarketSandbox>, Json(template): Json<WebhookTemplate>) -> Response {
     match sandbox.add_webhook(template) {
         Ok(()) => StatusCode::CREATED.into_response(),
         Err(error) => refused(error),
@@ -257,10 +232,7 @@ async fn deliveries(State(sandbox): State<WorkMarketSandbox>) -> Json<Value> {
     Json(json!(sandbox.deliveries()))
 }
 
-async fn add_reply(
-    State(sandbox): State<WorkMarketSandbox>,
-    Json(reply): Json<CannedReply>,
-) -> StatusCode {
+async fn add_reply(State(sandbox): State<WorkMarketSandbox>, Json(reply): Json<CannedReply>) -> StatusCode {
     sandbox.add_canned_reply(reply);
     StatusCode::CREATED
 }

@@ -27,18 +27,8 @@ pub(crate) fn ok(now: Timestamp, response: Value) -> Response {
 /// A v1 error: `meta.status_code` `code` and `meta.errors` [message], sent with HTTP `http`
 /// (200 for the many handlers that return their errors). Errors are strings, or `{message,
 /// code}` objects as WorkMarket's other code path writes them.
-pub(crate) fn v1_error(
-    now: Timestamp,
-    http: StatusCode,
-    code: u16,
-    message: &str,
-    as_objects: bool,
-) -> Response {
-    let error = if as_objects {
-        json!({"message": message, "code": code.to_string()})
-    } else {
-        json!(message)
-    };
+pub(crate) fn v1_error(now: Timestamp, http: StatusCode, code: u16, message: &str, as_objects: bool) -> Response {
+    let error = if as_objects { json!({"message": message, "code": code.to_string()}) } else { json!(message) };
     let meta = json!({
         "errors": [error],
         "status_code": code,
@@ -70,16 +60,12 @@ pub(crate) fn error_body(status: StatusCode) -> Response {
         429 => "Rate limit reached",
         401 => "Not authorized to perform this request.",
         403 => "Your token is not authorized to perform this request",
-        _ if status.is_server_error() => {
-            "An error has occurred. If you report a bug, please include the requestId."
-        }
+        _ if status.is_server_error() => "An error has occurred. If you report a bug, please include the requestId.",
         _ => status.canonical_reason().unwrap_or("Error"),
     };
     let mut response = v2_error(Timestamp::now(), status, message);
     if status == StatusCode::TOO_MANY_REQUESTS {
-        response
-            .headers_mut()
-            .insert("x-rate-limit-limit", HeaderValue::from_static("1000000"));
+        response.headers_mut().insert("x-rate-limit-limit", HeaderValue::from_static("1000000"));
     }
     response
 }

@@ -22,37 +22,13 @@ pub(crate) fn common(state: &State, order: &Order, now: Timestamp) -> Values {
         ("resolution", order.resolution.clone().unwrap_or_default()),
         ("expense_reimbursement", "0.00".to_owned()),
         ("bonus", "0.00".to_owned()),
-        (
-            "total_cost",
-            order.total_cost.map(money).unwrap_or_default(),
-        ),
-        (
-            "invoice_id",
-            order
-                .paid_on
-                .map(|_| format!("INV-{}", order.id))
-                .unwrap_or_default(),
-        ),
+        ("total_cost", order.total_cost.map(money).unwrap_or_default()),
+        ("invoice_id", order.paid_on.map(|_| format!("INV-{}", order.id)).unwrap_or_default()),
         ("owner_id", OWNER_ID.to_owned()),
         ("owner_email", OWNER_EMAIL.to_owned()),
-        (
-            "client_name",
-            order
-                .client_id
-                .and_then(|id| state.clients.get(&id).cloned())
-                .unwrap_or_default(),
-        ),
-        (
-            "client_id",
-            order.client_id.map(|id| id.to_string()).unwrap_or_default(),
-        ),
-        (
-            "project_id",
-            order
-                .project_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-        ),
+        ("client_name", order.client_id.and_then(|id| state.clients.get(&id).cloned()).unwrap_or_default()),
+        ("client_id", order.client_id.map(|id| id.to_string()).unwrap_or_default()),
+        ("project_id", order.project_id.map(|id| id.to_string()).unwrap_or_default()),
         ("now", date(now)),
         ("support_contact_first_name", OWNER_FIRST_NAME.to_owned()),
         ("support_contact_last_name", OWNER_LAST_NAME.to_owned()),
@@ -71,25 +47,13 @@ pub(crate) fn common(state: &State, order: &Order, now: Timestamp) -> Values {
             set("pricing_per_unit_price", money(price));
             set("pricing_max_number_of_units", count(max_units));
         }
-        PricingSpec::BlendedPerHour {
-            initial_rate,
-            initial_hours,
-            additional_rate,
-            max_additional_hours,
-        } => {
+        PricingSpec::BlendedPerHour { initial_rate, initial_hours, additional_rate, max_additional_hours } => {
             set("pricing_per_hour_price", money(initial_rate));
             set("pricing_max_number_of_hours", count(initial_hours));
             set("pricing_additional_per_hour_price", money(additional_rate));
-            set(
-                "pricing_max_additional_number_of_hours",
-                count(max_additional_hours),
-            );
+            set("pricing_max_additional_number_of_hours", count(max_additional_hours));
         }
-        PricingSpec::BlendedPerUnit {
-            initial_price,
-            initial_units,
-            ..
-        } => {
+        PricingSpec::BlendedPerUnit { initial_price, initial_units, .. } => {
             set("pricing_per_unit_price", money(initial_price));
             set("pricing_max_number_of_units", count(initial_units));
         }
@@ -100,11 +64,7 @@ pub(crate) fn common(state: &State, order: &Order, now: Timestamp) -> Values {
 
 /// The worker variables (Accepted and Counteroffer Requested only).
 pub(crate) fn worker(state: &State, order: &Order) -> Values {
-    let Some(worker) = order
-        .worker_id
-        .as_ref()
-        .and_then(|id| state.workers.get(id))
-    else {
+    let Some(worker) = order.worker_id.as_ref().and_then(|id| state.workers.get(id)) else {
         return Values::new();
     };
     let phone = worker.phone.clone().unwrap_or_default();
@@ -120,9 +80,6 @@ pub(crate) fn worker(state: &State, order: &Order) -> Values {
         ("resource_state", worker.address.state.clone()),
         ("resource_postal_code", worker.address.postal_code.clone()),
         ("resource_country", worker.address.country.clone()),
-        (
-            "resource_company_name",
-            format!("{} {}", worker.first_name, worker.last_name),
-        ),
+        ("resource_company_name", format!("{} {}", worker.first_name, worker.last_name)),
     ])
 }

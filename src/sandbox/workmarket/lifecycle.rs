@@ -50,15 +50,11 @@ type Result<T> = std::result::Result<T, SandboxError>;
 /// Adds a worker to `state`.
 pub(crate) fn insert_worker(state: &mut State, new: NewWorker) -> Result<String> {
     if new.first_name.trim().is_empty() || new.last_name.trim().is_empty() {
-        return Err(SandboxError::Invalid(
-            "a worker needs first and last names".into(),
-        ));
+        return Err(SandboxError::Invalid("a worker needs first and last names".into()));
     }
     let id = match new.id {
         Some(id) if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) => {
-            return Err(SandboxError::Invalid(format!(
-                "worker id {id:?} is not a user number"
-            )));
+            return Err(SandboxError::Invalid(format!("worker id {id:?} is not a user number")));
         }
         Some(id) => id,
         None => loop {
@@ -90,23 +86,16 @@ pub(crate) fn insert_order(state: &mut State, new: NewWorkOrder, now: Timestamp)
         return Err(SandboxError::Invalid("a work order needs a title".into()));
     }
     if !state.industries.contains_key(&new.industry_id) {
-        return Err(SandboxError::Invalid(format!(
-            "no industry {}",
-            new.industry_id
-        )));
+        return Err(SandboxError::Invalid(format!("no industry {}", new.industry_id)));
     }
     let window_start = new.window_start.unwrap_or_else(|| now + 48.hours());
     let window_end = new.window_end.unwrap_or_else(|| window_start + 24.hours());
     if window_end < window_start {
-        return Err(SandboxError::Invalid(
-            "the window ends before it starts".into(),
-        ));
+        return Err(SandboxError::Invalid("the window ends before it starts".into()));
     }
     let id = match new.id {
         Some(id) if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) => {
-            return Err(SandboxError::Invalid(format!(
-                "{id:?} is not an assignment number"
-            )));
+            return Err(SandboxError::Invalid(format!("{id:?} is not an assignment number")));
         }
         Some(id) => id,
         None => loop {
@@ -120,11 +109,7 @@ pub(crate) fn insert_order(state: &mut State, new: NewWorkOrder, now: Timestamp)
     if state.orders.contains_key(&id) {
         return Err(SandboxError::Invalid(format!("work order {id} exists")));
     }
-    let status = if new.send {
-        Status::Sent
-    } else {
-        Status::Draft
-    };
+    let status = if new.send { Status::Sent } else { Status::Draft };
     let order = Order {
         id: id.clone(),
         title: new.title,
@@ -208,72 +193,45 @@ impl WorkMarketSandbox {
             state.next_check_in_id += 1;
             (state.next_check_in_id, state.date_format)
         };
-        self.change(
-            id,
-            &[Status::Active],
-            "checked in",
-            "Check In",
-            |order, now| {
-                if order.checked_in_on.is_some() {
-                    return Err(SandboxError::Conflict {
-                        id: order.id.clone(),
-                        status: "in_progress",
-                        action: "checked in",
-                    });
-                }
-                order.checked_in_on = Some(now);
-                order.check_in_id = Some(check_in_id);
-                Ok(Values::from([
-                    ("check_in_out_id", check_in_id.to_string()),
-                    ("checked_in_on", date_format.render(now)),
-                ]))
-            },
-        )
+        self.change(id, &[Status::Active], "checked in", "Check In", |order, now| {
+            if order.checked_in_on.is_some() {
+                return Err(SandboxError::Conflict {
+                    id: order.id.clone(),
+                    status: "in_progress",
+                    action: "checked in",
+                });
+            }
+            order.checked_in_on = Some(now);
+            order.check_in_id = Some(check_in_id);
+            Ok(Values::from([("check_in_out_id", check_in_id.to_string()), ("checked_in_on", date_format.render(now))]))
+        })
     }
 
     /// The worker submits the work (`complete`, "Pending Approval"). Fires Completed.
     pub fn complete(&self, id: &str) -> Result<()> {
-        self.change(
-            id,
-            &[Status::Active],
-            "completed",
-            "Completed",
-            |order, _| {
-                order.status = Status::Complete;
-                order.resolution = Some("Work completed as described.".to_owned());
-                Ok(Values::new())
-            },
-        )
+        self.change(id, &[Status::Active], "completed", "Completed", |order, _| {
+            order.status = Status::Complete;
+            order.resolution = Some("Work completed as described.".to_owned());
+            Ok(Values::new())
+        })
     }
 
     /// Approves the submitted work for payment (`paymentPending`). Fires Approved.
     pub fn approve(&self, id: &str) -> Result<()> {
-        self.change(
-            id,
-            &[Status::Complete],
-            "approved",
-            "Approved",
-            |order, _| {
-                order.status = Status::PaymentPending;
-                Ok(Values::new())
-            },
-        )
+        self.change(id, &[Status::Complete], "approved", "Approved", |order, _| {
+            order.status = Status::PaymentPending;
+            Ok(Values::new())
+        })
     }
 
     /// Pays the invoice (`paid`), for `total` or else the spend limit. Fires Paid.
     pub fn pay(&self, id: &str, total: Option<Cents>) -> Result<()> {
-        self.change(
-            id,
-            &[Status::PaymentPending],
-            "paid",
-            "Paid",
-            |order, now| {
-                order.status = Status::Paid;
-                order.total_cost = total.or(order.pricing.spend_limit()).or(Some(Cents(0)));
-                order.paid_on = Some(now);
-                Ok(Values::new())
-            },
-        )
+        self.change(id, &[Status::PaymentPending], "paid", "Paid", |order, now| {
+            order.status = Status::Paid;
+            order.total_cost = total.or(order.pricing.spend_limit()).or(Some(Cents(0)));
+            order.paid_on = Some(now);
+            Ok(Values::new())
+        })
     }
 
     /// Voids a work order nobody is assigned to (`void`). Fires Voided.
@@ -295,21 +253,13 @@ impl WorkMarketSandbox {
     /// Moves the window (a reschedule request, approved). Fires Reschedule Approved.
     pub fn reschedule(&self, id: &str, start: Timestamp, end: Timestamp) -> Result<()> {
         if end < start {
-            return Err(SandboxError::Invalid(
-                "the window ends before it starts".into(),
-            ));
+            return Err(SandboxError::Invalid("the window ends before it starts".into()));
         }
-        self.change(
-            id,
-            OPEN,
-            "rescheduled",
-            "Reschedule Approved",
-            |order, _| {
-                order.window_start = start;
-                order.window_end = end;
-                Ok(Values::from([("negotiation_id", negotiation_id())]))
-            },
-        )
+        self.change(id, OPEN, "rescheduled", "Reschedule Approved", |order, _| {
+            order.window_start = start;
+            order.window_end = end;
+            Ok(Values::from([("negotiation_id", negotiation_id())]))
+        })
     }
 
     /// Raises the budget to `pricing` (same type, no lower spend limit; a budget increase,
@@ -324,9 +274,7 @@ impl WorkMarketSandbox {
                 )));
             }
             if pricing.spend_limit() < order.pricing.spend_limit() {
-                return Err(SandboxError::Invalid(
-                    "a budget increase cannot lower the budget".into(),
-                ));
+                return Err(SandboxError::Invalid("a budget increase cannot lower the budget".into()));
             }
             order.pricing = pricing.clone();
             Ok(Values::from([("negotiation_id", negotiation_id())]))
@@ -346,16 +294,9 @@ impl WorkMarketSandbox {
         let values = {
             let mut state = self.lock();
             let now = state.now();
-            let order = state
-                .orders
-                .get_mut(id)
-                .ok_or_else(|| SandboxError::UnknownWorkOrder(id.to_owned()))?;
+            let order = state.orders.get_mut(id).ok_or_else(|| SandboxError::UnknownWorkOrder(id.to_owned()))?;
             if !allowed.contains(&order.status) {
-                return Err(SandboxError::Conflict {
-                    id: id.to_owned(),
-                    status: order.status.code(),
-                    action,
-                });
+                return Err(SandboxError::Conflict { id: id.to_owned(), status: order.status.code(), action });
             }
             let own = apply(order, now)?;
             order.last_modified_on = now;
@@ -383,23 +324,13 @@ mod tests {
     use crate::sandbox::workmarket::WorkMarketSandboxConfig;
 
     fn empty() -> WorkMarketSandbox {
-        let sandbox = WorkMarketSandbox::new(WorkMarketSandboxConfig {
-            seed: false,
-            ..Default::default()
-        });
+        let sandbox = WorkMarketSandbox::new(WorkMarketSandboxConfig { seed: false, ..Default::default() });
         sandbox.lock().industries.insert(1000, "Technology".into());
         sandbox
     }
 
     fn flat(sandbox: &WorkMarketSandbox) -> String {
-        sandbox
-            .create_work_order(NewWorkOrder::new(
-                "Job",
-                PricingSpec::Flat {
-                    price: Cents(10000),
-                },
-            ))
-            .unwrap()
+        sandbox.create_work_order(NewWorkOrder::new("Job", PricingSpec::Flat { price: Cents(10000) })).unwrap()
     }
 
     #[test]
@@ -419,10 +350,7 @@ mod tests {
         sandbox.assign(&id, &worker).unwrap();
         sandbox.check_in(&id).unwrap();
         let now = sandbox.now();
-        assert_eq!(
-            sandbox.lock().orders[&id].reported_status(now),
-            "in_progress"
-        );
+        assert_eq!(sandbox.lock().orders[&id].reported_status(now), "in_progress");
         sandbox.complete(&id).unwrap();
         sandbox.approve(&id).unwrap();
         sandbox.pay(&id, Some(Cents(12345))).unwrap();
@@ -439,38 +367,11 @@ mod tests {
             sandbox.cancel(&id).unwrap_err().to_string(),
             format!("work order {id} is sent, so it cannot be cancelled")
         );
-        assert!(matches!(
-            sandbox.assign(&id, "404"),
-            Err(SandboxError::UnknownWorker(_))
-        ));
-        assert!(matches!(
-            sandbox.void("1"),
-            Err(SandboxError::UnknownWorkOrder(_))
-        ));
-        assert!(
-            sandbox
-                .increase_budget(&id, PricingSpec::Flat { price: Cents(5000) })
-                .is_err()
-        );
-        assert!(
-            sandbox
-                .increase_budget(
-                    &id,
-                    PricingSpec::PerHour {
-                        rate: Cents(5000),
-                        max_hours: 9.0
-                    }
-                )
-                .is_err()
-        );
-        sandbox
-            .increase_budget(
-                &id,
-                PricingSpec::Flat {
-                    price: Cents(15000),
-                },
-            )
-            .unwrap();
+        assert!(matches!(sandbox.assign(&id, "404"), Err(SandboxError::UnknownWorker(_))));
+        assert!(matches!(sandbox.void("1"), Err(SandboxError::UnknownWorkOrder(_))));
+        assert!(sandbox.increase_budget(&id, PricingSpec::Flat { price: Cents(5000) }).is_err());
+        assert!(sandbox.increase_budget(&id, PricingSpec::PerHour { rate: Cents(5000), max_hours: 9.0 }).is_err());
+        sandbox.increase_budget(&id, PricingSpec::Flat { price: Cents(15000) }).unwrap();
         sandbox.void(&id).unwrap();
         assert!(sandbox.void(&id).is_err());
     }

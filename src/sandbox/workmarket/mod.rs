@@ -130,11 +130,8 @@ impl WorkMarketSandbox {
         };
         if let Some(url) = &config.webhook_url {
             for event in crate::workmarket::webhook::EVENTS {
-                let template =
-                    WebhookTemplate::shipped(event, url, config.webhook_token.as_deref());
-                sandbox
-                    .add_webhook(template)
-                    .expect("the shipped template saves for every listed event");
+                let template = WebhookTemplate::shipped(event, url, config.webhook_token.as_deref());
+                sandbox.add_webhook(template).expect("the shipped template saves for every listed event");
             }
         }
         sandbox
@@ -154,10 +151,7 @@ impl WorkMarketSandbox {
     pub fn router(&self) -> Router {
         let api = api::routes(self.clone());
         let api = control::with_canned_replies(self.clone(), api);
-        self.inner
-            .harness
-            .wrap(api)
-            .merge(control::routes(self.clone()))
+        self.inner.harness.wrap(api).merge(control::routes(self.clone()))
     }
 
     /// Serves on a free loopback port.
@@ -176,28 +170,17 @@ impl WorkMarketSandbox {
             }
         });
         self.inner.webhooks.start();
-        Ok(RunningSandbox {
-            url: format!("http://{addr}"),
-            addr,
-            sandbox: self.clone(),
-            task,
-        })
+        Ok(RunningSandbox { url: format!("http://{addr}"), addr, sandbox: self.clone(), task })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 /// Builds the sandbox `config` describes, serves it on `addr`, and returns it with the summary
 /// to print. For `coverbridge sandbox`.
-pub async fn serve(
-    config: WorkMarketSandboxConfig,
-    addr: SocketAddr,
-) -> std::io::Result<(RunningSandbox, String)> {
+pub async fn serve(config: WorkMarketSandboxConfig, addr: SocketAddr) -> std::io::Result<(RunningSandbox, String)> {
     let running = WorkMarketSandbox::new(config).serve_on(addr).await?;
     let summary = running.summary();
     Ok((running, summary))

@@ -32,13 +32,9 @@ fn java_date(at: Timestamp) -> String {
 }
 
 fn time_zone(location: Option<&SandboxAddress>) -> &'static str {
-    let state = location
-        .map(|l| l.state.to_ascii_lowercase())
-        .unwrap_or_default();
+    let state = location.map(|l| l.state.to_ascii_lowercase()).unwrap_or_default();
     match state.as_str() {
-        "ca" | "california" | "wa" | "washington" | "or" | "oregon" | "nv" | "nevada" => {
-            "America/Los_Angeles"
-        }
+        "ca" | "california" | "wa" | "washington" | "or" | "oregon" | "nv" | "nevada" => "America/Los_Angeles",
         "tx" | "texas" | "il" | "illinois" | "mn" | "minnesota" => "America/Chicago",
         "co" | "colorado" | "az" | "arizona" | "ut" | "utah" => "America/Denver",
         _ => "America/New_York",
@@ -71,23 +67,13 @@ fn pricing(order: &Order) -> Value {
             fields["per_unit_price"] = number(price);
             fields["max_number_of_units"] = json!(max_units);
         }
-        PricingSpec::BlendedPerHour {
-            initial_rate,
-            initial_hours,
-            additional_rate,
-            max_additional_hours,
-        } => {
+        PricingSpec::BlendedPerHour { initial_rate, initial_hours, additional_rate, max_additional_hours } => {
             fields["initial_per_hour_price"] = number(initial_rate);
             fields["initial_number_of_hours"] = json!(initial_hours);
             fields["additional_per_hour_price"] = number(additional_rate);
             fields["max_blended_number_of_hours"] = json!(max_additional_hours);
         }
-        PricingSpec::BlendedPerUnit {
-            initial_price,
-            initial_units,
-            additional_price,
-            max_additional_units,
-        } => {
+        PricingSpec::BlendedPerUnit { initial_price, initial_units, additional_price, max_additional_units } => {
             fields["initial_per_unit_price"] = number(initial_price);
             fields["initial_number_of_units"] = json!(initial_units);
             fields["additional_per_unit_price"] = number(additional_price);
@@ -119,18 +105,11 @@ fn location(order: &Order) -> Value {
 }
 
 fn active_resource(state: &State, order: &Order) -> Value {
-    let Some(worker) = order
-        .worker_id
-        .as_ref()
-        .and_then(|id| state.workers.get(id))
-    else {
+    let Some(worker) = order.worker_id.as_ref().and_then(|id| state.workers.get(id)) else {
         return Value::Null;
     };
-    let (line1, line2) = if state.quirks.address_without_underscore {
-        ("address1", "address2")
-    } else {
-        ("address_1", "address_2")
-    };
+    let (line1, line2) =
+        if state.quirks.address_without_underscore { ("address1", "address2") } else { ("address_1", "address_2") };
     let mut address = json!({
         "city": worker.address.city,
         "state": worker.address.state,
@@ -144,10 +123,7 @@ fn active_resource(state: &State, order: &Order) -> Value {
         .iter()
         .map(|phone| {
             // "+1 415 555 0101" → country code "1", number "415 555 0101".
-            let (code, number) = phone
-                .strip_prefix('+')
-                .and_then(|p| p.split_once(' '))
-                .unwrap_or(("", phone));
+            let (code, number) = phone.strip_prefix('+').and_then(|p| p.split_once(' ')).unwrap_or(("", phone));
             json!({"country_code": code, "phone": number, "extension": "", "type": "MOBILE"})
         })
         .collect();
@@ -181,13 +157,8 @@ fn active_resource(state: &State, order: &Order) -> Value {
 
 /// The `response` of `GET …/assignments/get`.
 pub(crate) fn details(state: &State, order: &Order, now: Timestamp) -> Value {
-    let paid_on = order.paid_on.map(|at| {
-        if state.quirks.paid_on_seconds {
-            at.as_second()
-        } else {
-            at.as_millisecond()
-        }
-    });
+    let paid_on =
+        order.paid_on.map(|at| if state.quirks.paid_on_seconds { at.as_second() } else { at.as_millisecond() });
     let history: Vec<Value> = order
         .history
         .iter()
@@ -259,10 +230,7 @@ pub(crate) fn details(state: &State, order: &Order, now: Timestamp) -> Value {
 
 /// A row of `list` and `list_updated`.
 pub(crate) fn row(state: &State, order: &Order, now: Timestamp) -> Value {
-    let worker = order
-        .worker_id
-        .as_ref()
-        .and_then(|id| state.workers.get(id));
+    let worker = order.worker_id.as_ref().and_then(|id| state.workers.get(id));
     let modified_status = match order.reported_status(now) {
         "in_progress" => "In Progress",
         _ if order.status == Status::Active => "Assigned",

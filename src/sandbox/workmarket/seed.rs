@@ -21,13 +21,7 @@ pub(crate) const OWNER_FIRST_NAME: &str = "Dana";
 pub(crate) const OWNER_LAST_NAME: &str = "Whitfield";
 pub(crate) const OWNER_EMAIL: &str = "dana.whitfield@example.com";
 
-fn address(
-    line1: &str,
-    city: &str,
-    state: &str,
-    postal_code: &str,
-    country: &str,
-) -> SandboxAddress {
+fn address(line1: &str, city: &str, state: &str, postal_code: &str, country: &str) -> SandboxAddress {
     SandboxAddress {
         line1: line1.into(),
         city: city.into(),
@@ -37,14 +31,7 @@ fn address(
     }
 }
 
-fn worker(
-    id: &str,
-    first: &str,
-    last: &str,
-    email: Option<&str>,
-    phone: &str,
-    at: SandboxAddress,
-) -> NewWorker {
+fn worker(id: &str, first: &str, last: &str, email: Option<&str>, phone: &str, at: SandboxAddress) -> NewWorker {
     NewWorker {
         id: Some(id.into()),
         first_name: first.into(),
@@ -58,16 +45,10 @@ fn worker(
 /// Fills `state` with the seed: industries, a client, four workers and four sent work orders
 /// whose window starts two days from now and ends three days from now.
 pub(crate) fn seed(state: &mut State) {
-    for (id, name) in [
-        (1000, "Technology"),
-        (1001, "Marketing"),
-        (1002, "Construction"),
-    ] {
+    for (id, name) in [(1000, "Technology"), (1001, "Marketing"), (1002, "Construction")] {
         state.industries.insert(id, name.to_owned());
     }
-    state
-        .clients
-        .insert(40211, "Bayside Retail Group".to_owned());
+    state.clients.insert(40211, "Bayside Retail Group".to_owned());
     let workers = [
         worker(
             "8823578",
@@ -75,13 +56,7 @@ pub(crate) fn seed(state: &mut State) {
             "Nguyen",
             Some("alex.nguyen@example.com"),
             "+1 415 555 0101",
-            address(
-                "100 Market St",
-                "San Francisco",
-                "California",
-                "94105",
-                "USA",
-            ),
+            address("100 Market St", "San Francisco", "California", "94105", "USA"),
         ),
         worker(
             "8823579",
@@ -114,25 +89,22 @@ pub(crate) fn seed(state: &mut State) {
     let now = state.now();
     let start = now + 48.hours();
     let end = now + 72.hours();
-    let order =
-        |id: &str, title: &str, description: &str, client: Option<i64>, pricing, at| NewWorkOrder {
-            id: Some(id.into()),
-            description: description.into(),
-            client_id: client,
-            location: Some(at),
-            window_start: Some(start),
-            window_end: Some(end),
-            ..NewWorkOrder::new(title, pricing)
-        };
+    let order = |id: &str, title: &str, description: &str, client: Option<i64>, pricing, at| NewWorkOrder {
+        id: Some(id.into()),
+        description: description.into(),
+        client_id: client,
+        location: Some(at),
+        window_start: Some(start),
+        window_end: Some(end),
+        ..NewWorkOrder::new(title, pricing)
+    };
     let orders = [
         order(
             "6029116324",
             "Low Voltage Cabling",
             "Run and terminate Cat6 drops & patch them in.",
             Some(40211),
-            PricingSpec::Flat {
-                price: Cents(32500),
-            },
+            PricingSpec::Flat { price: Cents(32500) },
             address("150 W San Carlos St", "San Jose", "CA", "95113", "USA"),
         ),
         order(
@@ -140,10 +112,7 @@ pub(crate) fn seed(state: &mut State) {
             "Retail Site Survey",
             "Survey the store floor and photograph every fixture.",
             None,
-            PricingSpec::PerHour {
-                rate: Cents(4550),
-                max_hours: 8.0,
-            },
+            PricingSpec::PerHour { rate: Cents(4550), max_hours: 8.0 },
             address("1 Penn Plaza", "New York", "NY", "10119", "USA"),
         ),
         order(
@@ -151,9 +120,7 @@ pub(crate) fn seed(state: &mut State) {
             "POS Terminal Install",
             "Install and test four point-of-sale terminals.",
             None,
-            PricingSpec::Flat {
-                price: Cents(18000),
-            },
+            PricingSpec::Flat { price: Cents(18000) },
             address("700 Lavaca St", "Austin", "TX", "78701", "USA"),
         ),
         order(
@@ -161,9 +128,7 @@ pub(crate) fn seed(state: &mut State) {
             "Network Closet Repair",
             "Replace the failed switch and tidy the closet.",
             None,
-            PricingSpec::Flat {
-                price: Cents(41250),
-            },
+            PricingSpec::Flat { price: Cents(41250) },
             address("1200 3rd Ave", "San Diego", "CA", "92101", "USA"),
         ),
     ];
@@ -186,21 +151,9 @@ impl WorkMarketSandbox {
         );
         let _ = writeln!(out, "  API token:   {}", state.api_token);
         let _ = writeln!(out, "  API secret:  {}", state.api_secret);
-        let industries: Vec<String> = state
-            .industries
-            .iter()
-            .map(|(id, name)| format!("{id} {name}"))
-            .collect();
+        let industries: Vec<String> = state.industries.iter().map(|(id, name)| format!("{id} {name}")).collect();
         let _ = writeln!(out, "  industries:  {}", or_none(industries.join(", ")));
-        let _ = writeln!(
-            out,
-            "  workers:{}",
-            if state.workers.is_empty() {
-                " none"
-            } else {
-                ""
-            }
-        );
+        let _ = writeln!(out, "  workers:{}", if state.workers.is_empty() { " none" } else { "" });
         for w in state.workers.values() {
             let a = &w.address;
             let _ = writeln!(
@@ -216,17 +169,9 @@ impl WorkMarketSandbox {
                 a.country
             );
         }
-        let _ = writeln!(
-            out,
-            "  work orders:{}",
-            if state.orders.is_empty() { " none" } else { "" }
-        );
+        let _ = writeln!(out, "  work orders:{}", if state.orders.is_empty() { " none" } else { "" });
         for o in state.orders.values() {
-            let amount = o
-                .pricing
-                .spend_limit()
-                .map(|c| c.to_string())
-                .unwrap_or_default();
+            let amount = o.pricing.spend_limit().map(|c| c.to_string()).unwrap_or_default();
             let place = o
                 .location
                 .as_ref()
@@ -253,12 +198,8 @@ impl WorkMarketSandbox {
             }
             Some(first) => {
                 let events: Vec<&str> = webhooks.iter().map(|w| w.event.as_str()).collect();
-                let _ = writeln!(
-                    out,
-                    "  webhooks:    {} → {}",
-                    events.join(", "),
-                    super::webhooks::masked_url(&first.url)
-                );
+                let _ =
+                    writeln!(out, "  webhooks:    {} → {}", events.join(", "), super::webhooks::masked_url(&first.url));
             }
         }
         out
@@ -266,9 +207,5 @@ impl WorkMarketSandbox {
 }
 
 fn or_none(text: String) -> String {
-    if text.is_empty() {
-        "none".to_owned()
-    } else {
-        text
-    }
+    if text.is_empty() { "none".to_owned() } else { text }
 }

@@ -47,9 +47,7 @@ impl WorkMarketSandbox {
         let by = SignedDuration::try_from(by).map_err(|_| too_far())?;
         let mut state = self.lock();
         let offset = state.clock_offset.checked_add(by).ok_or_else(too_far)?;
-        Timestamp::now()
-            .checked_add(offset)
-            .map_err(|_| too_far())?;
+        Timestamp::now().checked_add(offset).map_err(|_| too_far())?;
         state.clock_offset = offset;
         Ok(())
     }
@@ -86,10 +84,7 @@ impl WorkMarketSandbox {
 
     /// Saves a webhook template, as WorkMarket's settings page does (with its checks).
     pub fn add_webhook(&self, template: WebhookTemplate) -> Result<(), SandboxError> {
-        self.inner
-            .webhooks
-            .register(template)
-            .map_err(SandboxError::Invalid)
+        self.inner.webhooks.register(template).map_err(SandboxError::Invalid)
     }
 
     /// The saved webhook templates.

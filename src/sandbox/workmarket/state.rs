@@ -129,20 +129,12 @@ impl PricingSpec {
             Self::Flat { price } => price.get(),
             Self::PerHour { rate, max_hours } => times(rate, max_hours),
             Self::PerUnit { price, max_units } => times(price, max_units),
-            Self::BlendedPerHour {
-                initial_rate,
-                initial_hours,
-                additional_rate,
-                max_additional_hours,
-            } => times(initial_rate, initial_hours)
-                .saturating_add(times(additional_rate, max_additional_hours)),
-            Self::BlendedPerUnit {
-                initial_price,
-                initial_units,
-                additional_price,
-                max_additional_units,
-            } => times(initial_price, initial_units)
-                .saturating_add(times(additional_price, max_additional_units)),
+            Self::BlendedPerHour { initial_rate, initial_hours, additional_rate, max_additional_hours } => {
+                times(initial_rate, initial_hours).saturating_add(times(additional_rate, max_additional_hours))
+            }
+            Self::BlendedPerUnit { initial_price, initial_units, additional_price, max_additional_units } => {
+                times(initial_price, initial_units).saturating_add(times(additional_price, max_additional_units))
+            }
             Self::Internal => return None,
         }))
     }
@@ -317,13 +309,8 @@ pub(crate) struct Order {
 impl Order {
     /// `/get`'s status: `in_progress` for an active work order that has started.
     pub fn reported_status(&self, now: Timestamp) -> &'static str {
-        let started =
-            self.checked_in_on.is_some() || (!self.check_in_required && self.window_start <= now);
-        if self.status == Status::Active && started {
-            "in_progress"
-        } else {
-            self.status.code()
-        }
+        let started = self.checked_in_on.is_some() || (!self.check_in_required && self.window_start <= now);
+        if self.status == Status::Active && started { "in_progress" } else { self.status.code() }
     }
 
     /// Whether the status filter code `filter` (as `list` takes it) selects this work order.
@@ -416,8 +403,6 @@ impl State {
 
     /// The sandbox clock: real time plus whatever a test advanced it by.
     pub fn now(&self) -> Timestamp {
-        Timestamp::now()
-            .checked_add(self.clock_offset)
-            .expect("clock offset stays in range")
+        Timestamp::now().checked_add(self.clock_offset).expect("clock offset stays in range")
     }
 }

@@ -56,11 +56,7 @@ pub fn authenticate(headers: &HeaderMap, token: &Secret) -> Result<(), AuthFailu
         }
     }
     for value in headers.get_all(AUTHORIZATION) {
-        match value
-            .to_str()
-            .map_err(|_| AuthFailure::Malformed)
-            .and_then(credential)
-        {
+        match value.to_str().map_err(|_| AuthFailure::Malformed).and_then(credential) {
             Ok(candidate) => presented.push(candidate),
             Err(failure) => problem = problem.or(Some(failure)),
         }
@@ -71,14 +67,8 @@ pub fn authenticate(headers: &HeaderMap, token: &Secret) -> Result<(), AuthFailu
         return Err(problem.unwrap_or(AuthFailure::Missing));
     }
     // Compare every candidate, without stopping at the first match.
-    let matched = presented.iter().fold(Choice::from(0), |any, candidate| {
-        any | candidate.as_bytes().ct_eq(expected)
-    });
-    if bool::from(matched) && !expected.is_empty() {
-        Ok(())
-    } else {
-        Err(AuthFailure::WrongToken)
-    }
+    let matched = presented.iter().fold(Choice::from(0), |any, candidate| any | candidate.as_bytes().ct_eq(expected));
+    if bool::from(matched) && !expected.is_empty() { Ok(()) } else { Err(AuthFailure::WrongToken) }
 }
 
 /// The token an `Authorization` value carries: the Bearer token or the Basic password.
@@ -89,9 +79,7 @@ fn credential(value: &str) -> Result<String, AuthFailure> {
     if scheme.eq_ignore_ascii_case("bearer") {
         Ok(rest.to_owned())
     } else if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest)
-            .map_err(|_| AuthFailure::Malformed)?;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(rest).map_err(|_| AuthFailure::Malformed)?;
         let text = String::from_utf8(decoded).map_err(|_| AuthFailure::Malformed)?;
         let (_user, password) = text.split_once(':').ok_or(AuthFailure::Malformed)?;
         Ok(password.to_owned())
@@ -121,95 +109,49 @@ mod tests {
     }
 
     fn basic(user_pass: &str) -> String {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(user_pass)
-        )
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_pass))
     }
 
     #[test]
     fn accepts_each_form() {
-        assert_eq!(
-            check(&[("authorization", &format!("Bearer {TOKEN}"))]),
-            Ok(())
-        );
-        assert_eq!(
-            check(&[("authorization", &format!("bearer  {TOKEN} "))]),
-            Ok(())
-        );
+        assert_eq!(check(&[("authorization", &format!("Bearer {TOKEN}"))]), Ok(()));
+        assert_eq!(check(&[("authorization", &format!("bearer  {TOKEN} "))]), Ok(()));
         assert_eq!(check(&[("x-coverbridge-token", TOKEN)]), Ok(()));
-        assert_eq!(
-            check(&[("authorization", &basic(&format!("wm:{TOKEN}")))]),
-            Ok(())
-        );
-        assert_eq!(
-            check(&[("authorization", &basic(&format!(":{TOKEN}")))]),
-            Ok(())
-        );
+        assert_eq!(check(&[("authorization", &basic(&format!("wm:{TOKEN}")))]), Ok(()));
+        assert_eq!(check(&[("authorization", &basic(&format!(":{TOKEN}")))]), Ok(()));
     }
 
     #[test]
     fn rejects_each_failure_with_its_own_reason() {
         assert_eq!(check(&[]), Err(AuthFailure::Missing));
-        assert_eq!(
-            check(&[("authorization", "Bearer ")]),
-            Err(AuthFailure::Missing)
-        );
-        assert_eq!(
-            check(&[("authorization", "Bearer wrong")]),
-            Err(AuthFailure::WrongToken)
-        );
-        assert_eq!(
-            check(&[("x-coverbridge-token", &format!("{TOKEN}x"))]),
-            Err(AuthFailure::WrongToken)
-        );
+        assert_eq!(check(&[("authorization", "Bearer ")]), Err(AuthFailure::Missing));
+        assert_eq!(check(&[("authorization", "Bearer wrong")]), Err(AuthFailure::WrongToken));
+        assert_eq!(check(&[("x-coverbridge-token", &format!("{TOKEN}x"))]), Err(AuthFailure::WrongToken));
         assert_eq!(
             check(&[("authorization", &basic(&format!("{TOKEN}:nope")))]),
             Err(AuthFailure::WrongToken),
             "the user name is not the password"
         );
-        assert_eq!(
-            check(&[("authorization", &format!("Token {TOKEN}"))]),
-            Err(AuthFailure::UnsupportedScheme)
-        );
-        assert_eq!(
-            check(&[("authorization", "Basic !!!not-base64")]),
-            Err(AuthFailure::Malformed)
-        );
-        assert_eq!(
-            check(&[("authorization", &basic("no-colon"))]),
-            Err(AuthFailure::Malformed)
-        );
-        let reasons: std::collections::HashSet<_> = [
-            AuthFailure::Missing,
-            AuthFailure::UnsupportedScheme,
-            AuthFailure::Malformed,
-            AuthFailure::WrongToken,
-        ]
-        .map(AuthFailure::reason)
-        .into_iter()
-        .collect();
+        assert_eq!(check(&[("authorization", &format!("Token {TOKEN}"))]), Err(AuthFailure::UnsupportedScheme));
+        assert_eq!(check(&[("authorization", "Basic !!!not-base64")]), Err(AuthFailure::Malformed));
+        assert_eq!(check(&[("authorization", &basic("no-colon"))]), Err(AuthFailure::Malformed));
+        let reasons: std::collections::HashSet<_> =
+            [AuthFailure::Missing, AuthFailure::UnsupportedScheme, AuthFailure::Malformed, AuthFailure::WrongToken]
+                .map(AuthFailure::reason)
+                .into_iter()
+                .collect();
         assert_eq!(reasons.len(), 4);
     }
 
     #[test]
     fn a_right_token_anywhere_is_enough() {
-        assert_eq!(
-            check(&[
-                ("authorization", "Token other"),
-                ("x-coverbridge-token", TOKEN)
-            ]),
-            Ok(())
-        );
+        assert_eq!(check(&[("authorization", "Token other"), ("x-coverbridge-token", TOKEN)]), Ok(()));
     }
 
     #[test]
     fn an_empty_configured_token_accepts_nothing() {
         let map = headers(&[("authorization", "Bearer x")]);
-        assert_eq!(
-            authenticate(&map, &Secret::new("")),
-            Err(AuthFailure::WrongToken)
-        );
+        assert_eq!(authenticate(&map, &Secret::new("")), Err(AuthFailure::WrongToken));
     }
 
     #[test]

@@ -38,9 +38,7 @@ pub enum DeliveryError {
     #[error("webhook field {0} is not text")]
     NotText(&'static str),
     /// No `assignment_id` (or an empty one): the template lacks `${assignment_id}`.
-    #[error(
-        "webhook has no assignment_id; the template must send \"assignment_id\":\"${{assignment_id}}\""
-    )]
+    #[error("webhook has no assignment_id; the template must send \"assignment_id\":\"${{assignment_id}}\"")]
     MissingAssignmentId,
     /// An `assignment_id` that is not an assignment number (such as an unrendered variable).
     #[error("webhook assignment_id is not an assignment number")]
@@ -51,10 +49,8 @@ pub enum DeliveryError {
 /// starting with `{` is JSON and anything else form-encoded. Unknown fields (such as the
 /// `resource_*` worker variables on Accepted) are ignored, and empty values mean absent.
 pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Delivery, DeliveryError> {
-    let media_type = content_type
-        .and_then(|ct| ct.split(';').next())
-        .map(|ct| ct.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let media_type =
+        content_type.and_then(|ct| ct.split(';').next()).map(|ct| ct.trim().to_ascii_lowercase()).unwrap_or_default();
     let is_json = if media_type == "application/json" || media_type.ends_with("+json") {
         true
     } else if media_type == "application/x-www-form-urlencoded" {
@@ -62,11 +58,7 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Delivery, Delive
     } else {
         body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
     };
-    let fields = if is_json {
-        json_fields(body)?
-    } else {
-        form_fields(body)?
-    };
+    let fields = if is_json { json_fields(body)? } else { form_fields(body)? };
     let field = |name: &'static str| -> Result<Option<String>, DeliveryError> {
         match fields.get(name) {
             Some(Some(text)) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
@@ -76,9 +68,7 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Delivery, Delive
     };
     let assignment_id = field("assignment_id")?.ok_or(DeliveryError::MissingAssignmentId)?;
     let valid_id = assignment_id.len() <= MAX_ID_LEN
-        && assignment_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && assignment_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid_id {
         return Err(DeliveryError::InvalidAssignmentId);
     }
@@ -111,8 +101,8 @@ fn json_fields(body: &[u8]) -> Result<HashMap<String, Option<String>>, DeliveryE
 
 /// Form pairs; the first non-empty value of a repeated key wins.
 fn form_fields(body: &[u8]) -> Result<HashMap<String, Option<String>>, DeliveryError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|_| DeliveryError::Malformed("form-encoded body"))?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| DeliveryError::Malformed("form-encoded body"))?;
     let mut fields: HashMap<String, Option<String>> = HashMap::new();
     for (key, value) in pairs {
         let slot = fields.entry(key).or_insert(None);
@@ -156,14 +146,12 @@ mod tests {
 
     #[test]
     fn parses_the_form_template() {
-        let body = b"event=Budget+Increase+Approved&assignment_id=6029116325&status=active&now=2015-01-13T16%3A40%3A18.000Z";
+        let body =
+            b"event=Budget+Increase+Approved&assignment_id=6029116325&status=active&now=2015-01-13T16%3A40%3A18.000Z";
         let delivery = parse(FORM, body).unwrap();
         assert_eq!(delivery.event, Some(WorkOrderEvent::Repriced));
         assert_eq!(delivery.assignment_id, "6029116325");
-        assert_eq!(
-            delivery.sent_at,
-            Some("2015-01-13T16:40:18Z".parse().unwrap())
-        );
+        assert_eq!(delivery.sent_at, Some("2015-01-13T16:40:18Z".parse().unwrap()));
     }
 
     #[test]
@@ -193,30 +181,12 @@ mod tests {
 
     #[test]
     fn rejects_what_cannot_be_acted_on() {
-        assert_eq!(
-            parse(JSON, br#"{"event":"Accepted","assignment_id":""}"#),
-            Err(DeliveryError::MissingAssignmentId)
-        );
-        assert_eq!(
-            parse(FORM, b"event=Accepted"),
-            Err(DeliveryError::MissingAssignmentId)
-        );
-        assert_eq!(
-            parse(JSON, br#"{"assignment_id":"${assignment_id}"}"#),
-            Err(DeliveryError::InvalidAssignmentId)
-        );
-        assert_eq!(
-            parse(JSON, br#"{"assignment_id":["1"]}"#),
-            Err(DeliveryError::NotText("assignment_id"))
-        );
-        assert_eq!(
-            parse(JSON, b"[1,2]"),
-            Err(DeliveryError::Malformed("JSON object"))
-        );
-        assert_eq!(
-            parse(JSON, b"{not json"),
-            Err(DeliveryError::Malformed("JSON object"))
-        );
+        assert_eq!(parse(JSON, br#"{"event":"Accepted","assignment_id":""}"#), Err(DeliveryError::MissingAssignmentId));
+        assert_eq!(parse(FORM, b"event=Accepted"), Err(DeliveryError::MissingAssignmentId));
+        assert_eq!(parse(JSON, br#"{"assignment_id":"${assignment_id}"}"#), Err(DeliveryError::InvalidAssignmentId));
+        assert_eq!(parse(JSON, br#"{"assignment_id":["1"]}"#), Err(DeliveryError::NotText("assignment_id")));
+        assert_eq!(parse(JSON, b"[1,2]"), Err(DeliveryError::Malformed("JSON object")));
+        assert_eq!(parse(JSON, b"{not json"), Err(DeliveryError::Malformed("JSON object")));
         let message = DeliveryError::MissingAssignmentId.to_string();
         assert!(message.contains("${assignment_id}"), "{message}");
     }

@@ -29,11 +29,7 @@ impl WorkOrderEvent {
     /// (`Check In`) or internal code (`workCheckIn`), in any case, with spaces, underscores or
     /// hyphens or none (`check_in`, `CheckIn`).
     pub fn from_name(name: &str) -> Self {
-        let key: String = name
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
+        let key: String = name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
         let key = key.strip_prefix("work").unwrap_or(&key);
         match key {
             "accepted" | "accept" => Self::Assigned,
@@ -91,10 +87,7 @@ mod tests {
         ] {
             assert_eq!(WorkOrderEvent::from_name(name), meaning, "{name}");
         }
-        assert_eq!(
-            super::super::EVENTS.map(|e| WorkOrderEvent::from_name(e).as_str() != "other"),
-            [true; 9]
-        );
+        assert_eq!(super::super::EVENTS.map(|e| WorkOrderEvent::from_name(e).as_str() != "other"), [true; 9]);
     }
 
     #[test]
@@ -115,17 +108,8 @@ mod tests {
 
     #[test]
     fn everything_else_is_other_by_name() {
-        assert_eq!(
-            WorkOrderEvent::from_name("Note Added"),
-            WorkOrderEvent::Other("Note Added".into())
-        );
-        assert_eq!(
-            WorkOrderEvent::from_name("Check Out"),
-            WorkOrderEvent::Other("Check Out".into())
-        );
-        assert_eq!(
-            WorkOrderEvent::from_name("Reschedule Requested").as_str(),
-            "other"
-        );
+        assert_eq!(WorkOrderEvent::from_name("Note Added"), WorkOrderEvent::Other("Note Added".into()));
+        assert_eq!(WorkOrderEvent::from_name("Check Out"), WorkOrderEvent::Other("Check Out".into()));
+        assert_eq!(WorkOrderEvent::from_name("Reschedule Requested").as_str(), "other");
     }
 }

@@ -23,23 +23,14 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
     let now = sandbox.now();
     let mut store = sandbox.store();
     if store.contractor(&contractor).is_err() {
-        return Err(ApiError::bad(
-            "invalid_contractor_id",
-            format!("Contractor {contractor} does not exist"),
-        ));
+        return Err(ApiError::bad("invalid_contractor_id", format!("Contractor {contractor} does not exist")));
     }
     let Ok(job_object) = store.job(&job) else {
-        return Err(ApiError::bad(
-            "invalid_job_id",
-            format!("Job {job} does not exist"),
-        ));
+        return Err(ApiError::bad("invalid_job_id", format!("Job {job} does not exist")));
     };
     let (effective, end) = coverage_window(effective, end, now)?;
     if store.live_assignment_for_job(&job).is_some() {
-        return Err(ApiError::bad(
-            "job_is_used",
-            format!("Job {job} already has an assignment"),
-        ));
+        return Err(ApiError::bad("job_is_used", format!("Job {job} already has an assignment")));
     }
     let no_match = || ApiError::bad("bad_request", NO_MATCHING_POLICY_MESSAGE);
     let record = match &policy {
@@ -50,9 +41,7 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
                 && store.policy_matches(&record.policy, job_object, &coverage);
             usable.then_some(record).ok_or_else(no_match)?
         }
-        None => store
-            .matching_policy(&contractor, job_object, &coverage)
-            .ok_or_else(no_match)?,
+        None => store.matching_policy(&contractor, job_object, &coverage).ok_or_else(no_match)?,
     };
     let coverage = if coverage.is_empty() {
         let quote = record.policy.quote.as_deref().unwrap_or_default();
@@ -85,27 +74,18 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
     created(assignment)
 }
 
-pub(crate) async fn list(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
     query.page(store.assignments.iter().collect(), |a: &Assignment| &a.id)
 }
 
-pub(crate) async fn get(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     ok(sandbox.store().assignment(&id)?)
 }
 
 /// Finds the job's live assignment (404 when the job or its assignment does not exist).
-fn assignment_of_job(
-    store: &mut crate::sandbox::ten99policy::state::Store,
-    job: &str,
-) -> Result<String, ApiError> {
+fn assignment_of_job(store: &mut crate::sandbox::ten99policy::state::Store, job: &str) -> Result<String, ApiError> {
     store.job(job)?;
     store
         .live_assignment_for_job(job)
@@ -122,10 +102,7 @@ pub(crate) async fn cancel(State(sandbox): State<Ten99PolicySandbox>, body: Byte
     let id = assignment_of_job(&mut store, &job)?;
     let assignment = store.assignment_mut(&id)?;
     if assignment.effective_date.is_some_and(|start| start <= now) {
-        return Err(ApiError::bad(
-            "invalid_input",
-            "An assignment can only be cancelled before its start date",
-        ));
+        return Err(ApiError::bad("invalid_input", "An assignment can only be cancelled before its start date"));
     }
     assignment.cancelled = true;
     assignment.cancellation_date = Some(now);
@@ -144,18 +121,12 @@ pub(crate) async fn extend(State(sandbox): State<Ten99PolicySandbox>, body: Byte
     let mut store = sandbox.store();
     let id = assignment_of_job(&mut store, &job)?;
     let assignment = store.assignment_mut(&id)?;
-    let (start, current_end) = (
-        assignment.effective_date.unwrap_or(now),
-        assignment.end_date.unwrap_or(now),
-    );
+    let (start, current_end) = (assignment.effective_date.unwrap_or(now), assignment.end_date.unwrap_or(now));
     if current_end < now {
         return Err(ApiError::bad("invalid_input", "The assignment has expired"));
     }
     if end < current_end {
-        return Err(ApiError::bad(
-            "end_date_invalid",
-            "end_date cannot shorten the assignment",
-        ));
+        return Err(ApiError::bad("end_date_invalid", "end_date cannot shorten the assignment"));
     }
     if end > start.plus_seconds(YEAR) {
         return Err(ApiError::bad(

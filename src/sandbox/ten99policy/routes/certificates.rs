@@ -20,11 +20,7 @@ struct Upload {
 }
 
 async fn read_form(mut form: Multipart) -> Result<Upload, ApiError> {
-    let mut upload = Upload {
-        file: None,
-        contractor: None,
-        metadata: Metadata::default(),
-    };
+    let mut upload = Upload { file: None, contractor: None, metadata: Metadata::default() };
     let unreadable = |e: axum::extract::multipart::MultipartError| ApiError {
         stored: false,
         ..ApiError::bad("invalid_input", format!("The upload is not readable: {e}"))
@@ -36,10 +32,7 @@ async fn read_form(mut form: Multipart) -> Result<Upload, ApiError> {
             upload.file = Some((filename, field.bytes().await.map_err(unreadable)?));
         } else if name == "contractor" || name == "contractor_id" {
             upload.contractor = Some(field.text().await.map_err(unreadable)?);
-        } else if let Some(key) = name
-            .strip_prefix("custom_metadata[")
-            .and_then(|rest| rest.strip_suffix(']'))
-        {
+        } else if let Some(key) = name.strip_prefix("custom_metadata[").and_then(|rest| rest.strip_suffix(']')) {
             let value = field.text().await.map_err(unreadable)?;
             upload.metadata.0.insert(key.to_owned(), value);
         }
@@ -50,36 +43,21 @@ async fn read_form(mut form: Multipart) -> Result<Upload, ApiError> {
 pub(crate) async fn upload(State(sandbox): State<Ten99PolicySandbox>, form: Multipart) -> Answer {
     let upload = read_form(form).await?;
     let Some((filename, pdf)) = upload.file else {
-        return Err(ApiError::bad(
-            "missing_certificate",
-            "certificate (a PDF file) is required",
-        ));
+        return Err(ApiError::bad("missing_certificate", "certificate (a PDF file) is required"));
     };
     let Some(contractor) = upload.contractor.filter(|c| !c.is_empty()) else {
-        return Err(ApiError::bad(
-            "missing_contractor_id",
-            "contractor is required",
-        ));
+        return Err(ApiError::bad("missing_contractor_id", "contractor is required"));
     };
     if pdf.len() > MAX_PDF_BYTES {
-        return Err(ApiError::bad(
-            "invalid_file_size",
-            "The certificate must be at most 15 MB",
-        ));
+        return Err(ApiError::bad("invalid_file_size", "The certificate must be at most 15 MB"));
     }
     if !pdf.starts_with(b"%PDF") {
-        return Err(ApiError::bad(
-            "invalid_file_type",
-            "The certificate must be a PDF",
-        ));
+        return Err(ApiError::bad("invalid_file_type", "The certificate must be a PDF"));
     }
     let now = sandbox.now();
     let mut store = sandbox.store();
     if store.contractor(&contractor).is_err() {
-        return Err(ApiError::bad(
-            "invalid_contractor_id",
-            format!("Contractor {contractor} does not exist"),
-        ));
+        return Err(ApiError::bad("invalid_contractor_id", format!("Contractor {contractor} does not exist")));
     }
     let certificate = Certificate {
         id: new_id("ci_", 10),
@@ -96,18 +74,12 @@ pub(crate) async fn upload(State(sandbox): State<Ten99PolicySandbox>, form: Mult
     created(certificate)
 }
 
-pub(crate) async fn list(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
     query.page(store.certificates.iter().collect(), |c: &Certificate| &c.id)
 }
 
-pub(crate) async fn get(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     ok(sandbox.store().certificate(&id)?)
 }

@@ -12,15 +12,9 @@ use crate::ten99policy::{Contractor, CoverageLimit, Entity};
 
 fn check_email_free(store: &Store, email: &str, except: Option<&str>) -> Result<(), ApiError> {
     // Case-sensitive, as the API's e-mail filter is.
-    let taken = store
-        .contractors
-        .iter()
-        .any(|c| c.email.as_deref() == Some(email) && Some(c.id.as_str()) != except);
+    let taken = store.contractors.iter().any(|c| c.email.as_deref() == Some(email) && Some(c.id.as_str()) != except);
     if taken {
-        return Err(ApiError::bad(
-            "duplicate_email",
-            format!("A contractor with email {email} already exists"),
-        ));
+        return Err(ApiError::bad("duplicate_email", format!("A contractor with email {email} already exists")));
     }
     Ok(())
 }
@@ -36,57 +30,31 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
         email: Some(f.req_str("email")?),
         phone: Some(f.req_str("phone")?),
         company_name: f.str("company_name")?,
-        address: Some(
-            f.address("address")?
-                .ok_or_else(|| ApiError::invalid("address is required"))?,
-        ),
+        address: Some(f.address("address")?.ok_or_else(|| ApiError::invalid("address is required"))?),
         custom_metadata: f.metadata("custom_metadata")?.unwrap_or_default(),
         withhold_premium: Some(f.bool("withhold_premium")?.unwrap_or(false)),
     };
     let mut store = sandbox.store();
-    check_email_free(
-        &store,
-        contractor.email.as_deref().unwrap_or_default(),
-        None,
-    )?;
+    check_email_free(&store, contractor.email.as_deref().unwrap_or_default(), None)?;
     store.contractors.push(contractor.clone());
     created(contractor)
 }
 
-pub(crate) async fn list(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
     let email = query.get("email");
-    let items = store
-        .contractors
-        .iter()
-        .filter(|c| email.is_none_or(|e| c.email.as_deref() == Some(e)))
-        .collect();
+    let items = store.contractors.iter().filter(|c| email.is_none_or(|e| c.email.as_deref() == Some(e))).collect();
     query.page(items, |c: &Contractor| &c.id)
 }
 
-pub(crate) async fn get(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     ok(sandbox.store().contractor(&id)?)
 }
 
-pub(crate) async fn update(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Answer {
+pub(crate) async fn update(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>, body: Bytes) -> Answer {
     let f = Fields::parse(&body)?;
-    let (first, last, email, phone) = (
-        f.str("first_name")?,
-        f.str("last_name")?,
-        f.str("email")?,
-        f.str("phone")?,
-    );
+    let (first, last, email, phone) = (f.str("first_name")?, f.str("last_name")?, f.str("email")?, f.str("phone")?);
     let (middle, company) = (f.str("middle_name")?, f.str("company_name")?);
     let (address, metadata) = (f.address("address")?, f.metadata("custom_metadata")?);
     let withhold = f.bool("withhold_premium")?;
@@ -120,10 +88,7 @@ pub(crate) async fn update(
     ok(contractor.clone())
 }
 
-pub(crate) async fn create_entity(
-    State(sandbox): State<Ten99PolicySandbox>,
-    body: Bytes,
-) -> Answer {
+pub(crate) async fn create_entity(State(sandbox): State<Ten99PolicySandbox>, body: Bytes) -> Answer {
     let f = Fields::parse(&body)?;
     let name = f.req_str("name")?;
     let limits = Fields::from_map(match f.typed_object("coverage_limit")? {
@@ -134,9 +99,8 @@ pub(crate) async fn create_entity(
         aggregate_limit: Some(limits.req_cents("aggregate_limit", 1000, i64::MAX)?),
         occurrence_limit: Some(limits.req_cents("occurrence_limit", 1000, i64::MAX)?),
     };
-    let required_coverage = f
-        .strings("required_coverage")?
-        .ok_or_else(|| ApiError::invalid("required_coverage is required"))?;
+    let required_coverage =
+        f.strings("required_coverage")?.ok_or_else(|| ApiError::invalid("required_coverage is required"))?;
     let entity = Entity {
         id: new_id("en_", 7),
         created: Some(sandbox.now()),
@@ -149,18 +113,12 @@ pub(crate) async fn create_entity(
     created(entity)
 }
 
-pub(crate) async fn list_entities(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list_entities(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
     query.page(store.entities.iter().collect(), |e: &Entity| &e.id)
 }
 
-pub(crate) async fn get_entity(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get_entity(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     ok(sandbox.store().entity(&id)?)
 }

@@ -11,37 +11,21 @@ use crate::sandbox::ten99policy::state::new_id;
 use crate::secret::Secret;
 use crate::ten99policy::{Event, WebhookEndpoint};
 
-pub(crate) async fn list(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
     let kind = query.get("type");
-    let items = store
-        .events
-        .iter()
-        .filter(|e| kind.is_none_or(|k| e.event_type.as_str() == k))
-        .collect();
+    let items = store.events.iter().filter(|e| kind.is_none_or(|k| e.event_type.as_str() == k)).collect();
     query.page(items, |e: &Event| e.id.as_deref().unwrap_or_default())
 }
 
-pub(crate) async fn get(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     let store = sandbox.store();
-    let event = store
-        .events
-        .iter()
-        .find(|e| e.id.as_deref() == Some(id.as_str()));
+    let event = store.events.iter().find(|e| e.id.as_deref() == Some(id.as_str()));
     ok(event.ok_or_else(|| ApiError::not_found("event", &id))?)
 }
 
-pub(crate) async fn create_endpoint(
-    State(sandbox): State<Ten99PolicySandbox>,
-    body: Bytes,
-) -> Answer {
+pub(crate) async fn create_endpoint(State(sandbox): State<Ten99PolicySandbox>, body: Bytes) -> Answer {
     let f = Fields::parse(&body)?;
     let url = f.req_str("url")?;
     if reqwest::Url::parse(&url).is_err() {
@@ -66,40 +50,24 @@ pub(crate) async fn create_endpoint(
 
 /// Endpoints as lists show them: without their secrets, which only creation reveals.
 fn without_secret(endpoint: &WebhookEndpoint) -> WebhookEndpoint {
-    WebhookEndpoint {
-        secret: None,
-        ..endpoint.clone()
-    }
+    WebhookEndpoint { secret: None, ..endpoint.clone() }
 }
 
-pub(crate) async fn list_endpoints(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list_endpoints(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
-    let endpoints: Vec<WebhookEndpoint> = store
-        .endpoints
-        .iter()
-        .map(|e| without_secret(&e.endpoint))
-        .collect();
+    let endpoints: Vec<WebhookEndpoint> = store.endpoints.iter().map(|e| without_secret(&e.endpoint)).collect();
     query.page(endpoints.iter().collect(), |e: &WebhookEndpoint| &e.id)
 }
 
-pub(crate) async fn get_endpoint(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get_endpoint(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     let store = sandbox.store();
     let endpoint = store.endpoints.iter().find(|e| e.endpoint.id == id);
     let endpoint = endpoint.ok_or_else(|| ApiError::not_found("webhook endpoint", &id))?;
     ok(without_secret(&endpoint.endpoint))
 }
 
-pub(crate) async fn delete_endpoint(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn delete_endpoint(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     let now = sandbox.now();
     let mut store = sandbox.store();
     let before = store.endpoints.len();
@@ -107,7 +75,5 @@ pub(crate) async fn delete_endpoint(
     if store.endpoints.len() == before {
         return Err(ApiError::not_found("webhook endpoint", &id));
     }
-    ok(
-        serde_json::json!({"id": id, "object": "webhook_endpoint", "deleted": true, "deleted_at": now}),
-    )
+    ok(serde_json::json!({"id": id, "object": "webhook_endpoint", "deleted": true, "deleted_at": now}))
 }

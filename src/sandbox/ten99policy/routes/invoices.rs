@@ -15,12 +15,8 @@ use crate::ten99policy::Invoice;
 /// The premium on `gross_pay` at the rate covering the contractor for the job: rate cents per
 /// $100 earned, at least $1. Integer arithmetic, rounded down.
 fn premium(store: &Store, contractor: &str, job: &str, gross_pay: Cents) -> Cents {
-    let assignment_rate = store
-        .assignments
-        .iter()
-        .rev()
-        .find(|a| !a.cancelled && a.job.as_deref() == Some(job))
-        .and_then(|a| a.net_rate);
+    let assignment_rate =
+        store.assignments.iter().rev().find(|a| !a.cancelled && a.job.as_deref() == Some(job)).and_then(|a| a.net_rate);
     let quote_rate = store
         .quotes
         .iter()
@@ -48,21 +44,14 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
     let now = sandbox.now();
     let mut store = sandbox.store();
     if store.contractor(&contractor).is_err() {
-        return Err(ApiError::bad(
-            "invalid_contractor_id",
-            format!("Contractor {contractor} does not exist"),
-        ));
+        return Err(ApiError::bad("invalid_contractor_id", format!("Contractor {contractor} does not exist")));
     }
-    let job_object = store
-        .job(&job)
-        .map_err(|_| ApiError::bad("invalid_job_id", format!("Job {job} does not exist")))?;
+    let job_object =
+        store.job(&job).map_err(|_| ApiError::bad("invalid_job_id", format!("Job {job} does not exist")))?;
     let purchase_order = match purchase_order {
         Some(po) if po.is_empty() => None,
         Some(po) => Some(po),
-        None => job_object
-            .custom_metadata
-            .get("purchase_order_number")
-            .map(str::to_owned),
+        None => job_object.custom_metadata.get("purchase_order_number").map(str::to_owned),
     };
     if !store.has_coverage_for(&contractor, &job) {
         return Err(ApiError::bad(
@@ -85,24 +74,15 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
     created(invoice)
 }
 
-pub(crate) async fn list(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
     let contractor = query.get("contractor");
-    let items = store
-        .invoices
-        .iter()
-        .filter(|i| contractor.is_none_or(|c| i.contractor.as_deref() == Some(c)))
-        .collect();
+    let items =
+        store.invoices.iter().filter(|i| contractor.is_none_or(|c| i.contractor.as_deref() == Some(c))).collect();
     query.page(items, |i: &Invoice| &i.id)
 }
 
-pub(crate) async fn get(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     ok(sandbox.store().invoice(&id)?)
 }

@@ -14,21 +14,12 @@ use crate::ten99policy::{Address, CategoryCode, Job};
 const WAGE_RANGE: (i64, i64) = (100, 100_000_000);
 
 fn check_category(store: &Store, code: &str) -> Result<(), ApiError> {
-    let known = store
-        .category_codes
-        .iter()
-        .find(|c| c.category_code == code);
+    let known = store.category_codes.iter().find(|c| c.category_code == code);
     match known {
-        None => Err(ApiError::bad(
-            "invalid_job_category_code",
-            format!("Job category code {code} does not exist"),
-        )),
+        None => Err(ApiError::bad("invalid_job_category_code", format!("Job category code {code} does not exist"))),
         Some(code) if !code.is_approved() => Err(ApiError::bad(
             "job_category_not_approved",
-            format!(
-                "Job category code {} is not approved for this account",
-                code.category_code
-            ),
+            format!("Job category code {} is not approved for this account", code.category_code),
         )),
         Some(_) => Ok(()),
     }
@@ -37,9 +28,7 @@ fn check_category(store: &Store, code: &str) -> Result<(), ApiError> {
 fn job_site(f: &Fields) -> Result<Option<Address>, ApiError> {
     let address = f.address("address")?;
     if address.as_ref().is_some_and(|a| a.region.is_none()) {
-        return Err(ApiError::invalid(
-            "address.region is required when address is given",
-        ));
+        return Err(ApiError::invalid("address.region is required when address is given"));
     }
     Ok(address)
 }
@@ -60,10 +49,7 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
         entity: Some(f.req_str("entity")?),
         category_code: Some(f.req_str("category_code")?),
         wage: Some(f.req_cents("wage", WAGE_RANGE.0, WAGE_RANGE.1)?),
-        wage_type: Some(
-            f.wage_type("wage_type")?
-                .ok_or_else(|| ApiError::invalid("wage_type is required"))?,
-        ),
+        wage_type: Some(f.wage_type("wage_type")?.ok_or_else(|| ApiError::invalid("wage_type is required"))?),
         years_experience: f.int("years_experience")?,
         address: job_site(&f)?,
         custom_metadata: f.metadata("custom_metadata")?.unwrap_or_default(),
@@ -72,63 +58,39 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
     let mut store = sandbox.store();
     let entity = job.entity.as_deref().unwrap_or_default();
     if store.entity(entity).is_err() {
-        return Err(ApiError::bad(
-            "invalid_entity_id",
-            format!("Entity {entity} does not exist"),
-        ));
+        return Err(ApiError::bad("invalid_entity_id", format!("Entity {entity} does not exist")));
     }
     check_category(&store, job.category_code.as_deref().unwrap_or_default())?;
     store.jobs.push(job.clone());
     created(job)
 }
 
-pub(crate) async fn list(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
     query.page(store.jobs.iter().collect(), |j: &Job| &j.id)
 }
 
-pub(crate) async fn get(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     ok(sandbox.store().job(&id)?)
 }
 
-pub(crate) async fn update(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Answer {
+pub(crate) async fn update(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>, body: Bytes) -> Answer {
     let f = Fields::parse(&body)?;
-    let (name, description, code) = (
-        f.str("name")?,
-        f.str("description")?,
-        f.str("category_code")?,
-    );
+    let (name, description, code) = (f.str("name")?, f.str("description")?, f.str("category_code")?);
     let wage = f.cents("wage", WAGE_RANGE.0, WAGE_RANGE.1)?;
     let (wage_type, address) = (f.wage_type("wage_type")?, job_site(&f)?);
     let (years, metadata) = (f.int("years_experience")?, f.metadata("custom_metadata")?);
     let mut store = sandbox.store();
     store.job(&id)?;
     if store.invoices.iter().any(|i| i.job.as_deref() == Some(&id)) {
-        return Err(ApiError::bad(
-            "invoice_exists",
-            "The job has an invoice and can no longer be edited",
-        ));
+        return Err(ApiError::bad("invoice_exists", "The job has an invoice and can no longer be edited"));
     }
     if let Some(code) = &code {
         check_category(&store, code)?;
     }
     let job = store.job_mut(&id)?;
-    for (slot, value) in [
-        (&mut job.name, name),
-        (&mut job.description, description),
-        (&mut job.category_code, code),
-    ] {
+    for (slot, value) in [(&mut job.name, name), (&mut job.description, description), (&mut job.category_code, code)] {
         if value.is_some() {
             *slot = value;
         }
@@ -151,7 +113,5 @@ pub(crate) async fn list_category_codes(
 ) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
-    query.page(store.category_codes.iter().collect(), |c: &CategoryCode| {
-        &c.category_code
-    })
+    query.page(store.category_codes.iter().collect(), |c: &CategoryCode| &c.category_code)
 }

@@ -8,10 +8,7 @@ use crate::sandbox::ten99policy::Ten99PolicySandbox;
 use crate::sandbox::ten99policy::state::policy_object;
 use serde_json::Value;
 
-pub(crate) async fn list(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
     let quote = query.get("quote");
@@ -21,14 +18,9 @@ pub(crate) async fn list(
         .filter(|r| quote.is_none_or(|q| r.policy.quote.as_deref() == Some(q)))
         .map(|r| policy_object(&r.policy))
         .collect();
-    query.page(objects.iter().collect(), |p: &Value| {
-        p["id"].as_str().unwrap_or_default()
-    })
+    query.page(objects.iter().collect(), |p: &Value| p["id"].as_str().unwrap_or_default())
 }
 
-pub(crate) async fn get(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     ok(policy_object(&sandbox.store().policy(&id)?.policy))
 }

@@ -9,9 +9,7 @@ use crate::sandbox::ten99policy::Ten99PolicySandbox;
 use crate::sandbox::ten99policy::error::ApiError;
 use crate::sandbox::ten99policy::fields::Fields;
 use crate::sandbox::ten99policy::state::{PolicyRecord, Store, new_id, new_ulid, policy_object};
-use crate::ten99policy::{
-    ApplicationSession, CoiCertificates, EpochSeconds, EventType, Policy, Quote,
-};
+use crate::ten99policy::{ApplicationSession, CoiCertificates, EpochSeconds, EventType, Policy, Quote};
 
 /// The step of a finished application.
 const COMPLETE: &str = "application_complete";
@@ -19,23 +17,14 @@ const COMPLETE: &str = "application_complete";
 pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Bytes) -> Answer {
     let f = Fields::parse(&body)?;
     let general_opt_in = f.bool("is_general_opt_in")?.unwrap_or(false);
-    let quote = if general_opt_in {
-        f.str("quote")?
-    } else {
-        Some(f.req_str("quote")?)
-    };
+    let quote = if general_opt_in { f.str("quote")? } else { Some(f.req_str("quote")?) };
     let contractor = f.str("contractor")?;
     if general_opt_in && contractor.is_none() {
-        return Err(ApiError::invalid(
-            "contractor is required for general opt-in sessions",
-        ));
+        return Err(ApiError::invalid("contractor is required for general opt-in sessions"));
     }
     let (success_url, cancel_url) = (f.str("success_url")?, f.str("cancel_url")?);
     let now = sandbox.now();
-    let id = new_ulid(
-        "ias_",
-        jiff::Timestamp::now().as_millisecond().max(0) as u64,
-    );
+    let id = new_ulid("ias_", jiff::Timestamp::now().as_millisecond().max(0) as u64);
     let session = ApplicationSession {
         url: Some(format!("{}/apply/{id}", sandbox.public_url())),
         id,
@@ -51,39 +40,24 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
     if let Some(quote) = &session.quote
         && store.quote(quote).is_err()
     {
-        return Err(ApiError::bad(
-            "invalid_quote_id",
-            format!("Quote {quote} does not exist"),
-        ));
+        return Err(ApiError::bad("invalid_quote_id", format!("Quote {quote} does not exist")));
     }
     store.sessions.push(session.clone());
     store.emit(EventType::ApplicationCreated, &session, now);
     created(session)
 }
 
-pub(crate) async fn list(
-    State(sandbox): State<Ten99PolicySandbox>,
-    RawQuery(query): RawQuery,
-) -> Answer {
+pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
-    query.page(store.sessions.iter().collect(), |s: &ApplicationSession| {
-        &s.id
-    })
+    query.page(store.sessions.iter().collect(), |s: &ApplicationSession| &s.id)
 }
 
-pub(crate) async fn get(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     ok(sandbox.store().session(&id)?)
 }
 
-pub(crate) async fn update(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Answer {
+pub(crate) async fn update(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>, body: Bytes) -> Answer {
     let f = Fields::parse(&body)?;
     let (success_url, cancel_url) = (f.str("success_url")?, f.str("cancel_url")?);
     let mut store = sandbox.store();
@@ -93,36 +67,23 @@ pub(crate) async fn update(
     ok(session.clone())
 }
 
-pub(crate) async fn expire(
-    State(sandbox): State<Ten99PolicySandbox>,
-    Path(id): Path<String>,
-) -> Answer {
+pub(crate) async fn expire(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     let now = sandbox.now();
     ok(expire_session(&mut sandbox.store(), &id, now)?)
 }
 
 fn check_open(session: &ApplicationSession) -> Result<(), ApiError> {
     if session.expired {
-        return Err(ApiError::bad(
-            "session_expired",
-            "The application session has expired",
-        ));
+        return Err(ApiError::bad("session_expired", "The application session has expired"));
     }
     if session.step.as_deref() == Some(COMPLETE) {
-        return Err(ApiError::bad(
-            "application_already_complete",
-            "The application is already complete",
-        ));
+        return Err(ApiError::bad("application_already_complete", "The application is already complete"));
     }
     Ok(())
 }
 
 /// Expires an open session (emits `application.expired`).
-pub(crate) fn expire_session(
-    store: &mut Store,
-    id: &str,
-    now: EpochSeconds,
-) -> Result<ApplicationSession, ApiError> {
+pub(crate) fn expire_session(store: &mut Store, id: &str, now: EpochSeconds) -> Result<ApplicationSession, ApiError> {
     let session = store.session_mut(id)?;
     check_open(session)?;
     session.expired = true;
@@ -140,21 +101,19 @@ pub(crate) fn complete_session(
     public_url: &str,
 ) -> Result<Policy, ApiError> {
     check_open(store.session(id)?)?;
-    let quote_id = store.session(id)?.quote.clone().ok_or_else(|| {
-        ApiError::bad(
-            "invalid_quote_id",
-            "General opt-in sessions have no quote to bind",
-        )
-    })?;
+    let quote_id = store
+        .session(id)?
+        .quote
+        .clone()
+        .ok_or_else(|| ApiError::bad("invalid_quote_id", "General opt-in sessions have no quote to bind"))?;
     let quote = store.quote(&quote_id)?.clone();
     let policy = issue_policy(&quote, now, public_url);
     let session = store.session_mut(id)?;
     session.step = Some(COMPLETE.into());
     let session = session.clone();
-    store.policies.push(PolicyRecord {
-        policy: policy.clone(),
-        contractor: quote.contractor.clone().unwrap_or_default(),
-    });
+    store
+        .policies
+        .push(PolicyRecord { policy: policy.clone(), contractor: quote.contractor.clone().unwrap_or_default() });
     store.emit(EventType::ApplicationComplete, &session, now);
     store.emit(EventType::PolicyActive, &policy_object(&policy), now);
     Ok(policy)

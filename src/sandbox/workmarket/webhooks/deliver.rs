@@ -90,10 +90,7 @@ impl Dispatcher {
                 record.outcome = Outcome::Pending;
                 log.push(record);
                 self.pending.send_modify(|n| *n += 1);
-                let job = Job {
-                    index: log.len() - 1,
-                    outgoing,
-                };
+                let job = Job { index: log.len() - 1, outgoing };
                 // The receiver lives as long as the dispatcher, so sending cannot fail.
                 let _ = self.sender.send(job);
             }
@@ -115,10 +112,7 @@ impl Dispatcher {
         let Some(mut receiver) = lock(&self.receiver).take() else {
             return;
         };
-        let client = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .build()
-            .expect("the TLS backend initialises");
+        let client = reqwest::Client::builder().timeout(self.timeout).build().expect("the TLS backend initialises");
         let log = self.log.clone();
         let pending = self.pending.clone();
         runtime.spawn(async move {
@@ -170,19 +164,13 @@ async fn send(client: &reqwest::Client, outgoing: &Outgoing) -> Result<u16, Stri
         request = request.header(name, value);
     }
     // WorkMarket sends no body with DELETE (nor GET).
-    if !matches!(
-        outgoing.method,
-        reqwest::Method::DELETE | reqwest::Method::GET
-    ) {
+    if !matches!(outgoing.method, reqwest::Method::DELETE | reqwest::Method::GET) {
         request = request.body(outgoing.body.clone());
     }
-    let response = request.send().await.map_err(|e| {
-        if e.is_timeout() {
-            "timed out".to_owned()
-        } else {
-            format!("no answer: {}", e.without_url())
-        }
-    })?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| if e.is_timeout() { "timed out".to_owned() } else { format!("no answer: {}", e.without_url()) })?;
     Ok(response.status().as_u16())
 }
 
@@ -198,7 +186,5 @@ pub(crate) fn masked(url: &str) -> String {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -55,8 +55,7 @@ impl WebhookTemplate {
     /// The shipped `examples/workmarket-webhook.json` for `event`, as a user would save it:
     /// the `event` value set to the event's name, and the token as `Authorization: Bearer`.
     pub fn shipped(event: &str, url: &str, token: Option<&str>) -> Self {
-        let mut body: serde_json::Value =
-            serde_json::from_str(SHIPPED_TEMPLATE).expect("the shipped template is JSON");
+        let mut body: serde_json::Value = serde_json::from_str(SHIPPED_TEMPLATE).expect("the shipped template is JSON");
         body["event"] = serde_json::Value::String(event.to_owned());
         let headers = token
             .map(|token| BTreeMap::from([("Authorization".to_owned(), format!("Bearer {token}"))]))
@@ -80,10 +79,7 @@ pub(crate) struct Webhooks {
 
 impl Webhooks {
     pub fn new(timeout: Duration) -> Self {
-        Self {
-            templates: Mutex::new(Vec::new()),
-            dispatcher: Dispatcher::new(timeout),
-        }
+        Self { templates: Mutex::new(Vec::new()), dispatcher: Dispatcher::new(timeout) }
     }
 
     /// Saves a template after WorkMarket's checks: a known event, a known method, and a body
@@ -101,10 +97,7 @@ impl Webhooks {
         }
         for name in variables_in(&template.body) {
             if !variables::is_eligible(&template.event, name) {
-                return Err(format!(
-                    "variable ${{{name}}} is not available for event {}",
-                    template.event
-                ));
+                return Err(format!("variable ${{{name}}} is not available for event {}", template.event));
             }
         }
         lock(&self.templates).push(template);
@@ -121,11 +114,8 @@ impl Webhooks {
 
     /// Renders every template saved for `event` with `values` and queues the result.
     pub fn fire(&self, event: &str, assignment_id: &str, values: &Values) {
-        let templates: Vec<WebhookTemplate> = lock(&self.templates)
-            .iter()
-            .filter(|t| t.event == event)
-            .cloned()
-            .collect();
+        let templates: Vec<WebhookTemplate> =
+            lock(&self.templates).iter().filter(|t| t.event == event).cloned().collect();
         for template in templates {
             let record = DeliveryRecord {
                 event: event.to_owned(),
@@ -157,25 +147,16 @@ fn build(template: &WebhookTemplate, values: &Values) -> Result<Outgoing, String
         headers.push((name.clone(), render(value, values, Escape::Header)?));
     }
     Ok(Outgoing {
-        method: template
-            .method
-            .parse()
-            .map_err(|_| format!("unsupported method {}", template.method))?,
+        method: template.method.parse().map_err(|_| format!("unsupported method {}", template.method))?,
         url: render(&template.url, values, Escape::Url)?,
         headers,
         content_type: template.content_type.clone(),
-        body: render(
-            &template.body,
-            values,
-            Escape::for_body(&template.content_type),
-        )?,
+        body: render(&template.body, values, Escape::for_body(&template.content_type))?,
     })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
@@ -192,11 +173,7 @@ mod tests {
         assert_eq!(webhooks.templates().len(), 9);
         let saved = &webhooks.templates()[1];
         assert_eq!(saved.event, "Check In");
-        assert!(
-            saved.body.contains("\"event\": \"Check In\""),
-            "{}",
-            saved.body
-        );
+        assert!(saved.body.contains("\"event\": \"Check In\""), "{}", saved.body);
         assert_eq!(saved.headers["Authorization"], "Bearer t");
     }
 
@@ -211,18 +188,9 @@ mod tests {
             headers: BTreeMap::new(),
             body: body.into(),
         };
-        assert!(
-            webhooks
-                .register(template("accepted", r#"{"w":"${resource_id}"}"#))
-                .is_ok()
-        );
-        let refused = webhooks
-            .register(template("Check In", r#"{"w":"${resource_id}"}"#))
-            .unwrap_err();
-        assert_eq!(
-            refused,
-            "variable ${resource_id} is not available for event Check In"
-        );
+        assert!(webhooks.register(template("accepted", r#"{"w":"${resource_id}"}"#)).is_ok());
+        let refused = webhooks.register(template("Check In", r#"{"w":"${resource_id}"}"#)).unwrap_err();
+        assert_eq!(refused, "variable ${resource_id} is not available for event Check In");
         assert!(webhooks.register(template("Checked", "{}")).is_err());
         let mut bad_method = template("Paid", "{}");
         bad_method.method = "TRACE".into();
@@ -235,22 +203,11 @@ mod tests {
     fn an_unknown_variable_outside_the_body_means_not_sent() {
         let webhooks = Webhooks::new(Duration::from_secs(1));
         let mut template = WebhookTemplate::shipped("Paid", "http://127.0.0.1:9/${bogus}", None);
-        template
-            .headers
-            .insert("X-Id".into(), "${assignment_id}".into());
+        template.headers.insert("X-Id".into(), "${assignment_id}".into());
         webhooks.register(template).unwrap();
-        webhooks.fire(
-            "Paid",
-            "1",
-            &Values::from([("assignment_id", "1".to_owned())]),
-        );
+        webhooks.fire("Paid", "1", &Values::from([("assignment_id", "1".to_owned())]));
         let records = webhooks.records();
-        assert_eq!(
-            records[0].outcome,
-            Outcome::NotSent {
-                reason: "unknown variable ${bogus}".into()
-            }
-        );
+        assert_eq!(records[0].outcome, Outcome::NotSent { reason: "unknown variable ${bogus}".into() });
         assert_eq!(records[0].attempts, 0);
     }
 }

@@ -75,12 +75,7 @@ const NEGOTIATION: &[&str] = &["negotiation_id"];
 const NEGOTIATION_NOTE: &[&str] = &["negotiation_id", "note"];
 const NEGOTIATION_AMOUNT: &[&str] = &["negotiation_id", "amount"];
 const NEGOTIATION_NOTE_AMOUNT: &[&str] = &["negotiation_id", "note", "amount"];
-const RESCHEDULE_REQUESTED: &[&str] = &[
-    "negotiation_id",
-    "note",
-    "proposed_start_date_time",
-    "proposed_end_date_time",
-];
+const RESCHEDULE_REQUESTED: &[&str] = &["negotiation_id", "note", "proposed_start_date_time", "proposed_end_date_time"];
 const BUDGET_INCREASE_REQUESTED: &[&str] = &[
     "negotiation_id",
     "note",
@@ -145,10 +140,7 @@ const EVENTS: &[(&str, &[&str])] = &[
 
 /// The UI name of an event, matched case-insensitively; `None` for names WorkMarket lacks.
 pub(crate) fn event_name(name: &str) -> Option<&'static str> {
-    EVENTS
-        .iter()
-        .find(|(known, _)| known.eq_ignore_ascii_case(name.trim()))
-        .map(|(known, _)| *known)
+    EVENTS.iter().find(|(known, _)| known.eq_ignore_ascii_case(name.trim())).map(|(known, _)| *known)
 }
 
 /// Whether `variable` exists for any event.
@@ -162,9 +154,7 @@ pub(crate) fn is_known(variable: &str) -> bool {
 pub(crate) fn is_eligible(event: &str, variable: &str) -> bool {
     EVERY_EVENT.contains(&variable)
         || (WITH_WORKER.contains(&event) && WORKER.contains(&variable))
-        || EVENTS
-            .iter()
-            .any(|(name, vars)| *name == event && vars.contains(&variable))
+        || EVENTS.iter().any(|(name, vars)| *name == event && vars.contains(&variable))
 }
 
 #[cfg(test)]
@@ -173,11 +163,8 @@ mod tests {
 
     #[test]
     fn worker_variables_only_on_accepted_and_counteroffer_requested() {
-        let with_worker: Vec<&str> = EVENTS
-            .iter()
-            .filter(|(name, _)| is_eligible(name, "resource_email"))
-            .map(|(name, _)| *name)
-            .collect();
+        let with_worker: Vec<&str> =
+            EVENTS.iter().filter(|(name, _)| is_eligible(name, "resource_email")).map(|(name, _)| *name).collect();
         assert_eq!(with_worker, ["Accepted", "Counteroffer Requested"]);
     }
 
