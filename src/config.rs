@@ -2,6 +2,9 @@
 //! flags; they come from the environment or mounted files (see [`crate::secret`]).
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
 
 pub use crate::workmarket::PathStyle;
 
@@ -44,4 +47,79 @@ pub struct RunArgs {
     /// Namespace of the leader-election Lease.
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     pub lease_namespace: String,
+
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "COVERBRIDGE_LEASE_NAME", default_value = "coverbridge")]
+    pub lease_name: String,
+
+    /// How often WorkMarket's change feed (list_updated) is swept for work orders whose
+    /// webhook was lost, e.g. `5m`. At least 2 minutes, as WorkMarket asks.
+    #[arg(long, env = "COVERBRIDGE_SWEEP_INTERVAL", default_value = "5m", value_parser = sweep_interval)]
+    pub sweep_interval: Duration,
+
+    /// How often every binding is compared with both APIs even when nothing signalled a change.
+    #[arg(long, env = "COVERBRIDGE_RESYNC_INTERVAL", default_value = "15m", value_parser = duration)]
+    pub resync_interval: Duration,
+
+    /// Requests per second coverbridge allows itself against 1099Policy.
+    #[arg(long, env = "COVERBRIDGE_TEN99POLICY_RPS", default_value_t = NonZeroU32::new(10).unwrap())]
+    pub ten99policy_rps: NonZeroU32,
+
+    /// Requests per second coverbridge allows itself against WorkMarket.
+    #[arg(long, env = "COVERBRIDGE_WORKMARKET_RPS", default_value_t = NonZeroU32::new(10).unwrap())]
+    pub workmarket_rps: NonZeroU32,
+
+    /// Oldest 1099Policy webhook signature accepted, e.g. `300s`.
+    #[arg(long, env = "COVERBRIDGE_WEBHOOK_TOLERANCE", default_value = "300s", value_parser = duration)]
+    pub webhook_tolerance: Duration,
+
+    /// YAML file with the auto-binding template (namespace, entity, coverage types, mapping,
+    /// trigger and a selector on industry, client or label). Without it, no binding is created
+    /// automatically.
+    #[arg(long, env = "COVERBRIDGE_AUTOBIND_CONFIG")]
+    pub auto_bind_config: Option<PathBuf>,
+}
+
+/// Parses a duration such as `90s`, `5m` or `1h`.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let parsed: jiff::SignedDuration =
+        text.trim().parse().map_err(|e| format!("{text:?} is not a duration such as 90s, 5m or 1h: {e}"))?;
+    Duration::try_from(parsed).map_err(|_| format!("{text:?} is negative"))
+}
+
+fn sweep_interval(text: &str) -> Result<Duration, String> {
+    let interval = duration(text)?;
+    if interval < Duration::from_secs(120) {
+        return Err(format!("{text:?} is shorter than 2m; WorkMarket asks for at least two minutes between polls"));
+    }
+    Ok(interval)
+}
+
+/// The environment variables secrets are read from (each also as `<NAME>_FILE`).
+pub mod secrets {
+    /// WorkMarket API token.
+    pub const WORKMARKET_API_TOKEN: &str = "WORKMARKET_API_TOKEN";
+    /// WorkMarket API secret.
+    pub const WORKMARKET_API_SECRET: &str = "WORKMARKET_API_SECRET";
+    /// 1099Policy API key.
+    pub const TEN99POLICY_API_KEY: &str = "TEN99POLICY_API_KEY";
+    /// 1099Policy webhook signing secret (`whsec_…`).
+    pub const TEN99POLICY_WEBHOOK_SECRET: &str = "TEN99POLICY_WEBHOOK_SECRET";
+    /// The token WorkMarket webhooks must carry.
+    pub const WEBHOOK_TOKEN: &str = "COVERBRIDGE_WEBHOOK_TOKEN";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_friendly_units() {
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(duration("soon").unwrap_err().contains("soon"));
+        assert!(sweep_interval("1m").unwrap_err().contains("2m"));
+        assert_eq!(sweep_interval("2m"), Ok(Duration::from_secs(120)));
+    }
 }
