@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use coverbridge::config::RunArgs;
+use coverbridge::sandbox::SandboxArgs;
 use coverbridge::telemetry::{self, LogFormat};
 
 /// Keeps WorkMarket work orders insured through 1099Policy, as a Kubernetes operator.
@@ -32,7 +33,11 @@ enum Command {
     /// every binding to convergence and prints their final status.
     Demo,
     /// Serve local simulators of WorkMarket and 1099Policy, for development and your own CI.
-    Sandbox,
+    ///
+    /// Both speak their platform's real API shapes, quirks included, start with a small seed
+    /// (printed), send their platform's webhooks where you point them, and offer a control API
+    /// under /_sandbox/ to drive work orders, applications, certificates and faults.
+    Sandbox(SandboxArgs),
     /// Print the CoverageBinding and CategoryMapping CRDs as one YAML stream.
     ///
     /// Install them with: coverbridge crds | kubectl apply --server-side -f -
@@ -49,8 +54,18 @@ fn main() -> ExitCode {
         }
         Command::Run(_) => not_available("run", 6),
         Command::Demo => not_available("demo", 5),
-        Command::Sandbox => not_available("sandbox", 3),
+        Command::Sandbox(args) => match tokio_runtime().block_on(coverbridge::sandbox::run(args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("coverbridge sandbox: {error}");
+                ExitCode::FAILURE
+            }
+        },
     }
+}
+
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("the async runtime starts")
 }
 
 fn not_available(command: &str, issue: u32) -> ExitCode {

@@ -31,7 +31,7 @@ fn every_subcommand_has_help() {
 
 #[test]
 fn unfinished_subcommands_fail_loudly() {
-    for sub in ["run", "demo", "sandbox"] {
+    for sub in ["run", "demo"] {
         let out = coverbridge(&[sub]);
         assert!(!out.status.success(), "{sub} must not report success");
         let stderr = String::from_utf8(out.stderr).unwrap();
@@ -44,4 +44,38 @@ fn unknown_log_format_is_rejected() {
     let out = coverbridge(&["--log-format", "xml", "crds"]);
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr).unwrap().contains("--log-format"));
+}
+
+#[tokio::test]
+async fn sandbox_serves_both_halves_on_the_ports_given() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coverbridge"))
+        .args(["sandbox", "--workmarket-addr", "127.0.0.1:0", "--ten99policy-addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut urls = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(url) = line.strip_prefix("WorkMarket sandbox: ").or_else(|| line.strip_prefix("1099Policy sandbox: ")) {
+            urls.push(url.trim().to_owned());
+        }
+        if line.starts_with("Serving until") {
+            break;
+        }
+    }
+    let [workmarket, ten99policy] = urls.as_slice() else { panic!("printed URLs: {urls:?}") };
+    let http = reqwest::Client::new();
+    let token = http
+        .post(format!("{workmarket}/api/v1/authorization/request"))
+        .form(&[("token", "wm_sandbox_token"), ("secret", "wm_sandbox_secret")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    let codes = http.get(format!("{ten99policy}/api/v1/category_codes")).bearer_auth("t9k_test_sandbox").send().await.unwrap();
+    assert_eq!(codes.status(), 200);
+    assert!(codes.text().await.unwrap().contains("jc_MTqpkbkp6G"));
+    child.kill().await.unwrap();
 }
