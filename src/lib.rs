@@ -2,6 +2,7 @@
 //! insurance from 1099Policy before work begins.
 
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod money;
 pub mod reconcile;

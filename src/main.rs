@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use coverbridge::config::RunArgs;
+use coverbridge::demo::DemoArgs;
 use coverbridge::sandbox::SandboxArgs;
 use coverbridge::telemetry::{self, LogFormat};
 
@@ -11,7 +12,8 @@ use coverbridge::telemetry::{self, LogFormat};
 #[derive(Parser, Debug)]
 #[command(name = "coverbridge", version, propagate_version = true)]
 struct Cli {
-    /// Log line format. Which lines are logged is set by RUST_LOG (default `info`).
+    /// Log line format. Which lines are logged is set by RUST_LOG (default `info`; `warn` for
+    /// the demo).
     #[arg(long, global = true, env = "COVERBRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     log_format: LogFormat,
 
@@ -29,9 +31,11 @@ enum Command {
     Run(Box<RunArgs>),
     /// Run the whole coverage flow on this machine, with no cluster and no credentials.
     ///
-    /// Starts the WorkMarket and 1099Policy sandboxes in-process, loads examples/, reconciles
-    /// every binding to convergence and prints their final status.
-    Demo,
+    /// Starts the WorkMarket and 1099Policy sandboxes in-process, loads examples/, assigns the
+    /// work orders, plays the worker (finishing applications) and 1099Policy's reviewer
+    /// (approving certificates), prints progress as it happens and the final state of every
+    /// binding. Exits 0 when every binding converged.
+    Demo(DemoArgs),
     /// Serve local simulators of WorkMarket and 1099Policy, for development and your own CI.
     ///
     /// Both speak their platform's real API shapes, quirks included, start with a small seed
@@ -46,14 +50,23 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
+    // The demo prints its own story; its logs would only repeat it.
+    let default_filter = if matches!(cli.command, Command::Demo(_)) { "warn" } else { "info" };
+    telemetry::init(cli.log_format, default_filter);
     match cli.command {
         Command::Crds => {
             print!("{}", coverbridge::resources::crds::to_yaml());
             ExitCode::SUCCESS
         }
         Command::Run(_) => not_available("run", 6),
-        Command::Demo => not_available("demo", 5),
+        Command::Demo(args) => match tokio_runtime().block_on(coverbridge::demo::run(args)) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(error) => {
+                eprintln!("coverbridge demo: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Sandbox(args) => match tokio_runtime().block_on(coverbridge::sandbox::run(args)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -31,7 +31,7 @@ fn every_subcommand_has_help() {
 
 #[test]
 fn unfinished_subcommands_fail_loudly() {
-    for sub in ["run", "demo"] {
+    for sub in ["run"] {
         let out = coverbridge(&[sub]);
         assert!(!out.status.success(), "{sub} must not report success");
         let stderr = String::from_utf8(out.stderr).unwrap();
@@ -58,7 +58,9 @@ async fn sandbox_serves_both_halves_on_the_ports_given() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut urls = Vec::new();
     while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(url) = line.strip_prefix("WorkMarket sandbox: ").or_else(|| line.strip_prefix("1099Policy sandbox: ")) {
+        if let Some(url) =
+            line.strip_prefix("WorkMarket sandbox: ").or_else(|| line.strip_prefix("1099Policy sandbox: "))
+        {
             urls.push(url.trim().to_owned());
         }
         if line.starts_with("Serving until") {
@@ -74,8 +76,50 @@ async fn sandbox_serves_both_halves_on_the_ports_given() {
         .await
         .unwrap();
     assert_eq!(token.status(), 200);
-    let codes = http.get(format!("{ten99policy}/api/v1/category_codes")).bearer_auth("t9k_test_sandbox").send().await.unwrap();
+    let codes =
+        http.get(format!("{ten99policy}/api/v1/category_codes")).bearer_auth("t9k_test_sandbox").send().await.unwrap();
     assert_eq!(codes.status(), 200);
     assert!(codes.text().await.unwrap().contains("jc_MTqpkbkp6G"));
     child.kill().await.unwrap();
+}
+
+#[test]
+fn demo_converges_every_example_and_prints_the_table() {
+    let out = coverbridge(&["demo"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.contains("  60291163")).collect();
+    assert_eq!(rows.len(), 4, "{stdout}");
+    assert!(rows.iter().all(|r| r.contains(" Bound ")), "{stdout}");
+    for story in ["ApplicationStarted", "PolicyActive", "AssignmentCreated", "CertificateApproved", "InvoiceRecorded"] {
+        assert!(stdout.contains(story), "progress shows {story}:\n{stdout}");
+    }
+    assert!(stdout.contains("All 4 bindings converged"));
+}
+
+#[test]
+fn demo_prints_full_statuses_as_yaml() {
+    let out = coverbridge(&["demo", "-o", "yaml"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let yaml = &stdout[stdout.find("---").expect("YAML documents")..stdout.rfind("\nAll 4").unwrap()];
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(yaml).unwrap();
+    assert_eq!(docs.len(), 4);
+    assert!(docs.iter().all(|d| d["status"]["phase"] == "Bound" && d["status"]["conditions"].is_array()));
+}
+
+#[test]
+fn demo_fails_with_the_stuck_bindings_conditions() {
+    let dir = std::env::temp_dir().join(format!("cb-demo-stuck-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("stuck.yaml"),
+        "apiVersion: coverbridge.io/v1alpha1\nkind: CoverageBinding\nmetadata: {name: ghost}\nspec: {workOrderId: \"999\", coverageTypes: [general]}\n",
+    )
+    .unwrap();
+    let out = coverbridge(&["demo", "--examples", dir.to_str().unwrap(), "--timeout", "2s"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("ghost") && stdout.contains("WorkOrderNotFound"), "{stdout}");
 }

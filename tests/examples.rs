@@ -61,7 +61,10 @@ fn every_example_validates_against_the_generated_crds() {
         }
     }
     kinds.sort();
-    assert_eq!(kinds, ["CategoryMapping", "CoverageBinding", "CoverageBinding", "CoverageBinding", "Secret"]);
+    assert_eq!(
+        kinds,
+        ["CategoryMapping", "CoverageBinding", "CoverageBinding", "CoverageBinding", "CoverageBinding", "Secret"]
+    );
 }
 
 #[test]

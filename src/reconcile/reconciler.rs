@@ -149,9 +149,9 @@ impl Reconciler {
                     let notice = record(outcome, &mut status, &mut facts);
                     status.create_attempts.remove(step.name());
                     mirror(&facts, &mut status);
+                    host.notify(binding, notice).await;
                     self.save(binding, host, &last_saved, &status).await?;
                     last_saved = status.clone();
-                    host.notify(binding, notice).await;
                 }
                 Err(error) => return Err(self.fail(binding, host, &last_saved, status, Some(&step), error).await),
             }
