@@ -85,25 +85,32 @@ async fn expected() -> Vec<(&'static str, usize)> {
     after
 }
 
-#[tokio::test]
-async fn a_lost_answer_at_any_create_never_duplicates() {
+/// Runs the three flows with `fault` on every answer of one create path at a time (three times,
+/// beyond the HTTP layer's retries) and checks that exactly the clean run's objects exist.
+async fn no_duplicates_under(fault: Fault) {
     let clean = expected().await;
     for collection in COLLECTIONS {
         let world = World::start().await;
-        // Lose every answer on this path for longer than the HTTP layer retries.
         let path = format!("/api/v1/{collection}");
-        world
-            .ten99policy
-            .sandbox
-            .harness()
-            .inject(FaultRule::new(&path, Fault::DropAfterProcessing).method("POST").times(3));
+        world.ten99policy.sandbox.harness().inject(FaultRule::new(&path, fault.clone()).method("POST").times(3));
         three_flows(&world).await;
         finish(&world).await;
-        assert_eq!(counts(&world).await, clean, "after losing answers on {path}");
-        let lost: Vec<_> =
-            world.ten99_calls().into_iter().filter(|c| c.fault == Some(Fault::DropAfterProcessing)).collect();
-        assert!(!lost.is_empty(), "the fault on {path} fired");
+        assert_eq!(counts(&world).await, clean, "after {fault:?} on {path}");
+        let fired = world.ten99_calls().into_iter().filter(|c| c.fault.as_ref() == Some(&fault)).count();
+        assert_eq!(fired, 3, "the fault on {path} fired");
     }
+}
+
+#[tokio::test]
+async fn a_lost_answer_at_any_create_never_duplicates() {
+    // The same key is retried; 1099Policy replays the stored creation.
+    no_duplicates_under(Fault::DropAfterProcessing).await;
+}
+
+#[tokio::test]
+async fn a_failure_answer_after_the_create_never_duplicates() {
+    // The key is spent on a 5xx; the next attempt finds the object before using a fresh key.
+    no_duplicates_under(Fault::StatusAfterProcessing { status: 500 }).await;
 }
 
 /// A host that "crashes" (fails) at its `fail_at`-th status write, after the external call it

@@ -88,33 +88,37 @@ pub enum Outcome {
     },
 }
 
-/// Makes a step's external write for the binding with `uid`, at attempt `attempt`.
+/// How many of the newest objects of a kind a lookup scans for an earlier create.
+const LOOKUP_WINDOW: usize = 500;
+
+/// Makes a step's external write for the binding with `uid`, at attempt `attempt`. A later
+/// attempt (the earlier one's answer was a failure 1099Policy may have stored, or never came)
+/// first looks for what the earlier one may have created, and adopts it (DESIGN §2).
 pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u32) -> Result<Outcome, ReconcileError> {
+    if attempt > 0
+        && step.creates()
+        && let Some(outcome) = find_existing(client, step).await?
+    {
+        return Ok(outcome);
+    }
     let key = key(uid, step, attempt);
     let failed = ReconcileError::ten99(step.name());
     let metadata = |work_order_id: &str| Metadata::default().with("work_order_id", work_order_id);
     match step {
-        Step::CreateContractor(draft) => {
-            if attempt > 0
-                && let Some(outcome) = adopt(client, draft).await?
-            {
-                return Ok(outcome);
-            }
-            match client.create_contractor(&new_contractor(draft), &key).await {
-                Ok(contractor) => Ok(Outcome::Contractor { id: contractor.id, adopted: false }),
-                Err(e) if e.is(&ErrorCode::DuplicateEmail) => match adopt(client, draft).await? {
-                    Some(outcome) => Ok(outcome),
-                    None => Err(failed(e)),
-                },
-                Err(e) => Err(failed(e)),
-            }
-        }
+        Step::CreateContractor(draft) => match client.create_contractor(&new_contractor(draft), &key).await {
+            Ok(contractor) => Ok(Outcome::Contractor { id: contractor.id, adopted: false }),
+            Err(e) if e.is(&ErrorCode::DuplicateEmail) => match adopt(client, draft).await? {
+                Some(outcome) => Ok(outcome),
+                None => Err(failed(e)),
+            },
+            Err(e) => Err(failed(e)),
+        },
         Step::UploadCertificate { contractor_id, pdf, digest, work_order_id } => {
             let upload = t99::CertificateUpload {
                 contractor: contractor_id.clone(),
                 filename: "certificate.pdf".into(),
                 pdf: Bytes::from(pdf.clone()),
-                custom_metadata: metadata(work_order_id),
+                custom_metadata: metadata(work_order_id).with("sha256", digest.clone()),
             };
             let certificate = client.upload_certificate(&upload, &key).await.map_err(failed)?;
             Ok(Outcome::Certificate { id: certificate.id, status: certificate.status, digest: digest.clone() })
@@ -215,6 +219,86 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
             Ok(Outcome::Invoice { id: invoice.id })
         }
     }
+}
+
+/// What an earlier attempt of `step` created, if anything: found among the newest objects of
+/// its kind by what the request carried (work order metadata, job, quote, contractor, digest).
+async fn find_existing(client: &Ten99PolicyClient, step: &Step) -> Result<Option<Outcome>, ReconcileError> {
+    let lookup = || ReconcileError::ten99("look for an earlier create");
+    let outcome = match step {
+        Step::CreateContractor(draft) => return adopt(client, draft).await,
+        Step::CreateJob(draft) => client
+            .recent_jobs(LOOKUP_WINDOW)
+            .await
+            .map_err(lookup())?
+            .into_iter()
+            .find(|job| {
+                job.custom_metadata.get("work_order_id") == Some(draft.work_order_id.as_str())
+                    && job.entity.as_deref() == Some(draft.entity.as_str())
+            })
+            .map(|job| Outcome::Job { id: job.id, terms: draft.terms.clone() }),
+        Step::CreateQuote { contractor_id, job_id, .. } => client
+            .recent_quotes(LOOKUP_WINDOW)
+            .await
+            .map_err(lookup())?
+            .into_iter()
+            .find(|q| {
+                q.job.as_deref() == Some(job_id.as_str()) && q.contractor.as_deref() == Some(contractor_id.as_str())
+            })
+            .map(|q| Outcome::Quote { id: q.id, eligible: q.eligible.unwrap_or(true) }),
+        Step::CreateSession { quote_id, replaces, .. } => client
+            .recent_application_sessions(LOOKUP_WINDOW)
+            .await
+            .map_err(lookup())?
+            .into_iter()
+            .find(|s| s.quote.as_deref() == Some(quote_id.as_str()) && !s.expired && Some(&s.id) != replaces.as_ref())
+            .map(|s| Outcome::Session { url: s.url.unwrap_or_default(), id: s.id }),
+        Step::CreateAssignment { job_id, .. } => {
+            let found = client
+                .recent_assignments(LOOKUP_WINDOW)
+                .await
+                .map_err(lookup())?
+                .into_iter()
+                .find(|a| a.job.as_deref() == Some(job_id.as_str()) && !a.cancelled);
+            match found {
+                Some(a) => {
+                    let policy = match &a.policy {
+                        Some(id) => Some(policy_facts(&client.get_policy(id).await.map_err(lookup())?)),
+                        None => None,
+                    };
+                    Some(Outcome::Assignment { facts: assignment_facts(&a), id: a.id, policy })
+                }
+                None => None,
+            }
+        }
+        Step::UploadCertificate { contractor_id, digest, .. } => client
+            .recent_certificates(LOOKUP_WINDOW)
+            .await
+            .map_err(lookup())?
+            .into_iter()
+            .find(|c| {
+                c.contractor.as_deref() == Some(contractor_id.as_str())
+                    && c.custom_metadata.get("sha256") == Some(digest.as_str())
+            })
+            .map(|c| Outcome::Certificate { id: c.id, status: c.status, digest: digest.clone() }),
+        Step::CreateInvoice { job_id, gross_pay, start, end, .. } => client
+            .recent_invoices(LOOKUP_WINDOW)
+            .await
+            .map_err(lookup())?
+            .into_iter()
+            .find(|i| {
+                i.job.as_deref() == Some(job_id.as_str())
+                    && i.gross_pay == Some(*gross_pay)
+                    && i.paycycle_startdate.and_then(|d| d.to_timestamp()) == Some(*start)
+                    && i.paycycle_enddate.and_then(|d| d.to_timestamp()) == Some(*end)
+            })
+            .map(|i| Outcome::Invoice { id: i.id }),
+        _ => None,
+    };
+    if let Some(outcome) = &outcome {
+        tracing::info!(step = step.name(), ?outcome, "adopting what an earlier attempt created");
+    }
+    Ok(outcome)
 }
 
 /// Finds the worker's existing contractor by e-mail: ours if its metadata names the same worker,

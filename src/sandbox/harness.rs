@@ -4,7 +4,9 @@
 //! Control routes, mounted on each simulator:
 //! - `GET /_sandbox/calls` — every call so far (method, path, idempotency key, status, fault);
 //!   `DELETE` clears it.
-//! - `POST /_sandbox/faults` — add a [`FaultRule`]; `GET` lists them; `DELETE` removes all.
+//! - `POST /_sandbox/faults` — add a [`FaultRule`] (`kind`: `latency`, `status`, `rate_limit`,
+//!   `drop_after_processing`, `status_after_processing`, `drop_before_processing`); `GET` lists
+//!   them; `DELETE` removes all.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,6 +43,12 @@ pub enum Fault {
     /// Process the request, then break the connection instead of answering: the change is made
     /// and the caller never learns it. The case idempotency keys exist for.
     DropAfterProcessing,
+    /// Process the request, then answer this status (and the platform's error body) instead:
+    /// the change is made and the caller is told it failed.
+    StatusAfterProcessing {
+        /// HTTP status code.
+        status: u16,
+    },
     /// Break the connection without processing the request.
     DropBeforeProcessing,
 }
@@ -217,6 +225,10 @@ async fn intercept(State(harness): State<Harness>, request: Request, next: Next)
             response.headers_mut().insert("retry-after", HeaderValue::from(*retry_after_secs));
             response
         }
+        Some(Fault::StatusAfterProcessing { status }) => {
+            let _processed = next.run(request).await;
+            (harness.error_body)(StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        }
         // Never reaches the simulator; the connection breaks below.
         Some(Fault::DropBeforeProcessing) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };
@@ -326,6 +338,17 @@ mod tests {
         assert_eq!(calls[0].idempotency_key.as_deref(), Some("k1"));
         assert_eq!(calls[0].fault, Some(Fault::DropAfterProcessing));
         assert_eq!(calls[0].status, 201);
+    }
+
+    #[tokio::test]
+    async fn status_after_processing_makes_the_change_and_reports_failure() {
+        let harness = Harness::new(plain_error, 1);
+        let processed = Arc::new(AtomicU32::new(0));
+        let base = serve(&harness, processed.clone()).await;
+        harness.inject(FaultRule::new("/api/v1/things", Fault::StatusAfterProcessing { status: 502 }).times(1));
+        let response = post_thing(&once(), &base).await.unwrap();
+        assert_eq!((response.status.as_u16(), &response.body[..]), (502, &b"injected"[..]));
+        assert_eq!(processed.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

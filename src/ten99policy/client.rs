@@ -157,6 +157,38 @@ impl Ten99PolicyClient {
         self.call("application session", Method::POST, &path, &[], Body::None, Some(key)).await
     }
 
+    // --- recent objects, to find what a lost answer created
+
+    /// The `max` newest jobs.
+    pub async fn recent_jobs(&self, max: usize) -> Result<Vec<Job>> {
+        self.list_newest("job", &["jobs"], &[], max).await
+    }
+
+    /// The `max` newest quotes.
+    pub async fn recent_quotes(&self, max: usize) -> Result<Vec<Quote>> {
+        self.list_newest("quote", &["quotes"], &[], max).await
+    }
+
+    /// The `max` newest insurance application sessions.
+    pub async fn recent_application_sessions(&self, max: usize) -> Result<Vec<ApplicationSession>> {
+        self.list_newest("application session", &["apply", "sessions"], &[], max).await
+    }
+
+    /// The `max` newest assignments.
+    pub async fn recent_assignments(&self, max: usize) -> Result<Vec<Assignment>> {
+        self.list_newest("assignment", &["assignments"], &[], max).await
+    }
+
+    /// The `max` newest uploaded certificates.
+    pub async fn recent_certificates(&self, max: usize) -> Result<Vec<Certificate>> {
+        self.list_newest("certificate", &["files", "certificates"], &[], max).await
+    }
+
+    /// The `max` newest invoices.
+    pub async fn recent_invoices(&self, max: usize) -> Result<Vec<Invoice>> {
+        self.list_newest("invoice", &["invoices"], &[], max).await
+    }
+
     // --- policies
 
     /// `GET /api/v1/policies/{id}`.
@@ -284,10 +316,21 @@ impl Ten99PolicyClient {
         path: &[&str],
         filters: &[(&str, &str)],
     ) -> Result<Vec<T>> {
+        self.list_newest(what, path, filters, usize::MAX).await
+    }
+
+    /// Like [`Self::list_all`], but stops once `max` objects (the newest) are in.
+    async fn list_newest<T: DeserializeOwned + Listed>(
+        &self,
+        what: &'static str,
+        path: &[&str],
+        filters: &[(&str, &str)],
+        max: usize,
+    ) -> Result<Vec<T>> {
         let limit = self.page_size.to_string();
         let mut all: Vec<T> = Vec::new();
         let mut after: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        while all.len() < max && all.len() < MAX_PAGES * self.page_size {
             let mut query = filters.to_vec();
             query.push(("limit", &limit));
             if let Some(after) = &after {
@@ -302,6 +345,7 @@ impl Ten99PolicyClient {
                 _ => break,
             }
         }
+        all.truncate(max);
         Ok(all)
     }
 
