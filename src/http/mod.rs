@@ -90,6 +90,9 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
+/// Told about every attempt: API name, method, path and status (`None` when no answer came).
+pub type Observer = Arc<dyn Fn(&'static str, &reqwest::Method, &str, Option<u16>) + Send + Sync>;
+
 /// A pooled, rate-limited HTTP client with retries. Cheap to clone; clones share the pool and
 /// the rate limit.
 #[derive(Clone)]
@@ -97,6 +100,7 @@ pub struct HttpClient {
     inner: reqwest::Client,
     limiter: Arc<DefaultDirectRateLimiter>,
     settings: HttpSettings,
+    observer: Option<Observer>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -115,7 +119,13 @@ impl HttpClient {
             .build()
             .expect("the TLS backend initialises");
         let limiter = RateLimiter::direct(Quota::per_second(settings.requests_per_second));
-        Self { inner, limiter: Arc::new(limiter), settings }
+        Self { inner, limiter: Arc::new(limiter), settings, observer: None }
+    }
+
+    /// The same client, reporting every attempt to `observer` (metrics).
+    pub fn with_observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// The settings this client was built with.
@@ -153,6 +163,9 @@ impl HttpClient {
                 Err(e) => {
                     tracing::debug!(api, %method, path, error = %e, attempt, "http call failed")
                 }
+            }
+            if let Some(observer) = &self.observer {
+                observer(api, &method, &path, outcome.as_ref().ok().map(|r| r.status.as_u16()));
             }
             attempt += 1;
             match wait {

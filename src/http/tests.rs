@@ -193,3 +193,19 @@ fn retry_after_accepts_seconds_and_http_dates() {
     headers.insert("retry-after", "soon".parse().unwrap());
     assert_eq!(retry_after(&headers), None);
 }
+
+#[tokio::test]
+async fn the_observer_sees_every_attempt() {
+    let (base, _) = scripted(vec![(StatusCode::SERVICE_UNAVAILABLE, None), (StatusCode::CREATED, None)]).await;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let client = HttpClient::new(fast()).with_observer(Arc::new(move |api, method, path, status| {
+        record.lock().unwrap().push((api, method.to_string(), path.to_owned(), status));
+    }));
+    client.send("test", post_thing(&base)).await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [("test", "POST".to_owned(), "/thing".to_owned(), Some(503)), ("test", "POST".to_owned(), "/thing".to_owned(), Some(201))]
+    );
+}
