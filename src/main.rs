@@ -58,7 +58,13 @@ fn main() -> ExitCode {
             print!("{}", coverbridge::resources::crds::to_yaml());
             ExitCode::SUCCESS
         }
-        Command::Run(_) => not_available("run", 6),
+        Command::Run(args) => match tokio_runtime().block_on(coverbridge::runtime::kube::run(*args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!(%error, "coverbridge run stopped");
+                ExitCode::FAILURE
+            }
+        },
         Command::Demo(args) => match tokio_runtime().block_on(coverbridge::demo::run(args)) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
@@ -79,9 +85,4 @@ fn main() -> ExitCode {
 
 fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().expect("the async runtime starts")
-}
-
-fn not_available(command: &str, issue: u32) -> ExitCode {
-    eprintln!("coverbridge {command}: not available yet (tracked in issue {issue})");
-    ExitCode::from(2)
 }

@@ -30,11 +30,34 @@ fn every_subcommand_has_help() {
 }
 
 #[test]
-fn unfinished_subcommands_fail_loudly() {
-    let out = coverbridge(&["run"]);
-    assert!(!out.status.success(), "run must not report success");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("not available yet"), "{stderr}");
+fn run_says_what_is_missing_and_never_echoes_a_credential() {
+    let run = |env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_coverbridge"));
+        command.arg("run").env_clear().env("KUBECONFIG", "/nonexistent/kubeconfig");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let out = command.output().unwrap();
+        assert!(!out.status.success());
+        String::from_utf8(out.stderr).unwrap() + &String::from_utf8(out.stdout).unwrap()
+    };
+    let output = run(&[]);
+    assert!(
+        output.contains("WORKMARKET_API_TOKEN is not set") && output.contains("WORKMARKET_API_TOKEN_FILE"),
+        "{output}"
+    );
+    let secrets = [
+        ("WORKMARKET_API_TOKEN", "wm-token-c4f1"),
+        ("WORKMARKET_API_SECRET", "wm-secret-9a2e"),
+        ("TEN99POLICY_API_KEY", "t9k_test_77b0"),
+        ("TEN99POLICY_WEBHOOK_SECRET", "whsec_5d3c"),
+        ("COVERBRIDGE_WEBHOOK_TOKEN", "hook-token-e81f"),
+    ];
+    let output = run(&secrets);
+    assert!(output.contains("no Kubernetes configuration"), "{output}");
+    for (_, value) in secrets {
+        assert!(!output.contains(value), "a credential leaked: {output}");
+    }
 }
 
 #[test]

@@ -206,6 +206,9 @@ async fn the_observer_sees_every_attempt() {
     let seen = seen.lock().unwrap().clone();
     assert_eq!(
         seen,
-        [("test", "POST".to_owned(), "/thing".to_owned(), Some(503)), ("test", "POST".to_owned(), "/thing".to_owned(), Some(201))]
+        [
+            ("test", "POST".to_owned(), "/thing".to_owned(), Some(503)),
+            ("test", "POST".to_owned(), "/thing".to_owned(), Some(201))
+        ]
     );
 }

@@ -60,11 +60,10 @@ impl Observer {
                     PdfFact::Missing { detail: format!("Secret {namespace}/{} has no key {}", secret.name, secret.key) }
                 }
             });
+        } else if let Some(name) = spec.mapping_name() {
+            facts.category = self.category(&order, namespace, name, host).await?;
         } else if let Some(code) = &spec.category_code {
             facts.category = CategoryFact::Direct(code.clone());
-        } else {
-            let name = spec.category_mapping_ref.as_ref().map_or("default", |r| r.name.as_str());
-            facts.category = self.category(&order, namespace, name, host).await?;
         }
 
         let read = |step: &'static str| ReconcileError::ten99(step);

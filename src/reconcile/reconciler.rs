@@ -112,6 +112,52 @@ impl Reconciler {
         Ok(super::mapping::status(mapping, &known, binding_count, &Time((self.clock)())))
     }
 
+    /// What deleting `binding` must undo before it may go: with `deletionPolicy: Cancel`, the
+    /// assignment is cancelled if it has not started and an unfinished application is expired;
+    /// with `Orphan`, nothing. `Ok` means cleanup is complete; an error means try again.
+    pub async fn cleanup(&self, binding: &CoverageBinding, host: &impl Host) -> Result<(), ReconcileError> {
+        let status = binding.status.clone().unwrap_or_default();
+        if binding.spec.deletion_policy == crate::resources::DeletionPolicy::Orphan {
+            return Ok(());
+        }
+        let uid = binding.metadata.uid.clone().unwrap_or_default();
+        let client = &self.ten99policy;
+        if let (Some(id), Some(job_id)) = (&status.assignment_id, &status.job_id) {
+            let assignment = client.get_assignment(id).await.map_err(ReconcileError::ten99("read assignment"))?;
+            let starts = assignment.effective_date.and_then(|d| d.to_timestamp());
+            if !assignment.cancelled {
+                if starts.is_none_or(|start| (self.clock)() < start) {
+                    let step = Step::CancelAssignment { job_id: job_id.clone() };
+                    act(client, &uid, &step, 0).await?;
+                    host.notify(
+                        binding,
+                        Notice::normal(
+                            "AssignmentCancelled",
+                            format!("Cancelled 1099Policy assignment {id}: the binding was deleted"),
+                        ),
+                    )
+                    .await;
+                } else {
+                    let message =
+                        format!("1099Policy assignment {id} has started and cannot be cancelled; it stays in force");
+                    host.notify(binding, Notice::warning("AssignmentStarted", message)).await;
+                }
+            }
+        }
+        if let (Some(id), None) = (&status.application_session_id, &status.policy_id) {
+            let session = client.get_application_session(id).await.map_err(ReconcileError::ten99("read session"))?;
+            if !session.expired {
+                act(client, &uid, &Step::ExpireSession { session_id: id.clone() }, 0).await?;
+                host.notify(
+                    binding,
+                    Notice::normal("ApplicationExpired", format!("Expired application {id}: the binding was deleted")),
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+
     /// Brings one binding as far as it can go now.
     pub async fn reconcile(&self, binding: &CoverageBinding, host: &impl Host) -> Result<Next, ReconcileError> {
         let saved = binding.status.clone().unwrap_or_default();

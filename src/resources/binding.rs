@@ -144,6 +144,17 @@ pub struct CoverageBindingSpec {
     pub deletion_policy: DeletionPolicy,
 }
 
+impl CoverageBindingSpec {
+    /// The CategoryMapping this binding uses: `None` with a direct category code or a
+    /// bring-your-own certificate, else `categoryMappingRef.name` (default `default`).
+    pub fn mapping_name(&self) -> Option<&str> {
+        if self.certificate.is_some() || self.category_code.is_some() {
+            return None;
+        }
+        Some(self.category_mapping_ref.as_ref().map_or("default", |r| r.name.as_str()))
+    }
+}
+
 /// The work-order state that starts the coverage flow.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Trigger {

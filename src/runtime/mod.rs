@@ -1,4 +1,5 @@
-//! The runtimes that drive the reconcile core: `local` (in-memory, for the demo and tests) and,
-//! later, `kube` (the operator).
+//! The runtimes that drive the reconcile core: `kube` (the operator, over the Kubernetes API)
+//! and `local` (an in-memory store, for the demo and tests).
 
+pub mod kube;
 pub mod local;

@@ -58,7 +58,7 @@ impl LocalRuntime {
             let key = ObjectKey::of(&binding);
             let namespace = &key.namespace;
             let uses_mapping =
-                mapping_of(&binding).is_some_and(|m| applied.mappings.contains(&ObjectKey::new(namespace, m)));
+                binding.spec.mapping_name().is_some_and(|m| applied.mappings.contains(&ObjectKey::new(namespace, m)));
             let uses_secret = binding
                 .spec
                 .certificate
@@ -87,7 +87,8 @@ impl LocalRuntime {
             .bindings()
             .iter()
             .filter(|b| {
-                b.metadata.namespace.as_deref() == Some(&key.namespace) && mapping_of(b) == Some(key.name.as_str())
+                b.metadata.namespace.as_deref() == Some(&key.namespace)
+                    && b.spec.mapping_name() == Some(key.name.as_str())
             })
             .count();
         let status = self.reconciler.mapping_status(&mapping, users).await?;
@@ -146,15 +147,6 @@ impl LocalRuntime {
             }
         }
     }
-}
-
-/// The CategoryMapping a binding uses, if any.
-pub fn mapping_of(binding: &CoverageBinding) -> Option<&str> {
-    let spec = &binding.spec;
-    if spec.certificate.is_some() || spec.category_code.is_some() {
-        return None;
-    }
-    Some(spec.category_mapping_ref.as_ref().map_or("default", |r| r.name.as_str()))
 }
 
 /// The core's view of one binding in the local runtime.

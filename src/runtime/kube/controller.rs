@@ -1,0 +1,200 @@
+//! The reconcile functions kube-runtime's controllers call: CoverageBindings through the core,
+//! CategoryMappings' status, and the error policy. Only the leader acts; other replicas keep
+//! their caches warm and answer webhooks.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::Recorder;
+use kube::runtime::reflector::Store;
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::host::{FIELD_MANAGER, KubeHost, has_finalizer, remove_finalizer};
+use crate::http::RetryPolicy;
+use crate::metrics::Metrics;
+use crate::reconcile::{HostError, ReconcileError, Reconciler};
+use crate::resources::{CategoryMapping, CoverageBinding, Phase};
+
+/// How long a binding waits after an error only a person can fix.
+const TERMINAL_BACKOFF: Duration = Duration::from_secs(600);
+/// How often a mapping's codes are checked against 1099Policy even when nothing changed.
+const MAPPING_RECHECK: Duration = Duration::from_secs(3600);
+
+/// What every reconcile shares.
+pub struct Context {
+    /// The API server.
+    pub client: kube::Client,
+    /// The core.
+    pub reconciler: Reconciler,
+    /// Publishes Events.
+    pub recorder: Recorder,
+    /// The mapping caches (one per watched namespace).
+    pub mappings: Vec<Store<CategoryMapping>>,
+    /// Every binding cache (one per watched namespace), for mapping usage counts.
+    pub bindings: Vec<Store<CoverageBinding>>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// True while this replica holds the lease.
+    pub leader: watch::Receiver<bool>,
+    /// How long a converged binding waits before it is compared with both APIs again.
+    pub resync: Duration,
+    failures: Mutex<HashMap<String, u32>>,
+    triggered_at: Mutex<HashMap<String, Instant>>,
+}
+
+impl Context {
+    /// A context; see the fields.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client: kube::Client,
+        reconciler: Reconciler,
+        recorder: Recorder,
+        mappings: Vec<Store<CategoryMapping>>,
+        bindings: Vec<Store<CoverageBinding>>,
+        metrics: Arc<Metrics>,
+        leader: watch::Receiver<bool>,
+        resync: Duration,
+    ) -> Self {
+        Self {
+            client,
+            reconciler,
+            recorder,
+            mappings,
+            bindings,
+            metrics,
+            leader,
+            resync,
+            failures: Mutex::default(),
+            triggered_at: Mutex::default(),
+        }
+    }
+
+    fn is_leader(&self) -> bool {
+        *self.leader.borrow()
+    }
+
+    fn succeeded(&self, uid: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(uid);
+    }
+
+    /// Tracks the time from a binding's trigger (it left WaitingForTrigger) to Bound.
+    fn track_binding(&self, uid: &str, phase: Option<Phase>) {
+        let mut started = self.triggered_at.lock().unwrap_or_else(|p| p.into_inner());
+        match phase {
+            Some(Phase::Provisioning | Phase::AwaitingApplication | Phase::AwaitingCertificateReview) => {
+                started.entry(uid.to_owned()).or_insert_with(Instant::now);
+            }
+            Some(Phase::Bound) => {
+                if let Some(at) = started.remove(uid) {
+                    self.metrics.bound_after(at.elapsed().as_secs_f64());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reconciles one binding: cleanup when it is being deleted, else the core.
+pub async fn reconcile_binding(binding: Arc<CoverageBinding>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    if !ctx.is_leader() {
+        return Ok(Action::await_change());
+    }
+    let started = Instant::now();
+    let uid = binding.uid().unwrap_or_default();
+    let host = KubeHost::new(&ctx.client, &ctx.recorder, &ctx.mappings, &binding);
+    let result = if binding.meta().deletion_timestamp.is_some() {
+        cleanup(&binding, &ctx, &host).await
+    } else {
+        ctx.reconciler
+            .reconcile(&binding, &host)
+            .await
+            .map(|next| Action::requeue(next.requeue_after.unwrap_or(ctx.resync)))
+    };
+    let outcome = match &result {
+        Ok(_) => "success",
+        Err(error) => error.category(),
+    };
+    ctx.metrics.reconciled("CoverageBinding", outcome, started.elapsed().as_secs_f64());
+    if result.is_ok() {
+        ctx.succeeded(&uid);
+        ctx.track_binding(&uid, host.saved_phase().or(binding.status.as_ref().and_then(|s| s.phase)));
+    }
+    result
+}
+
+/// A deleted binding: run its cleanup, then let it go. Until cleanup succeeds, the finalizer
+/// stays and the error is retried.
+async fn cleanup(binding: &CoverageBinding, ctx: &Context, host: &KubeHost<'_>) -> Result<Action, ReconcileError> {
+    if !has_finalizer(binding) {
+        return Ok(Action::await_change());
+    }
+    ctx.reconciler.cleanup(binding, host).await?;
+    remove_finalizer(&ctx.client, binding).await?;
+    tracing::info!(binding = %binding.name_any(), policy = ?binding.spec.deletion_policy, "cleanup done; binding released");
+    Ok(Action::await_change())
+}
+
+/// Retries with exponential backoff and full jitter per binding; errors only a person can fix
+/// wait long, so a broken binding does not hammer either API.
+pub fn binding_error_policy(binding: Arc<CoverageBinding>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    let uid = binding.uid().unwrap_or_default();
+    let failures = {
+        let mut failures = ctx.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let count = failures.entry(uid).or_default();
+        *count += 1;
+        *count
+    };
+    tracing::warn!(binding = %binding.name_any(), namespace = ?binding.namespace(), category = error.category(), %error, failures, "reconcile failed");
+    if !error.is_retryable() {
+        return Action::requeue(TERMINAL_BACKOFF);
+    }
+    let policy = RetryPolicy {
+        base_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(300),
+        ..RetryPolicy::default()
+    };
+    Action::requeue(policy.delay(failures - 1).max(Duration::from_millis(200)))
+}
+
+/// Recomputes a mapping's status: its codes against 1099Policy and how many bindings use it.
+pub async fn reconcile_mapping(mapping: Arc<CategoryMapping>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    if !ctx.is_leader() {
+        return Ok(Action::await_change());
+    }
+    let started = Instant::now();
+    let namespace = mapping.namespace().unwrap_or_default();
+    let name = mapping.name_any();
+    let users = ctx
+        .bindings
+        .iter()
+        .flat_map(|store| store.state())
+        .filter(|b| b.namespace().as_deref() == Some(&namespace) && b.spec.mapping_name() == Some(name.as_str()))
+        .count();
+    let result: Result<Action, ReconcileError> = async {
+        let status = ctx.reconciler.mapping_status(&mapping, users).await?;
+        let body = json!({"apiVersion": CategoryMapping::api_version(&()), "kind": CategoryMapping::kind(&()), "status": status});
+        Api::<CategoryMapping>::namespaced(ctx.client.clone(), &namespace)
+            .patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(body))
+            .await
+            .map_err(|e| HostError(format!("writing the mapping status: {e}")))?;
+        Ok(Action::requeue(MAPPING_RECHECK))
+    }
+    .await;
+    let outcome = match &result {
+        Ok(_) => "success",
+        Err(error) => error.category(),
+    };
+    ctx.metrics.reconciled("CategoryMapping", outcome, started.elapsed().as_secs_f64());
+    result
+}
+
+/// Mappings retry failures after a minute; their state changes slowly.
+pub fn mapping_error_policy(mapping: Arc<CategoryMapping>, error: &ReconcileError, _ctx: Arc<Context>) -> Action {
+    tracing::warn!(mapping = %mapping.name_any(), %error, "mapping reconcile failed");
+    Action::requeue(Duration::from_secs(60))
+}

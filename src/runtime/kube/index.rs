@@ -1,0 +1,240 @@
+//! An index over the controllers' binding caches: which bindings a work order or an external id
+//! (contractor, job, quote, session, policy, assignment, certificate, invoice) belongs to. Webhook
+//! handlers and the sweep use it to find the bindings to wake, and wake them through the
+//! controllers' trigger channels; a binding already queued is reconciled once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use tokio::sync::mpsc;
+
+use crate::reconcile::ObjectKey;
+use crate::resources::CoverageBinding;
+use crate::webhooks::{Bindings, external_ids};
+use crate::workmarket::webhook::Delivery;
+
+/// Where one binding is indexed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Entry {
+    work_order: String,
+    external_ids: Vec<String>,
+}
+
+#[derive(Default)]
+struct Maps {
+    entries: HashMap<ObjectKey, Entry>,
+    /// Keys seen so far by a relist in progress, per scope.
+    relisting: HashMap<Option<String>, HashSet<ObjectKey>>,
+    by_work_order: HashMap<String, HashSet<ObjectKey>>,
+    by_external_id: HashMap<String, HashSet<ObjectKey>>,
+}
+
+impl Maps {
+    fn remove(&mut self, key: &ObjectKey) {
+        let Some(entry) = self.entries.remove(key) else { return };
+        let unlink = |map: &mut HashMap<String, HashSet<ObjectKey>>, id: &String| {
+            if let Some(keys) = map.get_mut(id) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    map.remove(id);
+                }
+            }
+        };
+        unlink(&mut self.by_work_order, &entry.work_order);
+        for id in &entry.external_ids {
+            unlink(&mut self.by_external_id, id);
+        }
+    }
+
+    fn insert(&mut self, binding: &CoverageBinding) {
+        let key = ObjectKey::of(binding);
+        let entry = Entry {
+            work_order: binding.spec.work_order_id.clone(),
+            external_ids: binding.status.iter().flat_map(external_ids).map(str::to_owned).collect(),
+        };
+        if self.entries.get(&key) == Some(&entry) {
+            return;
+        }
+        self.remove(&key);
+        self.by_work_order.entry(entry.work_order.clone()).or_default().insert(key.clone());
+        for id in &entry.external_ids {
+            self.by_external_id.entry(id.clone()).or_default().insert(key.clone());
+        }
+        self.entries.insert(key, entry);
+    }
+}
+
+/// Looks up unbound work orders for auto-binding.
+pub type Unbound = Arc<dyn Fn(String) + Send + Sync>;
+
+/// A controller's trigger channel, by the namespace it watches (`None`: all).
+type Trigger = (Option<String>, mpsc::UnboundedSender<ObjectRef<CoverageBinding>>);
+
+/// The index and the controllers' trigger channels. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Fleet {
+    maps: Arc<Mutex<Maps>>,
+    /// Trigger channel per watched namespace (`None`: the one for all namespaces).
+    triggers: Arc<Mutex<Vec<Trigger>>>,
+    unbound: Option<Unbound>,
+}
+
+impl Fleet {
+    /// An empty fleet; `unbound` is told about work orders no binding covers.
+    pub fn new(unbound: Option<Unbound>) -> Self {
+        Self { unbound, ..Self::default() }
+    }
+
+    fn maps(&self) -> std::sync::MutexGuard<'_, Maps> {
+        self.maps.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps the index in step with the binding watcher of `scope` (a namespace, or `None` for
+    /// all). A relist replays every object; what it did not mention is gone.
+    pub fn observe(&self, scope: Option<&str>, event: &watcher::Event<CoverageBinding>) {
+        let mut maps = self.maps();
+        let scope_key = scope.map(str::to_owned);
+        match event {
+            watcher::Event::Apply(binding) => maps.insert(binding),
+            watcher::Event::Delete(binding) => maps.remove(&ObjectKey::of(binding)),
+            watcher::Event::Init => {
+                maps.relisting.insert(scope_key, HashSet::new());
+            }
+            watcher::Event::InitApply(binding) => {
+                maps.insert(binding);
+                maps.relisting.entry(scope_key).or_default().insert(ObjectKey::of(binding));
+            }
+            watcher::Event::InitDone => {
+                let seen = maps.relisting.remove(&scope_key).unwrap_or_default();
+                let stale: Vec<ObjectKey> = maps
+                    .entries
+                    .keys()
+                    .filter(|k| scope.is_none_or(|ns| k.namespace == ns) && !seen.contains(k))
+                    .cloned()
+                    .collect();
+                for key in stale {
+                    maps.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Registers the trigger channel of the controller for `namespace` (`None`: all).
+    pub fn add_trigger(&self, namespace: Option<String>, sender: mpsc::UnboundedSender<ObjectRef<CoverageBinding>>) {
+        self.triggers.lock().unwrap_or_else(|p| p.into_inner()).push((namespace, sender));
+    }
+
+    /// How many bindings are indexed.
+    pub fn len(&self) -> usize {
+        self.maps().entries.len()
+    }
+
+    /// Whether no binding is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Tells the unbound hook about a work order no binding covers.
+    pub fn consider_unbound(&self, work_order_id: &str) {
+        if let Some(unbound) = &self.unbound {
+            unbound(work_order_id.to_owned());
+        }
+    }
+}
+
+impl Bindings for Fleet {
+    fn by_work_order(&self, work_order_id: &str) -> Vec<ObjectKey> {
+        self.maps().by_work_order.get(work_order_id).map(|keys| keys.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey> {
+        self.maps().by_external_id.get(external_id).map(|keys| keys.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    fn trigger(&self, keys: Vec<ObjectKey>) {
+        let triggers = self.triggers.lock().unwrap_or_else(|p| p.into_inner());
+        for key in keys {
+            let route = triggers.iter().find(|(ns, _)| ns.as_deref().is_none_or(|ns| ns == key.namespace));
+            match route {
+                Some((_, sender)) => {
+                    let _ = sender.send(ObjectRef::new(&key.name).within(&key.namespace));
+                }
+                None => tracing::debug!(binding = %key, "no controller watches this binding's namespace"),
+            }
+        }
+    }
+
+    fn unbound(&self, delivery: &Delivery) {
+        self.consider_unbound(&delivery.assignment_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::{CoverageBindingSpec, CoverageBindingStatus, CoverageType, DeletionPolicy, Trigger};
+
+    fn binding(name: &str, work_order: &str, job: Option<&str>) -> CoverageBinding {
+        let spec = CoverageBindingSpec {
+            work_order_id: work_order.into(),
+            worker_id: None,
+            trigger: Trigger::Assigned,
+            coverage_types: vec![CoverageType::General],
+            entity: None,
+            category_mapping_ref: None,
+            category_code: None,
+            region: None,
+            application: None,
+            contractor: None,
+            certificate: None,
+            invoice: None,
+            suspend: false,
+            deletion_policy: DeletionPolicy::Orphan,
+        };
+        let mut b = CoverageBinding::new(name, spec);
+        b.metadata.namespace = Some("ns".into());
+        b.status = Some(CoverageBindingStatus { job_id: job.map(str::to_owned), ..Default::default() });
+        b
+    }
+
+    #[test]
+    fn follows_applies_updates_and_deletes() {
+        let fleet = Fleet::new(None);
+        fleet.observe(None, &watcher::Event::Apply(binding("a", "1", None)));
+        fleet.observe(None, &watcher::Event::Apply(binding("b", "1", Some("jb_b"))));
+        let mut found = fleet.by_work_order("1");
+        found.sort();
+        assert_eq!(found, [ObjectKey::new("ns", "a"), ObjectKey::new("ns", "b")]);
+        assert_eq!(fleet.by_external_id("jb_b"), [ObjectKey::new("ns", "b")]);
+
+        fleet.observe(None, &watcher::Event::Apply(binding("b", "1", Some("jb_new"))));
+        assert!(fleet.by_external_id("jb_b").is_empty());
+        assert_eq!(fleet.by_external_id("jb_new"), [ObjectKey::new("ns", "b")]);
+
+        fleet.observe(None, &watcher::Event::Delete(binding("a", "1", None)));
+        assert_eq!(fleet.by_work_order("1"), [ObjectKey::new("ns", "b")]);
+
+        // A relist that no longer mentions b drops it.
+        fleet.observe(Some("ns"), &watcher::Event::Init);
+        fleet.observe(Some("ns"), &watcher::Event::InitApply(binding("c", "2", None)));
+        fleet.observe(Some("ns"), &watcher::Event::InitDone);
+        assert!(fleet.by_work_order("1").is_empty());
+        assert_eq!(fleet.by_work_order("2"), [ObjectKey::new("ns", "c")]);
+        assert_eq!(fleet.len(), 1);
+    }
+
+    #[test]
+    fn triggers_go_to_the_controller_of_the_namespace() {
+        let fleet = Fleet::new(None);
+        let (tx_a, mut rx_a) = mpsc::unbounded_channel();
+        let (tx_b, mut rx_b) = mpsc::unbounded_channel();
+        fleet.add_trigger(Some("a".into()), tx_a);
+        fleet.add_trigger(Some("b".into()), tx_b);
+        fleet.trigger(vec![ObjectKey::new("b", "x"), ObjectKey::new("a", "y"), ObjectKey::new("c", "z")]);
+        assert_eq!(rx_a.try_recv().unwrap(), ObjectRef::new("y").within("a"));
+        assert_eq!(rx_b.try_recv().unwrap(), ObjectRef::new("x").within("b"));
+        assert!(rx_a.try_recv().is_err() && rx_b.try_recv().is_err());
+    }
+}

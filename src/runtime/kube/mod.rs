@@ -1,0 +1,387 @@
+//! The Kubernetes runtime behind `coverbridge run`: kube-runtime controllers drive the reconcile
+//! core; every replica serves webhooks, metrics and probes and keeps its caches warm; the
+//! replica holding the Lease reconciles and writes.
+
+mod autobind;
+mod controller;
+mod fleet_metrics;
+mod host;
+mod index;
+mod leader;
+mod probes;
+mod start;
+mod sweep;
+
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt, future};
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::Api;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::{CustomResourceExt, ResourceExt};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::{UnboundedReceiverStream, WatchStream};
+
+pub use autobind::{AUTO_CREATED_LABEL, AutoBinder, Considered, Template, TemplateError};
+pub use controller::Context;
+pub use fleet_metrics::FleetCollector;
+pub use host::{FIELD_MANAGER, FINALIZER};
+pub use index::Fleet;
+pub use leader::Leadership;
+pub use start::{StartError, run};
+pub use sweep::sweep_once;
+
+use crate::metrics::Metrics;
+use crate::reconcile::Reconciler;
+use crate::resources::{CategoryMapping, CoverageBinding};
+use crate::webhooks::{self, Counters, Credentials};
+use crate::workmarket::WorkMarketClient;
+
+/// The label on Secrets whose changes wake the bindings that use them as certificates.
+pub const CERTIFICATE_LABEL: &str = "coverbridge.io/certificate";
+
+/// Why the operator stopped or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A CRD is missing from the cluster.
+    #[error(
+        "the CustomResourceDefinition {0} is not installed; install the CRDs first: `kubectl apply --server-side -f crds/coverbridge.yaml` (or `coverbridge crds | kubectl apply --server-side -f -`)"
+    )]
+    CrdMissing(String),
+    /// The API server refused or failed a startup call.
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// Leader election could not start.
+    #[error("leader election: {0}")]
+    Lease(#[from] kube_lease_manager::LeaseManagerError),
+    /// A listener could not be opened.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What the operator runs with, besides its clients.
+#[derive(Clone)]
+pub struct Settings {
+    /// Namespaces to watch; empty means all.
+    pub namespaces: Vec<String>,
+    /// Webhook listener.
+    pub webhook_addr: SocketAddr,
+    /// Metrics and probes listener.
+    pub metrics_addr: SocketAddr,
+    /// Namespace of the Lease.
+    pub lease_namespace: String,
+    /// Name of the Lease.
+    pub lease_name: String,
+    /// This replica's identity in the Lease (its pod name).
+    pub identity: String,
+    /// Resync of converged bindings.
+    pub resync: Duration,
+    /// Interval of WorkMarket change-feed sweeps.
+    pub sweep_interval: Duration,
+    /// Webhook secrets.
+    pub credentials: Credentials,
+    /// Auto-binding template, when enabled.
+    pub auto_bind: Option<Template>,
+}
+
+/// Metrics and the parts they read, created before the clients so the clients can report.
+pub struct Telemetry {
+    /// The metrics.
+    pub metrics: Arc<Metrics>,
+    stores: Arc<std::sync::RwLock<Vec<Store<CoverageBinding>>>>,
+    counters: Arc<Counters>,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Telemetry {
+    /// Metrics with the fleet gauges registered (they fill in when the caches exist).
+    pub fn new() -> Self {
+        let stores: Arc<std::sync::RwLock<Vec<Store<CoverageBinding>>>> = Arc::default();
+        let counters = Arc::new(Counters::default());
+        let collector = FleetCollector { bindings: stores.clone(), deliveries: counters.clone() };
+        Self { metrics: Arc::new(Metrics::new(vec![Box::new(collector)])), stores, counters }
+    }
+}
+
+/// The operator: controllers, webhook receiver, probes, sweep and leader election.
+pub struct Operator {
+    client: kube::Client,
+    reconciler: Reconciler,
+    workmarket: WorkMarketClient,
+    settings: Settings,
+    telemetry: Telemetry,
+}
+
+/// Wakes a binding only for changes it must act on: its spec (generation) or its deletion,
+/// not its own status writes.
+fn spec_or_deletion(binding: &CoverageBinding) -> Option<u64> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (predicates::generation(binding), binding.metadata.deletion_timestamp.is_some()).hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+fn leader_gained(leader: watch::Receiver<bool>) -> impl futures::Stream<Item = ()> {
+    WatchStream::new(leader).filter_map(|is_leader| future::ready(is_leader.then_some(())))
+}
+
+impl Operator {
+    /// An operator over `client` and the core.
+    pub fn new(
+        client: kube::Client,
+        reconciler: Reconciler,
+        workmarket: WorkMarketClient,
+        settings: Settings,
+        telemetry: Telemetry,
+    ) -> Self {
+        Self { client, reconciler, workmarket, settings, telemetry }
+    }
+
+    /// Runs until `shutdown` resolves, then stops taking webhooks, lets running reconciles
+    /// finish and releases the lease.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), RunError> {
+        let Self { client, reconciler, workmarket, settings, telemetry } = self;
+        check_crds(&client).await?;
+        let webhook_listener = tokio::net::TcpListener::bind(settings.webhook_addr).await?;
+        let probe_listener = tokio::net::TcpListener::bind(settings.metrics_addr).await?;
+        let leadership =
+            Leadership::campaign(client.clone(), &settings.lease_namespace, &settings.lease_name, &settings.identity)
+                .await?;
+        let (stop_tx, _) = watch::channel(false);
+        let stopped = || on_stop(&stop_tx);
+
+        let unbound = settings.auto_bind.clone().map(|template| {
+            let binder = AutoBinder::new(template, client.clone(), workmarket.clone());
+            Arc::new(move |id: String| {
+                let binder = binder.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = binder.consider(&id).await {
+                        tracing::warn!(work_order = %id, %error, "auto-binding failed");
+                    }
+                });
+            }) as index::Unbound
+        });
+        let fleet = Fleet::new(unbound);
+        let scopes: Vec<Option<String>> = if settings.namespaces.is_empty() {
+            vec![None]
+        } else {
+            settings.namespaces.iter().cloned().map(Some).collect()
+        };
+        let api_for = |scope: &Option<String>| -> (Api<CoverageBinding>, Api<CategoryMapping>, Api<Secret>) {
+            match scope {
+                Some(ns) => (
+                    Api::namespaced(client.clone(), ns),
+                    Api::namespaced(client.clone(), ns),
+                    Api::namespaced(client.clone(), ns),
+                ),
+                None => (Api::all(client.clone()), Api::all(client.clone()), Api::all(client.clone())),
+            }
+        };
+
+        // Caches first: the context and the metrics read all of them.
+        let mut binding_caches = Vec::new();
+        let mut mapping_caches = Vec::new();
+        for _ in &scopes {
+            binding_caches.push(reflector::store::<CoverageBinding>());
+            mapping_caches.push(reflector::store::<CategoryMapping>());
+        }
+        let binding_readers: Vec<Store<CoverageBinding>> = binding_caches.iter().map(|(r, _)| r.clone()).collect();
+        let mapping_readers: Vec<Store<CategoryMapping>> = mapping_caches.iter().map(|(r, _)| r.clone()).collect();
+        *telemetry.stores.write().unwrap_or_else(|p| p.into_inner()) = binding_readers.clone();
+        let reporter = Reporter { controller: "coverbridge".into(), instance: Some(settings.identity.clone()) };
+        let ctx = Arc::new(Context::new(
+            client.clone(),
+            reconciler,
+            Recorder::new(client.clone(), reporter),
+            mapping_readers.clone(),
+            binding_readers.clone(),
+            telemetry.metrics.clone(),
+            leadership.is_leader.clone(),
+            settings.resync,
+        ));
+
+        // Ready once every binding and mapping watcher has listed its objects.
+        let synced = Synced::new(2 * scopes.len());
+        let mut tasks = Vec::new();
+        for (scope, ((binding_reader, binding_writer), (mapping_reader, mapping_writer))) in
+            scopes.iter().zip(binding_caches.into_iter().zip(mapping_caches))
+        {
+            let (bindings_api, mappings_api, secrets_api) = api_for(scope);
+            let index = fleet.clone();
+            let scope_name = scope.clone();
+            let bindings_listed = synced.handle();
+            let bindings = watcher(bindings_api, watcher::Config::default().any_semantic())
+                .default_backoff()
+                .reflect(binding_writer)
+                .inspect_ok(move |event| {
+                    index.observe(scope_name.as_deref(), event);
+                    bindings_listed.observe(event);
+                })
+                .applied_objects()
+                .predicate_filter(spec_or_deletion, Default::default());
+            let (trigger_tx, trigger_rx) = mpsc::unbounded_channel();
+            fleet.add_trigger(scope.clone(), trigger_tx);
+
+            let users_of_mapping = binding_reader.clone();
+            let users_of_secret = binding_reader.clone();
+            let binding_controller = Controller::for_stream(bindings, binding_reader)
+                .with_config(ControllerConfig::default().concurrency(16))
+                .watches(
+                    mappings_api.clone(),
+                    watcher::Config::default().any_semantic(),
+                    move |mapping: CategoryMapping| {
+                        using(&users_of_mapping, &mapping.namespace().unwrap_or_default(), |b| {
+                            b.spec.mapping_name() == Some(mapping.name_any().as_str())
+                        })
+                    },
+                )
+                .watches(
+                    secrets_api,
+                    watcher::Config::default().labels(&format!("{CERTIFICATE_LABEL}=true")),
+                    move |secret: Secret| {
+                        using(&users_of_secret, &secret.namespace().unwrap_or_default(), |b| {
+                            b.spec.certificate.as_ref().is_some_and(|c| c.secret_ref.name == secret.name_any())
+                        })
+                    },
+                )
+                .reconcile_on(UnboundedReceiverStream::new(trigger_rx))
+                .reconcile_all_on(leader_gained(leadership.is_leader.clone()))
+                .graceful_shutdown_on(stopped())
+                .run(controller::reconcile_binding, controller::binding_error_policy, ctx.clone())
+                .for_each(|result| {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, "binding controller");
+                    }
+                    future::ready(())
+                });
+            tasks.push(tokio::spawn(binding_controller));
+
+            let mappings_listed = synced.handle();
+            let mappings = watcher(mappings_api, watcher::Config::default().any_semantic())
+                .default_backoff()
+                .reflect(mapping_writer)
+                .inspect_ok(move |event| mappings_listed.observe(event))
+                .applied_objects()
+                .predicate_filter(predicates::generation, Default::default());
+            let mapping_controller = Controller::for_stream(mappings, mapping_reader)
+                .reconcile_all_on(leader_gained(leadership.is_leader.clone()))
+                .graceful_shutdown_on(stopped())
+                .run(controller::reconcile_mapping, controller::mapping_error_policy, ctx.clone())
+                .for_each(|_| future::ready(()));
+            tasks.push(tokio::spawn(mapping_controller));
+        }
+
+        let receiver =
+            webhooks::router(Arc::new(fleet.clone()), settings.credentials.clone(), telemetry.counters.clone());
+        let webhook_server = axum::serve(webhook_listener, receiver).with_graceful_shutdown(stopped());
+        let probes = probes::router(probes::Probes { metrics: telemetry.metrics.clone(), ready: synced.ready.clone() });
+        let probe_server = axum::serve(probe_listener, probes).with_graceful_shutdown(stopped());
+        let servers = tokio::spawn(async move {
+            let (webhooks, probes) = tokio::join!(webhook_server, probe_server);
+            webhooks.and(probes)
+        });
+        let sweep = sweep::run(workmarket, fleet, leadership.is_leader.clone(), settings.sweep_interval, stopped());
+        tasks.push(tokio::spawn(sweep));
+        tracing::info!(webhooks = %settings.webhook_addr, metrics = %settings.metrics_addr, namespaces = ?settings.namespaces, "coverbridge is running");
+
+        shutdown.await;
+        tracing::info!("shutting down: no new webhooks, finishing running reconciles");
+        let _ = stop_tx.send(true);
+        if let Err(error) = servers.await.map_err(std::io::Error::other).and_then(|r| r) {
+            tracing::warn!(%error, "a listener stopped with an error");
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+        // The lease campaign ends when nobody watches it any more.
+        drop(ctx);
+        leadership.resign().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Counts watchers that finished their first list; ready when all have.
+struct Synced {
+    ready: Arc<AtomicBool>,
+    pending: Arc<std::sync::atomic::AtomicUsize>,
+    counted: Arc<AtomicBool>,
+}
+
+impl Synced {
+    fn new(watchers: usize) -> Self {
+        Self {
+            ready: Arc::new(AtomicBool::new(watchers == 0)),
+            pending: Arc::new(std::sync::atomic::AtomicUsize::new(watchers)),
+            counted: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Counts this watcher's first `InitDone` (later relists do not count again).
+    fn observe<K>(&self, event: &watcher::Event<K>) {
+        if matches!(event, watcher::Event::InitDone)
+            && !self.counted.swap(true, Ordering::SeqCst)
+            && self.pending.fetch_sub(1, Ordering::SeqCst) == 1
+        {
+            self.ready.store(true, Ordering::SeqCst);
+            tracing::info!("caches synced; ready");
+        }
+    }
+
+    /// A handle for one more watcher on the same count.
+    fn handle(&self) -> Self {
+        Self { ready: self.ready.clone(), pending: self.pending.clone(), counted: Arc::new(AtomicBool::new(false)) }
+    }
+}
+
+/// Resolves once `stop` says so.
+fn on_stop(stop: &watch::Sender<bool>) -> impl Future<Output = ()> + Send + 'static {
+    let mut stop = stop.subscribe();
+    async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    }
+}
+
+/// The bindings in `namespace` of `store` that `uses` selects.
+fn using(
+    store: &Store<CoverageBinding>,
+    namespace: &str,
+    uses: impl Fn(&CoverageBinding) -> bool,
+) -> Vec<ObjectRef<CoverageBinding>> {
+    store
+        .state()
+        .iter()
+        .filter(|b| b.namespace().as_deref() == Some(namespace) && uses(b))
+        .map(|b| ObjectRef::from_obj(b.as_ref()))
+        .collect()
+}
+
+/// Fails with an actionable message when a CRD is missing. A 403 (no permission to read CRDs)
+/// is only a warning: the watches will say soon enough.
+async fn check_crds(client: &kube::Client) -> Result<(), RunError> {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for name in [CoverageBinding::crd_name(), CategoryMapping::crd_name()] {
+        match crds.get_opt(name).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(RunError::CrdMissing(name.to_owned())),
+            Err(kube::Error::Api(status)) if status.code == 403 => {
+                tracing::warn!(crd = name, "cannot check the CRD (forbidden); assuming it is installed");
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,504 @@
+//! The operator runtime against an in-process fake of the Kubernetes API, with both sandboxes
+//! standing in for the platforms: the exact requests it makes, cleanup for both deletion
+//! policies, auto-binding races, leader election and graceful shutdown.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use coverbridge::reconcile::{Reconciler, Settings as CoreSettings};
+use coverbridge::runtime::kube::{
+    AutoBinder, Considered, Leadership, Operator, RunError, Settings, Telemetry, Template,
+};
+use coverbridge::sandbox::harness::{Fault, FaultRule};
+use coverbridge::sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
+use coverbridge::sandbox::workmarket::{
+    self as wm_sandbox, RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig,
+};
+use coverbridge::secret::Secret;
+use coverbridge::ten99policy::Verifier;
+use coverbridge::webhooks::Credentials;
+use coverbridge::workmarket::{PathStyle, WorkMarketClient};
+use serde_json::{Value, json};
+use support::kube_api::FakeKube;
+use support::world::fast_http;
+use tokio::sync::oneshot;
+
+const TOKEN: &str = "cluster-webhook-token";
+
+fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// The operator running against `fake`, with both sandboxes sending it webhooks.
+struct Cluster {
+    fake: FakeKube,
+    workmarket: WmRunning,
+    ten99policy: Ten99Running,
+    metrics_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), RunError>>>,
+}
+
+impl Cluster {
+    async fn start(fake: FakeKube, auto_bind: Option<Template>) -> Self {
+        let (webhook_addr, metrics_addr) = (free_addr(), free_addr());
+        let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig {
+            webhook_url: Some(format!("http://{webhook_addr}/webhooks/workmarket")),
+            webhook_token: Some(TOKEN.into()),
+            ..WorkMarketSandboxConfig::default()
+        })
+        .start()
+        .await
+        .unwrap();
+        let ten99policy = Ten99PolicySandbox::new(Ten99PolicySandboxConfig {
+            webhook_url: Some(format!("http://{webhook_addr}/webhooks/1099policy")),
+            ..Ten99PolicySandboxConfig::default()
+        })
+        .start()
+        .await
+        .unwrap();
+        let wm_client = || {
+            WorkMarketClient::new(
+                workmarket.url.clone(),
+                PathStyle::Api,
+                Secret::new(wm_sandbox::API_TOKEN),
+                Secret::new(wm_sandbox::API_SECRET),
+                fast_http(),
+            )
+        };
+        let telemetry = Telemetry::new();
+        let reconciler = Reconciler::new(
+            wm_client(),
+            ten99policy.client(fast_http().with_observer(telemetry.metrics.http_observer())),
+            CoreSettings { proxy_email_domain: Some("relay.example.com".into()), ..CoreSettings::default() },
+        );
+        let settings = Settings {
+            namespaces: vec!["demo".into()],
+            webhook_addr,
+            metrics_addr,
+            lease_namespace: "coverbridge-system".into(),
+            lease_name: "coverbridge".into(),
+            identity: "pod-a".into(),
+            resync: Duration::from_secs(900),
+            sweep_interval: Duration::from_secs(120),
+            credentials: Credentials {
+                workmarket_token: Some(Secret::new(TOKEN)),
+                ten99policy: Some(Verifier::new(ten99policy.sandbox.configured_webhook_secret())),
+            },
+            auto_bind,
+        };
+        let operator = Operator::new(fake.client(), reconciler, wm_client(), settings, telemetry);
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(operator.run(async move {
+            let _ = stopped.await;
+        }));
+        let cluster = Self {
+            fake,
+            workmarket,
+            ten99policy,
+            metrics_url: format!("http://{metrics_addr}"),
+            stop: Some(stop),
+            task: Some(task),
+        };
+        cluster.wait_ready().await;
+        cluster
+    }
+
+    async fn wait_ready(&self) {
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = reqwest::get(format!("{}/readyz", self.metrics_url)).await.is_ok_and(|r| r.status() == 200);
+            let leader = self
+                .fake
+                .get("leases", Some("coverbridge-system"), "coverbridge")
+                .is_some_and(|l| l["spec"]["holderIdentity"] == "pod-a");
+            if ready && leader {
+                return;
+            }
+            if Instant::now() > until {
+                let requests: Vec<String> = self
+                    .fake
+                    .requests()
+                    .iter()
+                    .map(|r| format!("{} {}?{} {}", r.method, r.path, r.query, r.content_type))
+                    .collect();
+                panic!(
+                    "the operator did not become ready ({ready}) and leader ({leader}); requests:\n{}",
+                    requests.join("\n")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the binding's status satisfies `done`.
+    async fn wait_for(&self, name: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let until = Instant::now() + Duration::from_secs(15);
+        loop {
+            self.workmarket.sandbox.flush_webhooks().await;
+            let object = self.fake.get("coveragebindings", Some("demo"), name);
+            if let Some(object) = object.as_ref().filter(|o| done(o)) {
+                return object.clone();
+            }
+            if Instant::now() > until {
+                let metrics =
+                    reqwest::get(format!("{}/metrics", self.metrics_url)).await.unwrap().text().await.unwrap();
+                let deliveries = self.workmarket.sandbox.deliveries();
+                panic!(
+                    "{name}: {what} did not happen; now {object:#?}\ndeliveries: {deliveries:#?}\nmetrics: {metrics}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn stop(&mut self) -> Result<(), RunError> {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(20), self.task.take().unwrap())
+            .await
+            .expect("shut down in time")
+            .unwrap()
+    }
+}
+
+fn binding(name: &str, work_order: &str, extra: Value) -> Value {
+    let mut spec = json!({"workOrderId": work_order, "coverageTypes": ["general"], "entity": "en_Ah3tqYn", "categoryCode": "jc_MTqpkbkp6G"});
+    if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
+        spec.extend(extra.clone());
+    }
+    json!({"metadata": {"name": name}, "spec": spec})
+}
+
+fn phase(object: &Value) -> &str {
+    object["status"]["phase"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_requests() {
+    let fake = FakeKube::start().await;
+    fake.insert("coveragebindings", Some("demo"), binding("cabling", "6029116324", json!({})));
+    let mut cluster = Cluster::start(fake.clone(), None).await;
+
+    // The finalizer must be in place before anything is written to 1099Policy.
+    let calls_at_finalizer: Arc<Mutex<Option<usize>>> = Arc::default();
+    let (seen, sandbox) = (calls_at_finalizer.clone(), cluster.ten99policy.sandbox.clone());
+    fake.on_request(move |request| {
+        if request.method == "PATCH"
+            && request.content_type.starts_with("application/json-patch")
+            && request.body.to_string().contains("finalizers")
+        {
+            seen.lock().unwrap().get_or_insert(sandbox.harness().calls().iter().filter(|c| c.method == "POST").count());
+        }
+    });
+
+    let waiting = cluster.wait_for("cabling", "WaitingForTrigger", |o| phase(o) == "WaitingForTrigger").await;
+    assert!(waiting["metadata"]["finalizers"].is_null(), "no finalizer before any external write");
+    cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    let awaiting = cluster.wait_for("cabling", "AwaitingApplication", |o| phase(o) == "AwaitingApplication").await;
+    assert_eq!(*calls_at_finalizer.lock().unwrap(), Some(0), "the finalizer came before the first 1099Policy write");
+    assert_eq!(awaiting["metadata"]["finalizers"], json!(["coverbridge.io/cleanup"]));
+    let session = awaiting["status"]["applicationSessionId"].as_str().unwrap().to_owned();
+    cluster.ten99policy.sandbox.complete_application(&session).unwrap();
+    let bound = cluster.wait_for("cabling", "Bound", |o| phase(o) == "Bound").await;
+    assert_eq!(bound["status"]["policyStatus"], "active");
+
+    let requests = fake.requests();
+    let finalizer_patches: Vec<_> =
+        requests.iter().filter(|r| r.content_type.starts_with("application/json-patch")).collect();
+    assert_eq!(finalizer_patches.len(), 1, "added once");
+    assert_eq!(finalizer_patches[0].path, "/apis/coverbridge.io/v1alpha1/namespaces/demo/coveragebindings/cabling");
+    assert_eq!(
+        finalizer_patches[0].body[1],
+        json!({"op": "add", "path": "/metadata/finalizers", "value": ["coverbridge.io/cleanup"]})
+    );
+
+    let status_writes: Vec<_> =
+        requests.iter().filter(|r| r.path.ends_with("/coveragebindings/cabling/status")).collect();
+    assert!(!status_writes.is_empty());
+    for write in &status_writes {
+        assert_eq!(write.method, "PATCH");
+        assert!(write.content_type.starts_with("application/apply-patch"), "server-side apply: {}", write.content_type);
+        assert!(
+            write.query.contains("fieldManager=coverbridge") && write.query.contains("force=true"),
+            "{}",
+            write.query
+        );
+        assert_eq!(
+            (write.body["apiVersion"].as_str(), write.body["kind"].as_str()),
+            (Some("coverbridge.io/v1alpha1"), Some("CoverageBinding"))
+        );
+        assert!(write.body["status"]["conditions"].is_array(), "the whole status is applied");
+    }
+    // contractor, job, quote, session (one each, recorded at once), plus phase changes; the
+    // controller's own writes do not wake it again.
+    assert!(status_writes.len() <= 10, "{} status writes", status_writes.len());
+
+    let reasons: Vec<String> = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/apis/events.k8s.io/v1/namespaces/demo/events")
+        .map(|r| {
+            assert_eq!(r.body["regarding"]["name"], "cabling");
+            r.body["reason"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    for reason in ["ContractorCreated", "JobCreated", "QuoteCreated", "ApplicationStarted", "PolicyActive"] {
+        assert!(reasons.contains(&reason.to_owned()), "event {reason} in {reasons:?}");
+    }
+
+    let metrics = reqwest::get(format!("{}/metrics", cluster.metrics_url)).await.unwrap().text().await.unwrap();
+    for line in [
+        r#"coverbridge_bindings{phase="Bound"} 1"#,
+        r#"coverbridge_webhook_deliveries_total{source="workmarket",result="accepted"}"#,
+        r#"coverbridge_webhook_deliveries_total{source="1099policy",result="accepted"}"#,
+        r#"coverbridge_external_calls_total{api="1099policy",endpoint="POST /api/v1/jobs",status="201"} 1"#,
+        r#"coverbridge_reconciles_total{kind="CoverageBinding",result="success"}"#,
+        "coverbridge_time_to_bound_seconds_count 1",
+        "coverbridge_work_started_uninsured 0",
+    ] {
+        assert!(metrics.contains(line), "metrics show {line}:\n{metrics}");
+    }
+    assert_eq!(reqwest::get(format!("{}/healthz", cluster.metrics_url)).await.unwrap().status(), 200);
+
+    cluster.stop().await.unwrap();
+    let lease = fake.get("leases", Some("coverbridge-system"), "coverbridge").unwrap();
+    assert!(lease["spec"]["holderIdentity"].is_null(), "the lease is released on shutdown: {lease:#}");
+}
+
+#[tokio::test]
+async fn deletion_cleans_up_by_policy_and_then_releases() {
+    let fake = FakeKube::start().await;
+    fake.insert("coveragebindings", Some("demo"), binding("pos", "6029116326", json!({"deletionPolicy": "Cancel"})));
+    fake.insert(
+        "coveragebindings",
+        Some("demo"),
+        binding("cabling", "6029116324", json!({"deletionPolicy": "Orphan"})),
+    );
+    fake.insert("coveragebindings", Some("demo"), binding("idle", "6029116325", json!({"deletionPolicy": "Cancel"})));
+    let mut cluster = Cluster::start(fake.clone(), None).await;
+    cluster.workmarket.sandbox.assign("6029116326", "8823580").unwrap();
+    cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    cluster.wait_for("pos", "Bound", |o| phase(o) == "Bound").await;
+    cluster.wait_for("cabling", "AwaitingApplication", |o| phase(o) == "AwaitingApplication").await;
+    cluster.wait_for("idle", "WaitingForTrigger", |o| phase(o) == "WaitingForTrigger").await;
+
+    // Never wrote outside: no finalizer, gone at once.
+    fake.delete("coveragebindings", Some("demo"), "idle");
+    assert!(fake.get("coveragebindings", Some("demo"), "idle").is_none());
+
+    // Cancel: the assignment is cancelled before the binding goes.
+    fake.delete("coveragebindings", Some("demo"), "pos");
+    let until = Instant::now() + Duration::from_secs(10);
+    while fake.get("coveragebindings", Some("demo"), "pos").is_some() {
+        assert!(Instant::now() < until, "the Cancel binding was not released");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cancels: Vec<_> = cluster
+        .ten99policy
+        .sandbox
+        .harness()
+        .calls()
+        .into_iter()
+        .filter(|c| c.path == "/api/v1/assignments/cancel")
+        .collect();
+    assert_eq!(cancels.len(), 1);
+    assert_eq!(cancels[0].status, 200);
+
+    // Orphan: nothing is touched; the binding goes.
+    let before = cluster.ten99policy.sandbox.harness().calls().iter().filter(|c| c.method == "POST").count();
+    fake.delete("coveragebindings", Some("demo"), "cabling");
+    let until = Instant::now() + Duration::from_secs(10);
+    while fake.get("coveragebindings", Some("demo"), "cabling").is_some() {
+        assert!(Instant::now() < until, "the Orphan binding was not released");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = cluster.ten99policy.sandbox.harness().calls().iter().filter(|c| c.method == "POST").count();
+    assert_eq!(before, after, "Orphan leaves coverage alone");
+    cluster.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn cleanup_holds_the_finalizer_until_it_succeeds() {
+    let fake = FakeKube::start().await;
+    fake.insert("coveragebindings", Some("demo"), binding("pos", "6029116326", json!({"deletionPolicy": "Cancel"})));
+    let mut cluster = Cluster::start(fake.clone(), None).await;
+    cluster.workmarket.sandbox.assign("6029116326", "8823580").unwrap();
+    cluster.wait_for("pos", "Bound", |o| phase(o) == "Bound").await;
+    let harness = cluster.ten99policy.sandbox.harness().clone();
+    // Two cleanups fail (each tries three times), the third succeeds.
+    harness.inject(FaultRule::new("/api/v1/assignments/cancel", Fault::Status { status: 503 }).times(6));
+    fake.delete("coveragebindings", Some("demo"), "pos");
+    let until = Instant::now() + Duration::from_secs(10);
+    while harness.calls().iter().filter(|c| c.path == "/api/v1/assignments/cancel").count() < 3 {
+        assert!(Instant::now() < until, "cleanup was attempted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let held = fake.get("coveragebindings", Some("demo"), "pos").expect("held while cleanup fails");
+    assert_eq!(held["metadata"]["finalizers"], json!(["coverbridge.io/cleanup"]));
+    let until = Instant::now() + Duration::from_secs(15);
+    while fake.get("coveragebindings", Some("demo"), "pos").is_some() {
+        assert!(Instant::now() < until, "released after the retry succeeded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cancels: Vec<u16> =
+        harness.calls().iter().filter(|c| c.path == "/api/v1/assignments/cancel").map(|c| c.status).collect();
+    assert_eq!(cancels, [503, 503, 503, 503, 503, 503, 200]);
+    cluster.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn auto_binding_creates_one_binding_however_deliveries_race() {
+    let fake = FakeKube::start().await;
+    let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig::default()).start().await.unwrap();
+    let client = || {
+        WorkMarketClient::new(
+            workmarket.url.clone(),
+            PathStyle::Api,
+            Secret::new(wm_sandbox::API_TOKEN),
+            Secret::new(wm_sandbox::API_SECRET),
+            fast_http(),
+        )
+    };
+    let template =
+        Template::parse("namespace: demo\ncoverageTypes: [general]\nselector:\n  industries: [technology]\n").unwrap();
+    let binder = AutoBinder::new(template.clone(), fake.client(), client());
+    assert_eq!(binder.consider("6029116324").await.unwrap(), Considered::Skipped, "not assigned yet");
+    workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    let racers: Vec<_> = (0..6)
+        .map(|_| {
+            let binder = binder.clone();
+            tokio::spawn(async move { binder.consider("6029116324").await.unwrap() })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for racer in racers {
+        outcomes.push(racer.await.unwrap());
+    }
+    let created = outcomes.iter().filter(|o| matches!(o, Considered::Created(_))).count();
+    assert_eq!(created, 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| matches!(o, Considered::Created(n) | Considered::Exists(n) if n == "wo-6029116324"))
+    );
+    let bindings = fake.list("coveragebindings");
+    assert_eq!(bindings.len(), 1);
+    assert_eq!(bindings[0]["metadata"]["labels"]["coverbridge.io/auto-created"], "true");
+    assert_eq!(bindings[0]["spec"]["workOrderId"], "6029116324");
+
+    // A second replica racing with its own client: still one.
+    let other = AutoBinder::new(template, fake.client(), client());
+    assert!(matches!(other.consider("6029116324").await.unwrap(), Considered::Exists(_)));
+    // The selector keeps others out.
+    let marketing =
+        Template::parse("namespace: demo\ncoverageTypes: [general]\nselector:\n  industries: [Marketing]\n").unwrap();
+    workmarket.sandbox.assign("6029116327", "8823581").unwrap();
+    assert_eq!(
+        AutoBinder::new(marketing, fake.client(), client()).consider("6029116327").await.unwrap(),
+        Considered::Skipped
+    );
+    assert_eq!(fake.list("coveragebindings").len(), 1);
+}
+
+#[tokio::test]
+async fn an_accepted_work_order_without_a_binding_gets_one_through_the_operator() {
+    let fake = FakeKube::start().await;
+    let template =
+        Template::parse("namespace: demo\ncoverageTypes: [general]\ncategoryCode: jc_MTqpkbkp6G\nentity: en_Ah3tqYn\n")
+            .unwrap();
+    let mut cluster = Cluster::start(fake.clone(), Some(template)).await;
+    cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    let created =
+        cluster.wait_for("wo-6029116324", "auto-created and provisioned", |o| phase(o) == "AwaitingApplication").await;
+    assert_eq!(created["metadata"]["labels"]["coverbridge.io/auto-created"], "true");
+    cluster.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn one_leader_at_a_time_and_the_lease_moves_when_it_is_released() {
+    let fake = FakeKube::start().await;
+    let a = Leadership::campaign_with(fake.client(), "ns", "lease", "a", 3, 1).await.unwrap();
+    let b = Leadership::campaign_with(fake.client(), "ns", "lease", "b", 3, 1).await.unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    let leaders = || [*a.is_leader.borrow(), *b.is_leader.borrow()];
+    while leaders() == [false, false] {
+        assert!(Instant::now() < until, "nobody became leader");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for _ in 0..20 {
+        assert_ne!(leaders(), [true, true], "two leaders at once");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (leader, follower, follower_name) = if *a.is_leader.borrow() { (a, b, "b") } else { (b, a, "a") };
+    leader.resign().await;
+    let until = Instant::now() + Duration::from_secs(10);
+    while !*follower.is_leader.borrow() {
+        assert!(Instant::now() < until, "the follower did not take over");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(fake.get("leases", Some("ns"), "lease").unwrap()["spec"]["holderIdentity"], follower_name);
+    follower.resign().await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_running_reconcile_finish_and_record_what_it_made() {
+    let fake = FakeKube::start().await;
+    fake.insert("coveragebindings", Some("demo"), binding("cabling", "6029116324", json!({})));
+    let mut cluster = Cluster::start(fake.clone(), None).await;
+    cluster
+        .ten99policy
+        .sandbox
+        .harness()
+        .inject(FaultRule::new("/api/v1/jobs", Fault::Latency { millis: 800 }).method("POST"));
+    cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    cluster.wait_for("cabling", "contractor recorded", |o| o["status"]["contractorId"].is_string()).await;
+    cluster.stop().await.unwrap();
+    let object = fake.get("coveragebindings", Some("demo"), "cabling").unwrap();
+    let jobs = cluster
+        .ten99policy
+        .sandbox
+        .harness()
+        .calls()
+        .into_iter()
+        .filter(|c| c.path == "/api/v1/jobs" && c.method == "POST")
+        .count();
+    if jobs > 0 {
+        assert!(object["status"]["jobId"].is_string(), "the job the in-flight reconcile made is recorded: {object:#}");
+    }
+    // Nothing is written after shutdown.
+    let writes = fake.requests().len();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.requests().len(), writes);
+}
+
+#[tokio::test]
+async fn a_missing_crd_stops_startup_with_the_install_command() {
+    let fake = FakeKube::start().await;
+    fake.remove_quietly("customresourcedefinitions", None, "categorymappings.coverbridge.io");
+    let reconciler_settings = CoreSettings::default();
+    let workmarket =
+        WorkMarketClient::new("http://127.0.0.1:9", PathStyle::Api, Secret::new("t"), Secret::new("s"), fast_http());
+    let ten99 =
+        coverbridge::ten99policy::Ten99PolicyClient::new("http://127.0.0.1:9", Secret::new("k"), fast_http()).unwrap();
+    let settings = Settings {
+        namespaces: vec![],
+        webhook_addr: free_addr(),
+        metrics_addr: free_addr(),
+        lease_namespace: "ns".into(),
+        lease_name: "coverbridge".into(),
+        identity: "pod".into(),
+        resync: Duration::from_secs(60),
+        sweep_interval: Duration::from_secs(120),
+        credentials: Credentials::default(),
+        auto_bind: None,
+    };
+    let operator = Operator::new(
+        fake.client(),
+        Reconciler::new(workmarket.clone(), ten99, reconciler_settings),
+        workmarket,
+        settings,
+        Telemetry::new(),
+    );
+    let error = operator.run(std::future::pending()).await.unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("categorymappings.coverbridge.io") && message.contains("kubectl apply"), "{message}");
+}
