@@ -502,3 +502,37 @@ async fn a_missing_crd_stops_startup_with_the_install_command() {
     let message = error.to_string();
     assert!(message.contains("categorymappings.coverbridge.io") && message.contains("kubectl apply"), "{message}");
 }
+
+#[tokio::test]
+async fn the_sweep_wakes_changed_bindings_and_offers_unbound_work_orders() {
+    use coverbridge::runtime::kube::{Fleet, sweep_once};
+    use kube::runtime::watcher;
+    let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig::default()).start().await.unwrap();
+    let client = WorkMarketClient::new(
+        workmarket.url.clone(),
+        PathStyle::Api,
+        Secret::new(wm_sandbox::API_TOKEN),
+        Secret::new(wm_sandbox::API_SECRET),
+        fast_http(),
+    );
+    let offered = Arc::new(Mutex::new(Vec::new()));
+    let record = offered.clone();
+    let fleet = Fleet::new(Some(Arc::new(move |id: String| record.lock().unwrap().push(id))));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    fleet.add_trigger(Some("demo".into()), tx);
+    let mut covered: coverbridge::resources::CoverageBinding =
+        serde_json::from_value(binding("cabling", "6029116324", json!({}))).unwrap();
+    covered.metadata.namespace = Some("demo".into());
+    fleet.observe(Some("demo"), &watcher::Event::Apply(covered));
+
+    // A lost webhook: later, WorkMarket changed two work orders and told nobody.
+    workmarket.sandbox.advance_clock(Duration::from_secs(60));
+    let since = workmarket.sandbox.now() - jiff::SignedDuration::from_secs(1);
+    workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    workmarket.sandbox.assign("6029116327", "8823581").unwrap();
+    let cursor = sweep_once(&client, &fleet, since).await.unwrap();
+    assert!(cursor >= since);
+    assert_eq!(rx.try_recv().unwrap(), kube::runtime::reflector::ObjectRef::new("cabling").within("demo"));
+    assert!(rx.try_recv().is_err(), "each binding once");
+    assert_eq!(*offered.lock().unwrap(), ["6029116327"], "the unbound one goes to auto-binding");
+}
