@@ -526,7 +526,7 @@ async fn the_sweep_wakes_changed_bindings_and_offers_unbound_work_orders() {
     fleet.observe(Some("demo"), &watcher::Event::Apply(covered));
 
     // A lost webhook: later, WorkMarket changed two work orders and told nobody.
-    workmarket.sandbox.advance_clock(Duration::from_secs(60));
+    workmarket.sandbox.advance_clock(Duration::from_secs(60)).unwrap();
     let since = workmarket.sandbox.now() - jiff::SignedDuration::from_secs(1);
     workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     workmarket.sandbox.assign("6029116327", "8823581").unwrap();
