@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod recording;
 pub mod ten99policy;
 pub mod workmarket;
 pub mod world;
