@@ -3,6 +3,8 @@
 //! authenticates it, finds the bindings it concerns and triggers their reconcile, which re-reads
 //! the truth from the APIs. Both runtimes mount these routes.
 
+mod serve;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -19,6 +21,8 @@ use crate::reconcile::ObjectKey;
 use crate::secret::Secret;
 use crate::ten99policy::{Event, SIGNATURE_HEADER, Verifier};
 use crate::workmarket::webhook::{self as wm_webhook, Delivery};
+
+pub use serve::{HEADER_TIMEOUT, serve, serve_with};
 
 /// Largest webhook body accepted; anything bigger is answered 413.
 pub const MAX_BODY: usize = 1024 * 1024;

@@ -188,9 +188,9 @@ impl Operator {
 
         let receiver =
             webhooks::router(Arc::new(fleet.clone()), settings.credentials.clone(), telemetry.counters.clone());
-        let webhook_server = axum::serve(webhook_listener, receiver).with_graceful_shutdown(stopped());
+        let webhook_server = webhooks::serve(webhook_listener, receiver, stopped());
         let probes = probes::router(probes::Probes { metrics: telemetry.metrics.clone(), ready: synced.ready.clone() });
-        let probe_server = axum::serve(probe_listener, probes).with_graceful_shutdown(stopped());
+        let probe_server = webhooks::serve(probe_listener, probes, stopped());
         let servers = tokio::spawn(async move {
             let (webhooks, probes) = tokio::join!(webhook_server, probe_server);
             webhooks.and(probes)
