@@ -1,6 +1,7 @@
 //! An in-memory store of coverbridge resources with the API server's bookkeeping: uid,
 //! creationTimestamp, `metadata.generation` bumped only by spec changes, finalizers and
-//! deletionTimestamp, and a status subresource that never touches the spec.
+//! deletionTimestamp, and a status subresource that never touches the spec. Bindings are
+//! indexed by work order and external id as they change, so webhooks find theirs without a scan.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -10,8 +11,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ObjectMeta;
 use serde_json::Value;
 
+use super::index::Index;
 use crate::reconcile::ObjectKey;
 use crate::resources::{CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingStatus};
+
+/// Told about every binding status written, with the store's write lock held: it must be quick
+/// and must not call back into the store.
+pub type StatusObserver = Arc<dyn Fn(&ObjectKey, &CoverageBindingStatus) + Send + Sync>;
 
 /// The resources of one local run. Cheap to clone; clones share state.
 #[derive(Clone, Default)]
@@ -21,10 +27,14 @@ pub struct Store {
 
 #[derive(Default)]
 struct Inner {
-    bindings: BTreeMap<ObjectKey, CoverageBinding>,
+    /// Boxed: a binding is over a kilobyte, and B-tree nodes hold eleven values, often half
+    /// of them empty.
+    bindings: BTreeMap<ObjectKey, Box<CoverageBinding>>,
+    index: Index,
     mappings: BTreeMap<ObjectKey, CategoryMapping>,
     secrets: BTreeMap<ObjectKey, BTreeMap<String, Vec<u8>>>,
     next_uid: u64,
+    observer: Option<StatusObserver>,
 }
 
 /// What a YAML stream applied.
@@ -107,7 +117,7 @@ impl Store {
     pub fn apply_binding(&self, mut binding: CoverageBinding, namespace: &str) -> ObjectKey {
         let mut inner = self.write();
         let key = key_of(&binding.metadata, namespace);
-        let existing = inner.bindings.get(&key).cloned();
+        let existing = inner.bindings.get(&key).map(|b| CoverageBinding::clone(b));
         let uid = inner.mint_uid();
         admit(&mut binding.metadata, existing.as_ref().map(|b| &b.metadata), &key, uid);
         match existing {
@@ -118,7 +128,8 @@ impl Store {
             }
             None => binding.status = None,
         }
-        inner.bindings.insert(key.clone(), binding);
+        inner.index.insert(&key, &binding);
+        inner.bindings.insert(key.clone(), Box::new(binding));
         key
     }
 
@@ -143,12 +154,48 @@ impl Store {
 
     /// One binding.
     pub fn binding(&self, key: &ObjectKey) -> Option<CoverageBinding> {
-        self.read().bindings.get(key).cloned()
+        self.read().bindings.get(key).map(|b| CoverageBinding::clone(b))
     }
 
-    /// Every binding, in key order.
+    /// Every binding, in key order. Copies the fleet: prefer [`Store::keys`],
+    /// [`Store::keys_where`] or [`Store::count_where`] where they do.
     pub fn bindings(&self) -> Vec<CoverageBinding> {
-        self.read().bindings.values().cloned().collect()
+        self.read().bindings.values().map(|b| CoverageBinding::clone(b)).collect()
+    }
+
+    /// How many bindings there are.
+    pub fn binding_count(&self) -> usize {
+        self.read().bindings.len()
+    }
+
+    /// The key of every binding, in key order.
+    pub fn keys(&self) -> Vec<ObjectKey> {
+        self.read().bindings.keys().cloned().collect()
+    }
+
+    /// The keys of the bindings `filter` selects, in key order, without copying bindings.
+    pub fn keys_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> Vec<ObjectKey> {
+        self.read().bindings.iter().filter(|(_, b)| filter(b)).map(|(k, _)| k.clone()).collect()
+    }
+
+    /// How many bindings `filter` selects, without copying bindings.
+    pub fn count_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> usize {
+        self.read().bindings.values().filter(|b| filter(b)).count()
+    }
+
+    /// Bindings whose `spec.workOrderId` is `work_order_id`, from the index.
+    pub fn by_work_order(&self, work_order_id: &str) -> Vec<ObjectKey> {
+        self.read().index.by_work_order(work_order_id)
+    }
+
+    /// Bindings whose status holds `external_id`, from the index.
+    pub fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey> {
+        self.read().index.by_external_id(external_id)
+    }
+
+    /// Calls `observer` with every binding status written from now on (see [`StatusObserver`]).
+    pub fn observe_status(&self, observer: StatusObserver) {
+        self.write().observer = Some(observer);
     }
 
     /// One mapping.
@@ -169,13 +216,15 @@ impl Store {
 
     /// Replaces a binding's status (the status subresource). `false` when the binding is gone.
     pub fn set_binding_status(&self, key: &ObjectKey, status: CoverageBindingStatus) -> bool {
-        match self.write().bindings.get_mut(key) {
-            Some(binding) => {
-                binding.status = Some(status);
-                true
-            }
-            None => false,
+        let mut inner = self.write();
+        let inner = &mut *inner;
+        let Some(binding) = inner.bindings.get_mut(key) else { return false };
+        binding.status = Some(status);
+        inner.index.insert(key, binding);
+        if let (Some(observer), Some(status)) = (&inner.observer, &binding.status) {
+            observer(key, status);
         }
+        true
     }
 
     /// Replaces a mapping's status. `false` when the mapping is gone.
@@ -211,6 +260,7 @@ impl Store {
         let done = binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty);
         if done && binding.metadata.deletion_timestamp.is_some() {
             inner.bindings.remove(key);
+            inner.index.remove(key);
         }
     }
 
@@ -223,6 +273,7 @@ impl Store {
         };
         if binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
             inner.bindings.remove(key);
+            inner.index.remove(key);
         } else if binding.metadata.deletion_timestamp.is_none() {
             binding.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
         }
@@ -345,6 +396,32 @@ stringData: {note: hello}
         assert!(store.binding(&key).unwrap().metadata.deletion_timestamp.is_some());
         store.remove_finalizer(&key, "coverbridge.io/cleanup");
         assert!(store.binding(&key).is_none());
+    }
+
+    #[test]
+    fn the_index_follows_applies_status_writes_and_deletions() {
+        let store = Store::new();
+        let key = store.load_yaml(BINDING, "demo").unwrap().remove(0);
+        assert_eq!(store.by_work_order("1"), [key.clone()]);
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        store.observe_status(Arc::new(move |key: &ObjectKey, status: &CoverageBindingStatus| {
+            log.lock().unwrap().push((key.name.clone(), status.quote_id.clone()))
+        }));
+        let status = CoverageBindingStatus { quote_id: Some("qt_1".into()), ..Default::default() };
+        assert!(store.set_binding_status(&key, status));
+        assert_eq!(store.by_external_id("qt_1"), [key.clone()]);
+        assert_eq!(*seen.lock().unwrap(), [("b1".to_owned(), Some("qt_1".to_owned()))]);
+        assert_eq!(store.keys(), [key.clone()]);
+        assert_eq!(store.keys_where(|b| b.spec.work_order_id == "1"), [key.clone()]);
+        assert_eq!((store.binding_count(), store.count_where(|b| b.spec.work_order_id == "2")), (1, 0));
+
+        store.add_finalizer(&key, "f");
+        store.delete_binding(&key);
+        assert_eq!(store.by_work_order("1"), [key.clone()], "still there until its finalizer goes");
+        store.remove_finalizer(&key, "f");
+        assert!(store.by_work_order("1").is_empty() && store.by_external_id("qt_1").is_empty());
+        assert!(!store.set_binding_status(&key, CoverageBindingStatus::default()));
     }
 
     #[test]
