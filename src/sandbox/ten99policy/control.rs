@@ -145,6 +145,7 @@ impl Ten99PolicySandbox {
         policy.status = status;
         policy.is_active = Some(status == PolicyStatus::Active);
         let policy = policy.clone();
+        store.policies_changed();
         store.emit(event, &policy_object(&policy), now);
         if change == PolicyChange::Cancel {
             let mut cancelled = Vec::new();
@@ -202,7 +203,7 @@ impl Ten99PolicySandbox {
 
     /// Every event so far, oldest first.
     pub fn events(&self) -> Vec<Event> {
-        self.store().events.clone()
+        self.store().events.iter().map(|e| e.event()).collect()
     }
 
     /// Every webhook delivery attempt so far, oldest first.

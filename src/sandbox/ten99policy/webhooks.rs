@@ -7,10 +7,10 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::state::Clock;
+use super::state::{Clock, StoredEvent};
 use crate::secret::Secret;
+use crate::ten99policy::WebhookEndpoint;
 use crate::ten99policy::webhook::{SIGNATURE_HEADER, sign};
-use crate::ten99policy::{Event, WebhookEndpoint};
 
 /// How deliveries are retried.
 #[derive(Clone, Debug)]
@@ -50,10 +50,10 @@ pub(crate) type DeliveryLog = Arc<Mutex<Vec<Delivery>>>;
 /// A registered endpoint and its queue.
 pub(crate) struct Endpoint {
     pub endpoint: WebhookEndpoint,
-    queue: UnboundedSender<Event>,
+    queue: UnboundedSender<StoredEvent>,
     /// Taken by the delivery task when it starts (lazily: the sandbox may be built before a
     /// Tokio runtime exists).
-    pending: Option<UnboundedReceiver<Event>>,
+    pending: Option<UnboundedReceiver<StoredEvent>>,
     worker: Option<Worker>,
 }
 
@@ -70,7 +70,7 @@ impl Endpoint {
     }
 
     /// Queues `event` if this endpoint subscribed to its type.
-    pub fn offer(&mut self, event: &Event) {
+    pub fn offer(&mut self, event: &StoredEvent) {
         let events = &self.endpoint.events;
         let wanted = events.is_empty() || events.iter().any(|e| e == "*" || e == event.event_type.as_str());
         if !wanted {
@@ -98,12 +98,12 @@ async fn deliver_all(
     endpoint: String,
     url: String,
     secret: Secret,
-    mut queue: UnboundedReceiver<Event>,
+    mut queue: UnboundedReceiver<StoredEvent>,
     worker: Worker,
 ) {
     let http = reqwest::Client::builder().timeout(worker.policy.timeout).build().expect("the TLS backend initialises");
     while let Some(event) = queue.recv().await {
-        let body = serde_json::to_vec(&event).expect("events serialize");
+        let body = event.json.clone();
         for attempt in 1..=worker.policy.attempts {
             // Signed afresh per attempt, as a real sender would, so retries are never stale.
             let signature = sign(&secret, worker.clock.now().get(), &body);
@@ -117,7 +117,7 @@ async fn deliver_all(
             let status = answer.as_ref().ok().map(|r| r.status().as_u16());
             worker.log.lock().unwrap_or_else(|p| p.into_inner()).push(Delivery {
                 endpoint: endpoint.clone(),
-                event: event.id.clone().unwrap_or_default(),
+                event: event.id.clone(),
                 event_type: event.event_type.as_str().to_owned(),
                 attempt,
                 status,
