@@ -2,96 +2,127 @@
 //! assignment, certificate, invoice) belongs to, kept in step with the store, so a webhook finds
 //! its bindings without scanning the fleet. The same idea as the Kubernetes runtime's fleet
 //! index, fed by the store's writes instead of a watcher.
+//!
+//! Compact, since it lives as long as the fleet: ids are indexed by a 64-bit hash and a binding
+//! by a shared key, so an entry holds no strings. A hash can collide, so what it finds are
+//! candidates, which the store checks against the bindings themselves.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
 
 use crate::reconcile::ObjectKey;
-use crate::resources::CoverageBinding;
+use crate::resources::{CoverageBinding, CoverageBindingStatus};
 use crate::webhooks::external_ids;
 
-/// Where one binding is indexed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Entry {
-    work_order: String,
-    external_ids: Vec<String>,
+/// What the index looks at in a binding: its work order and its status.
+pub(crate) type Indexed<'a> = (&'a str, Option<&'a CoverageBindingStatus>);
+
+/// What the index looks at in `binding`.
+pub(crate) fn indexed(binding: &CoverageBinding) -> Indexed<'_> {
+    (&binding.spec.work_order_id, binding.status.as_ref())
 }
 
-/// Bindings by work order and by external id.
-#[derive(Debug, Default)]
-pub(crate) struct Index {
-    entries: HashMap<ObjectKey, Entry>,
-    by_work_order: HashMap<String, Vec<ObjectKey>>,
-    by_external_id: HashMap<String, Vec<ObjectKey>>,
+/// The bindings under one hash: nearly always one.
+#[derive(Debug)]
+enum Keys {
+    One(Arc<ObjectKey>),
+    Many(Vec<Arc<ObjectKey>>),
 }
 
-fn link(map: &mut HashMap<String, Vec<ObjectKey>>, id: &str, key: &ObjectKey) {
-    match map.get_mut(id) {
-        Some(keys) => {
-            if !keys.contains(key) {
-                keys.push(key.clone());
-            }
-        }
-        None => {
-            map.insert(id.to_owned(), vec![key.clone()]);
+impl Keys {
+    fn as_slice(&self) -> &[Arc<ObjectKey>] {
+        match self {
+            Keys::One(key) => std::slice::from_ref(key),
+            Keys::Many(keys) => keys,
         }
     }
 }
 
-fn unlink(map: &mut HashMap<String, Vec<ObjectKey>>, id: &str, key: &ObjectKey) {
-    if let Some(keys) = map.get_mut(id) {
-        keys.retain(|k| k != key);
-        if keys.is_empty() {
-            map.remove(id);
+/// Candidate bindings by work order and by external id.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    hasher: RandomState,
+    by_work_order: HashMap<u64, Keys>,
+    by_external_id: HashMap<u64, Keys>,
+}
+
+fn link(map: &mut HashMap<u64, Keys>, hash: u64, key: &Arc<ObjectKey>) {
+    match map.get_mut(&hash) {
+        None => {
+            map.insert(hash, Keys::One(key.clone()));
+        }
+        Some(keys) if keys.as_slice().contains(key) => {}
+        Some(Keys::One(other)) => {
+            let other = other.clone();
+            map.insert(hash, Keys::Many(vec![other, key.clone()]));
+        }
+        Some(Keys::Many(keys)) => keys.push(key.clone()),
+    }
+}
+
+fn unlink(map: &mut HashMap<u64, Keys>, hash: u64, key: &ObjectKey) {
+    let Some(keys) = map.get_mut(&hash) else { return };
+    match keys {
+        Keys::One(one) if **one == *key => {
+            map.remove(&hash);
+        }
+        Keys::One(_) => {}
+        Keys::Many(many) => {
+            many.retain(|k| **k != *key);
+            match many.len() {
+                0 => {
+                    map.remove(&hash);
+                }
+                1 => *keys = Keys::One(many[0].clone()),
+                _ => {}
+            }
         }
     }
 }
 
 impl Index {
-    /// Indexes `binding` as it is now (replacing what was indexed for its key).
-    pub fn insert(&mut self, key: &ObjectKey, binding: &CoverageBinding) {
-        let work_order = &binding.spec.work_order_id;
-        let ids = || binding.status.iter().flat_map(external_ids);
-        if let Some(entry) = self.entries.get(key)
-            && entry.work_order == *work_order
-            && entry.external_ids.iter().map(String::as_str).eq(ids())
-        {
-            return;
-        }
-        let entry = Entry { work_order: work_order.clone(), external_ids: ids().map(str::to_owned).collect() };
-        match self.entries.insert(key.clone(), entry.clone()) {
-            Some(old) => {
-                if old.work_order != entry.work_order {
-                    unlink(&mut self.by_work_order, &old.work_order, key);
-                }
-                for id in old.external_ids.iter().filter(|id| !entry.external_ids.contains(id)) {
-                    unlink(&mut self.by_external_id, id, key);
-                }
+    fn hash(&self, id: &str) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
+    /// Hashes of the work order and of the external ids of a binding, each once.
+    fn hashes(&self, binding: Option<Indexed<'_>>) -> (Option<u64>, Vec<u64>) {
+        let Some((work_order, status)) = binding else { return (None, Vec::new()) };
+        let mut ids: Vec<u64> = status.into_iter().flat_map(external_ids).map(|id| self.hash(id)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        (Some(self.hash(work_order)), ids)
+    }
+
+    /// Moves `key` from where `before` was indexed to where `after` belongs (`None`: absent).
+    pub fn update(&mut self, key: &Arc<ObjectKey>, before: Option<Indexed<'_>>, after: Option<Indexed<'_>>) {
+        let (old_order, old_ids) = self.hashes(before);
+        let (new_order, new_ids) = self.hashes(after);
+        if old_order != new_order {
+            if let Some(hash) = old_order {
+                unlink(&mut self.by_work_order, hash, key);
             }
-            None => {}
+            if let Some(hash) = new_order {
+                link(&mut self.by_work_order, hash, key);
+            }
         }
-        link(&mut self.by_work_order, &entry.work_order, key);
-        for id in &entry.external_ids {
-            link(&mut self.by_external_id, id, key);
+        for hash in old_ids.iter().filter(|h| !new_ids.contains(h)) {
+            unlink(&mut self.by_external_id, *hash, key);
         }
-    }
-
-    /// Forgets `key`.
-    pub fn remove(&mut self, key: &ObjectKey) {
-        let Some(entry) = self.entries.remove(key) else { return };
-        unlink(&mut self.by_work_order, &entry.work_order, key);
-        for id in &entry.external_ids {
-            unlink(&mut self.by_external_id, id, key);
+        for hash in new_ids.iter().filter(|h| !old_ids.contains(h)) {
+            link(&mut self.by_external_id, *hash, key);
         }
     }
 
-    /// Bindings of `work_order_id`.
-    pub fn by_work_order(&self, work_order_id: &str) -> Vec<ObjectKey> {
-        self.by_work_order.get(work_order_id).cloned().unwrap_or_default()
+    /// Bindings that may have `work_order_id` (check them).
+    pub fn by_work_order(&self, work_order_id: &str) -> &[Arc<ObjectKey>] {
+        self.by_work_order.get(&self.hash(work_order_id)).map_or(&[], Keys::as_slice)
     }
 
-    /// Bindings whose status holds `external_id`.
-    pub fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey> {
-        self.by_external_id.get(external_id).cloned().unwrap_or_default()
+    /// Bindings whose status may hold `external_id` (check them).
+    pub fn by_external_id(&self, external_id: &str) -> &[Arc<ObjectKey>] {
+        self.by_external_id.get(&self.hash(external_id)).map_or(&[], Keys::as_slice)
     }
 }
 
@@ -109,37 +140,63 @@ mod tests {
         binding
     }
 
+    fn names(keys: &[Arc<ObjectKey>]) -> Vec<&str> {
+        keys.iter().map(|k| k.name.as_str()).collect()
+    }
+
     #[test]
     fn follows_work_orders_and_external_ids_through_updates_and_removal() {
         let mut index = Index::default();
-        let (a, b) = (ObjectKey::new("ns", "a"), ObjectKey::new("ns", "b"));
+        let (a, b) = (Arc::new(ObjectKey::new("ns", "a")), Arc::new(ObjectKey::new("ns", "b")));
         let quoted = CoverageBindingStatus {
             contractor_id: Some("cn_1".into()),
             quote_id: Some("qt_a".into()),
             ..Default::default()
         };
-        index.insert(&a, &binding("1", quoted.clone()));
-        index.insert(
-            &b,
-            &binding("1", CoverageBindingStatus { contractor_id: Some("cn_1".into()), ..Default::default() }),
-        );
-        assert_eq!(index.by_work_order("1"), [a.clone(), b.clone()]);
-        assert_eq!(index.by_external_id("cn_1"), [a.clone(), b.clone()], "one worker, two bindings");
-        assert_eq!(index.by_external_id("qt_a"), [a.clone()]);
+        let a1 = binding("1", quoted.clone());
+        let b1 = binding("1", CoverageBindingStatus { contractor_id: Some("cn_1".into()), ..Default::default() });
+        index.update(&a, None, Some(indexed(&a1)));
+        index.update(&b, None, Some(indexed(&b1)));
+        assert_eq!(names(index.by_work_order("1")), ["a", "b"]);
+        assert_eq!(names(index.by_external_id("cn_1")), ["a", "b"], "one worker, two bindings");
+        assert_eq!(names(index.by_external_id("qt_a")), ["a"]);
 
         // The quote is replaced, a policy appears, the work order changes.
         let bound = CoverageBindingStatus { quote_id: Some("qt_a2".into()), policy_id: Some("pl_a".into()), ..quoted };
-        index.insert(&a, &binding("2", bound));
+        let a2 = binding("2", bound);
+        index.update(&a, Some(indexed(&a1)), Some(indexed(&a2)));
         assert!(index.by_external_id("qt_a").is_empty());
-        assert_eq!(index.by_external_id("qt_a2"), [a.clone()]);
-        assert_eq!(index.by_external_id("pl_a"), [a.clone()]);
-        assert_eq!(index.by_work_order("1"), [b.clone()]);
-        assert_eq!(index.by_work_order("2"), [a.clone()]);
-        assert_eq!(index.by_external_id("cn_1"), [a.clone(), b.clone()]);
+        assert_eq!(names(index.by_external_id("qt_a2")), ["a"]);
+        assert_eq!(names(index.by_external_id("pl_a")), ["a"]);
+        assert_eq!(names(index.by_work_order("1")), ["b"]);
+        assert_eq!(names(index.by_work_order("2")), ["a"]);
+        assert_eq!(names(index.by_external_id("cn_1")), ["a", "b"]);
 
-        index.remove(&b);
+        index.update(&b, Some(indexed(&b1)), None);
         assert!(index.by_work_order("1").is_empty());
-        assert_eq!(index.by_external_id("cn_1"), [a]);
+        assert_eq!(names(index.by_external_id("cn_1")), ["a"]);
+        index.update(&a, Some(indexed(&a2)), None);
+        assert!(index.by_work_order.is_empty() && index.by_external_id.is_empty(), "nothing left behind");
         assert!(index.by_work_order("nope").is_empty() && index.by_external_id("nope").is_empty());
+    }
+
+    #[test]
+    fn keys_sharing_a_hash_stay_apart() {
+        let mut map = HashMap::new();
+        let (a, b, c) = (
+            Arc::new(ObjectKey::new("ns", "a")),
+            Arc::new(ObjectKey::new("ns", "b")),
+            Arc::new(ObjectKey::new("ns", "c")),
+        );
+        for key in [&a, &b, &c, &b] {
+            link(&mut map, 7, key);
+        }
+        assert_eq!(names(map[&7].as_slice()), ["a", "b", "c"]);
+        unlink(&mut map, 7, &b);
+        unlink(&mut map, 7, &a);
+        assert!(matches!(&map[&7], Keys::One(k) if k.name == "c"));
+        unlink(&mut map, 7, &ObjectKey::new("ns", "z"));
+        unlink(&mut map, 7, &c);
+        assert!(map.is_empty());
     }
 }

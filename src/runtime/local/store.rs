@@ -11,9 +11,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ObjectMeta;
 use serde_json::Value;
 
-use super::index::Index;
+use super::index::{Index, indexed};
 use crate::reconcile::ObjectKey;
 use crate::resources::{CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingStatus};
+use crate::webhooks::external_ids;
 
 /// Told about every binding status written, with the store's write lock held: it must be quick
 /// and must not call back into the store.
@@ -27,14 +28,19 @@ pub struct Store {
 
 #[derive(Default)]
 struct Inner {
-    /// Boxed: a binding is over a kilobyte, and B-tree nodes hold eleven values, often half
-    /// of them empty.
-    bindings: BTreeMap<ObjectKey, Box<CoverageBinding>>,
+    bindings: BTreeMap<ObjectKey, Slot>,
     index: Index,
     mappings: BTreeMap<ObjectKey, CategoryMapping>,
     secrets: BTreeMap<ObjectKey, BTreeMap<String, Vec<u8>>>,
     next_uid: u64,
     observer: Option<StatusObserver>,
+}
+
+/// A stored binding, boxed (a binding is over a kilobyte, and B-tree nodes hold eleven values,
+/// often half of them empty), with the shared key the index refers to it by.
+struct Slot {
+    key: Arc<ObjectKey>,
+    binding: Box<CoverageBinding>,
 }
 
 /// What a YAML stream applied.
@@ -116,20 +122,25 @@ impl Store {
     /// Creates or updates a binding's metadata and spec, keeping its status.
     pub fn apply_binding(&self, mut binding: CoverageBinding, namespace: &str) -> ObjectKey {
         let mut inner = self.write();
+        let inner = &mut *inner;
         let key = key_of(&binding.metadata, namespace);
-        let existing = inner.bindings.get(&key).map(|b| CoverageBinding::clone(b));
         let uid = inner.mint_uid();
-        admit(&mut binding.metadata, existing.as_ref().map(|b| &b.metadata), &key, uid);
-        match existing {
+        let existing = inner.bindings.remove(&key);
+        admit(&mut binding.metadata, existing.as_ref().map(|s| &s.binding.metadata), &key, uid);
+        let shared = match &existing {
             Some(old) => {
-                let changed = old.spec != binding.spec;
-                binding.metadata.generation = old.metadata.generation.map(|g| if changed { g + 1 } else { g });
-                binding.status = old.status;
+                let changed = old.binding.spec != binding.spec;
+                binding.metadata.generation = old.binding.metadata.generation.map(|g| if changed { g + 1 } else { g });
+                binding.status = old.binding.status.clone();
+                old.key.clone()
             }
-            None => binding.status = None,
-        }
-        inner.index.insert(&key, &binding);
-        inner.bindings.insert(key.clone(), Box::new(binding));
+            None => {
+                binding.status = None;
+                Arc::new(key.clone())
+            }
+        };
+        inner.index.update(&shared, existing.as_ref().map(|s| indexed(&s.binding)), Some(indexed(&binding)));
+        inner.bindings.insert(key.clone(), Slot { key: shared, binding: Box::new(binding) });
         key
     }
 
@@ -154,13 +165,13 @@ impl Store {
 
     /// One binding.
     pub fn binding(&self, key: &ObjectKey) -> Option<CoverageBinding> {
-        self.read().bindings.get(key).map(|b| CoverageBinding::clone(b))
+        self.read().bindings.get(key).map(|s| CoverageBinding::clone(&s.binding))
     }
 
     /// Every binding, in key order. Copies the fleet: prefer [`Store::keys`],
     /// [`Store::keys_where`] or [`Store::count_where`] where they do.
     pub fn bindings(&self) -> Vec<CoverageBinding> {
-        self.read().bindings.values().map(|b| CoverageBinding::clone(b)).collect()
+        self.read().bindings.values().map(|s| CoverageBinding::clone(&s.binding)).collect()
     }
 
     /// How many bindings there are.
@@ -175,22 +186,30 @@ impl Store {
 
     /// The keys of the bindings `filter` selects, in key order, without copying bindings.
     pub fn keys_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> Vec<ObjectKey> {
-        self.read().bindings.iter().filter(|(_, b)| filter(b)).map(|(k, _)| k.clone()).collect()
+        self.read().bindings.iter().filter(|(_, s)| filter(&s.binding)).map(|(k, _)| k.clone()).collect()
     }
 
     /// How many bindings `filter` selects, without copying bindings.
     pub fn count_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> usize {
-        self.read().bindings.values().filter(|b| filter(b)).count()
+        self.read().bindings.values().filter(|s| filter(&s.binding)).count()
     }
 
     /// Bindings whose `spec.workOrderId` is `work_order_id`, from the index.
     pub fn by_work_order(&self, work_order_id: &str) -> Vec<ObjectKey> {
-        self.read().index.by_work_order(work_order_id)
+        let inner = self.read();
+        let candidates = inner.index.by_work_order(work_order_id).iter();
+        candidates
+            .filter(|key| inner.bindings.get(key).is_some_and(|s| s.binding.spec.work_order_id == work_order_id))
+            .map(|key| ObjectKey::clone(key))
+            .collect()
     }
 
     /// Bindings whose status holds `external_id`, from the index.
     pub fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey> {
-        self.read().index.by_external_id(external_id)
+        let inner = self.read();
+        let holds = |s: &Slot| s.binding.status.as_ref().is_some_and(|st| external_ids(st).any(|id| id == external_id));
+        let candidates = inner.index.by_external_id(external_id).iter();
+        candidates.filter(|key| inner.bindings.get(key).is_some_and(holds)).map(|key| ObjectKey::clone(key)).collect()
     }
 
     /// Calls `observer` with every binding status written from now on (see [`StatusObserver`]).
@@ -218,9 +237,10 @@ impl Store {
     pub fn set_binding_status(&self, key: &ObjectKey, status: CoverageBindingStatus) -> bool {
         let mut inner = self.write();
         let inner = &mut *inner;
-        let Some(binding) = inner.bindings.get_mut(key) else { return false };
-        binding.status = Some(status);
-        inner.index.insert(key, binding);
+        let Some(slot) = inner.bindings.get_mut(key) else { return false };
+        let before = slot.binding.status.replace(status);
+        let binding = &slot.binding;
+        inner.index.update(&slot.key, Some((&binding.spec.work_order_id, before.as_ref())), Some(indexed(binding)));
         if let (Some(observer), Some(status)) = (&inner.observer, &binding.status) {
             observer(key, status);
         }
@@ -240,7 +260,7 @@ impl Store {
 
     /// Adds a finalizer to a binding (idempotent).
     pub fn add_finalizer(&self, key: &ObjectKey, finalizer: &str) {
-        if let Some(binding) = self.write().bindings.get_mut(key) {
+        if let Some(binding) = self.write().bindings.get_mut(key).map(|s| &mut s.binding) {
             let finalizers = binding.metadata.finalizers.get_or_insert_with(Vec::new);
             if !finalizers.iter().any(|f| f == finalizer) {
                 finalizers.push(finalizer.to_owned());
@@ -251,7 +271,7 @@ impl Store {
     /// Removes a finalizer; a binding marked for deletion goes once none is left.
     pub fn remove_finalizer(&self, key: &ObjectKey, finalizer: &str) {
         let mut inner = self.write();
-        let Some(binding) = inner.bindings.get_mut(key) else {
+        let Some(binding) = inner.bindings.get_mut(key).map(|s| &mut s.binding) else {
             return;
         };
         if let Some(finalizers) = binding.metadata.finalizers.as_mut() {
@@ -259,8 +279,7 @@ impl Store {
         }
         let done = binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty);
         if done && binding.metadata.deletion_timestamp.is_some() {
-            inner.bindings.remove(key);
-            inner.index.remove(key);
+            inner.remove_binding(key);
         }
     }
 
@@ -268,12 +287,11 @@ impl Store {
     /// setting deletionTimestamp and waiting for them to be removed.
     pub fn delete_binding(&self, key: &ObjectKey) {
         let mut inner = self.write();
-        let Some(binding) = inner.bindings.get_mut(key) else {
+        let Some(binding) = inner.bindings.get_mut(key).map(|s| &mut s.binding) else {
             return;
         };
         if binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
-            inner.bindings.remove(key);
-            inner.index.remove(key);
+            inner.remove_binding(key);
         } else if binding.metadata.deletion_timestamp.is_none() {
             binding.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
         }
@@ -281,6 +299,12 @@ impl Store {
 }
 
 impl Inner {
+    fn remove_binding(&mut self, key: &ObjectKey) {
+        if let Some(slot) = self.bindings.remove(key) {
+            self.index.update(&slot.key, Some(indexed(&slot.binding)), None);
+        }
+    }
+
     fn mint_uid(&mut self) -> String {
         self.next_uid += 1;
         format!("00000000-0000-4000-8000-{:012x}", self.next_uid)
