@@ -275,7 +275,9 @@ fn email_index(email: &str) -> Option<usize> {
     email.strip_prefix("worker")?.strip_suffix("@bench.example")?.parse().ok()
 }
 
-type Tally = BTreeMap<(Stage, Option<Path>, String), u64>;
+/// Calls counted by stage, path (`None`: not one binding's) and kind.
+type TallyKey = (Stage, Option<Path>, String);
+type Tally = BTreeMap<TallyKey, u64>;
 
 struct Accounting {
     stage: AtomicUsize,
@@ -398,15 +400,13 @@ impl Watch {
     fn saw(&self, key: &ObjectKey, status: &CoverageBindingStatus) {
         let Some(i) = index_of(key).filter(|i| *i < self.bound_at.len()) else { return };
         match status.phase {
-            Some(Phase::WaitingForTrigger) => {
-                if !self.waiting[i].swap(true, Ordering::SeqCst) {
-                    self.ready_for_trigger.fetch_add(1, Ordering::SeqCst);
-                }
+            Some(Phase::WaitingForTrigger) if !self.waiting[i].swap(true, Ordering::SeqCst) => {
+                self.ready_for_trigger.fetch_add(1, Ordering::SeqCst);
             }
-            Some(Phase::Bound) => {
-                if self.bound_at[i].compare_exchange(0, self.nanos(), Ordering::SeqCst, Ordering::SeqCst).is_ok() {
-                    self.bound.fetch_add(1, Ordering::SeqCst);
-                }
+            Some(Phase::Bound)
+                if self.bound_at[i].compare_exchange(0, self.nanos(), Ordering::SeqCst, Ordering::SeqCst).is_ok() =>
+            {
+                self.bound.fetch_add(1, Ordering::SeqCst);
             }
             Some(Phase::Failed) => {
                 let reason = status
@@ -496,6 +496,10 @@ async fn wait_for(what: &str, deadline: Instant, mut done: impl FnMut() -> bool)
 
 #[tokio::main]
 async fn main() {
+    tokio::spawn(run()).await.expect("the benchmark runs");
+}
+
+async fn run() {
     let options = options();
     let n = options.bindings;
     let paths: Vec<Path> = (0..n).map(|i| path_of(i, options.mix)).collect();
@@ -707,15 +711,16 @@ async fn main() {
                     ..NewWorkOrder::new(format!("Bench job {i}"), PricingSpec::Flat { price: Cents(32_500) })
                 })
                 .expect("a valid work order");
-            attribution.by_work_order.insert(number(&order).expect("assignment numbers are digits"), i as u32);
-            attribution.by_worker.insert(number(&worker).expect("user numbers are digits"), i as u32);
+            let (order, worker) = (number(&order).expect("assignment numbers"), number(&worker).expect("user numbers"));
+            attribution.by_work_order.insert(order, i as u32);
+            attribution.by_worker.insert(worker, i as u32);
             orders.push((order, worker));
         }
     }
     runtime.apply(CERTIFICATE_SECRET, NAMESPACE).await.expect("the certificate Secret applies");
     let mut keys = Vec::with_capacity(n);
     for (i, (order, _)) in orders.iter().enumerate() {
-        keys.push(store.apply_binding(binding(i, order, paths[i]), NAMESPACE));
+        keys.push(store.apply_binding(binding(i, &order.to_string(), paths[i]), NAMESPACE));
     }
     {
         let mut attribution = accounting.attribution.write().unwrap();
@@ -747,7 +752,7 @@ async fn main() {
             tokio::time::sleep_until(due.into()).await;
         }
         watch.assigned_at[i].store(watch.nanos(), Ordering::SeqCst);
-        workmarket.sandbox.assign(order, worker).expect("the work order takes its worker");
+        workmarket.sandbox.assign(&order.to_string(), &worker.to_string()).expect("the work order takes its worker");
     }
     let converged = wait_for("every binding to be Bound", deadline, || watch.bound.load(Ordering::SeqCst) == n).await;
     let finished = (0..n).map(|i| watch.bound_at[i].load(Ordering::SeqCst)).max().unwrap_or(0);
@@ -786,9 +791,8 @@ async fn main() {
     // Report.
     let tally = accounting.tally();
     let per_path = |path: Path| paths.iter().filter(|p| **p == path).count();
-    let sum = |filter: &dyn Fn(&(Stage, Option<Path>, String)) -> bool| -> u64 {
-        tally.iter().filter(|(k, _)| filter(k)).map(|(_, v)| *v).sum()
-    };
+    let sum =
+        |filter: &dyn Fn(&TallyKey) -> bool| -> u64 { tally.iter().filter(|(k, _)| filter(k)).map(|(_, v)| *v).sum() };
     let writes =
         |stage: Stage, api: &str| sum(&|(s, _, kind)| *s == stage && kind.starts_with(api) && !kind.contains(" GET "));
     let calls = |stage: Stage, api: &str| sum(&|(s, _, kind)| *s == stage && kind.starts_with(api));
@@ -825,10 +829,10 @@ async fn main() {
     );
 
     let mut latencies: BTreeMap<Path, Vec<f64>> = BTreeMap::new();
-    for i in 0..n {
+    for (i, path) in paths.iter().enumerate() {
         let (a, b) = (watch.assigned_at[i].load(Ordering::SeqCst), watch.bound_at[i].load(Ordering::SeqCst));
         if a > 0 && b > a {
-            latencies.entry(paths[i]).or_default().push((b - a) as f64 / 1e6);
+            latencies.entry(*path).or_default().push((b - a) as f64 / 1e6);
         }
     }
     let mut all: Vec<f64> = latencies.values().flatten().copied().collect();

@@ -12,15 +12,15 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use crate::reconcile::ObjectKey;
-use crate::resources::{CoverageBinding, CoverageBindingStatus};
+use crate::resources::CoverageBindingStatus;
 use crate::webhooks::external_ids;
 
-/// What the index looks at in a binding: its work order and its status.
-pub(crate) type Indexed<'a> = (&'a str, Option<&'a CoverageBindingStatus>);
-
-/// What the index looks at in `binding`.
-pub(crate) fn indexed(binding: &CoverageBinding) -> Indexed<'_> {
-    (&binding.spec.work_order_id, binding.status.as_ref())
+/// Where a binding is indexed: its work order, and the hashes of its external ids (sorted, each
+/// once), which the store keeps beside the binding so it can be moved without decoding it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub work_order: Box<str>,
+    pub ids: Box<[u64]>,
 }
 
 /// The bindings under one hash: nearly always one.
@@ -86,19 +86,19 @@ impl Index {
         self.hasher.hash_one(id)
     }
 
-    /// Hashes of the work order and of the external ids of a binding, each once.
-    fn hashes(&self, binding: Option<Indexed<'_>>) -> (Option<u64>, Vec<u64>) {
-        let Some((work_order, status)) = binding else { return (None, Vec::new()) };
+    /// Where a binding with `work_order` and `status` belongs.
+    pub fn entry(&self, work_order: &str, status: Option<&CoverageBindingStatus>) -> Entry {
         let mut ids: Vec<u64> = status.into_iter().flat_map(external_ids).map(|id| self.hash(id)).collect();
         ids.sort_unstable();
         ids.dedup();
-        (Some(self.hash(work_order)), ids)
+        Entry { work_order: work_order.into(), ids: ids.into_boxed_slice() }
     }
 
-    /// Moves `key` from where `before` was indexed to where `after` belongs (`None`: absent).
-    pub fn update(&mut self, key: &Arc<ObjectKey>, before: Option<Indexed<'_>>, after: Option<Indexed<'_>>) {
-        let (old_order, old_ids) = self.hashes(before);
-        let (new_order, new_ids) = self.hashes(after);
+    /// Moves `key` from `before` to `after` (`None`: not indexed).
+    pub fn update(&mut self, key: &Arc<ObjectKey>, before: Option<&Entry>, after: Option<&Entry>) {
+        let order = |e: Option<&Entry>| e.map(|e| self.hash(&e.work_order));
+        let (old_order, new_order) = (order(before), order(after));
+        let (old_ids, new_ids) = (before.map_or(&[][..], |e| &e.ids[..]), after.map_or(&[][..], |e| &e.ids[..]));
         if old_order != new_order {
             if let Some(hash) = old_order {
                 unlink(&mut self.by_work_order, hash, key);
@@ -129,15 +129,9 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::{CoverageBindingSpec, CoverageBindingStatus};
 
-    fn binding(work_order: &str, status: CoverageBindingStatus) -> CoverageBinding {
-        let spec: CoverageBindingSpec =
-            serde_json::from_value(serde_json::json!({"workOrderId": work_order, "coverageTypes": ["general"]}))
-                .unwrap();
-        let mut binding = CoverageBinding::new("b", spec);
-        binding.status = Some(status);
-        binding
+    fn entry(index: &Index, work_order: &str, status: &CoverageBindingStatus) -> Entry {
+        index.entry(work_order, Some(status))
     }
 
     fn names(keys: &[Arc<ObjectKey>]) -> Vec<&str> {
@@ -153,18 +147,19 @@ mod tests {
             quote_id: Some("qt_a".into()),
             ..Default::default()
         };
-        let a1 = binding("1", quoted.clone());
-        let b1 = binding("1", CoverageBindingStatus { contractor_id: Some("cn_1".into()), ..Default::default() });
-        index.update(&a, None, Some(indexed(&a1)));
-        index.update(&b, None, Some(indexed(&b1)));
+        let a1 = entry(&index, "1", &quoted);
+        let b1 =
+            entry(&index, "1", &CoverageBindingStatus { contractor_id: Some("cn_1".into()), ..Default::default() });
+        index.update(&a, None, Some(&a1));
+        index.update(&b, None, Some(&b1));
         assert_eq!(names(index.by_work_order("1")), ["a", "b"]);
         assert_eq!(names(index.by_external_id("cn_1")), ["a", "b"], "one worker, two bindings");
         assert_eq!(names(index.by_external_id("qt_a")), ["a"]);
 
         // The quote is replaced, a policy appears, the work order changes.
         let bound = CoverageBindingStatus { quote_id: Some("qt_a2".into()), policy_id: Some("pl_a".into()), ..quoted };
-        let a2 = binding("2", bound);
-        index.update(&a, Some(indexed(&a1)), Some(indexed(&a2)));
+        let a2 = entry(&index, "2", &bound);
+        index.update(&a, Some(&a1), Some(&a2));
         assert!(index.by_external_id("qt_a").is_empty());
         assert_eq!(names(index.by_external_id("qt_a2")), ["a"]);
         assert_eq!(names(index.by_external_id("pl_a")), ["a"]);
@@ -172,10 +167,10 @@ mod tests {
         assert_eq!(names(index.by_work_order("2")), ["a"]);
         assert_eq!(names(index.by_external_id("cn_1")), ["a", "b"]);
 
-        index.update(&b, Some(indexed(&b1)), None);
+        index.update(&b, Some(&b1), None);
         assert!(index.by_work_order("1").is_empty());
         assert_eq!(names(index.by_external_id("cn_1")), ["a"]);
-        index.update(&a, Some(indexed(&a2)), None);
+        index.update(&a, Some(&a2), None);
         assert!(index.by_work_order.is_empty() && index.by_external_id.is_empty(), "nothing left behind");
         assert!(index.by_work_order("nope").is_empty() && index.by_external_id("nope").is_empty());
     }

@@ -256,3 +256,86 @@ impl Bindings for LocalRuntime {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::http::{HttpClient, HttpSettings, RetryPolicy};
+    use crate::reconcile::Settings;
+    use crate::resources::{CoverageBindingSpec, Phase};
+    use crate::sandbox::harness::{Call, Fault, FaultRule};
+    use crate::sandbox::ten99policy::{Ten99PolicySandbox, Ten99PolicySandboxConfig};
+    use crate::sandbox::workmarket::{self as wm, NewWorkOrder, PricingSpec, WorkMarketSandbox};
+    use crate::secret::Secret;
+    use crate::workmarket::{PathStyle, WorkMarketClient};
+
+    fn http() -> HttpClient {
+        HttpClient::new(HttpSettings {
+            requests_per_second: std::num::NonZeroU32::new(10_000).unwrap(),
+            retry: RetryPolicy::none(),
+            ..HttpSettings::default()
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn several_workers_drain_the_queue_and_rerun_a_binding_triggered_while_it_ran() {
+        let workmarket = WorkMarketSandbox::seeded().start().await.unwrap();
+        let ten99policy = Ten99PolicySandbox::new(Ten99PolicySandboxConfig::default()).start().await.unwrap();
+        // Slow reads, so triggers land while bindings are being reconciled.
+        workmarket.sandbox.harness().inject(FaultRule::new("/api/v1/assignments", Fault::Latency { millis: 40 }));
+        let gets: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let seen = gets.clone();
+        workmarket.sandbox.harness().stream_calls(Arc::new(move |call: &Call| {
+            if let Some(id) = call.query.as_deref().and_then(|q| q.strip_prefix("id=")) {
+                *seen.lock().unwrap().entry(id.to_owned()).or_default() += 1;
+            }
+        }));
+        let client = WorkMarketClient::new(
+            workmarket.url.clone(),
+            PathStyle::Api,
+            Secret::new(wm::API_TOKEN),
+            Secret::new(wm::API_SECRET),
+            http(),
+        );
+        let reconciler = Reconciler::new(client, ten99policy.client(http()), Settings::default());
+        let runtime =
+            LocalRuntime::new(Store::new(), reconciler, Arc::new(|_: &ObjectKey, _: &Notice| {})).with_concurrency(4);
+        let mut orders = Vec::new();
+        for i in 0..12 {
+            let order = NewWorkOrder::new(format!("Job {i}"), PricingSpec::Flat { price: crate::money::Cents(10_000) });
+            let id = workmarket.sandbox.create_work_order(order).unwrap();
+            let spec: CoverageBindingSpec =
+                serde_json::from_value(serde_json::json!({"workOrderId": id, "coverageTypes": ["general"]})).unwrap();
+            let key = runtime.store().apply_binding(CoverageBinding::new(&format!("b{i}"), spec), "ns");
+            runtime.trigger(vec![key]);
+            orders.push(id);
+        }
+        let running = tokio::spawn({
+            let runtime = runtime.clone();
+            async move { runtime.run().await }
+        });
+        // While the first reconciles run, every binding is triggered again, twice.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        runtime.trigger_all();
+        runtime.trigger_all();
+        while !runtime.is_idle() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        running.abort();
+        let gets = gets.lock().unwrap();
+        // Queued triggers collapse into one run; one that lands during a run gets one more.
+        for order in &orders {
+            let reads = gets.get(order).copied().unwrap_or_default();
+            assert!((1..=2).contains(&reads), "work order {order} read {reads} times");
+        }
+        assert!(gets.values().any(|reads| *reads == 2), "the bindings being reconciled ran again: {gets:?}");
+        assert!(runtime.reconciles() <= 24, "{} reconciles", runtime.reconciles());
+        assert_eq!(
+            runtime.store().count_where(|b| b.status.as_ref().and_then(|s| s.phase) == Some(Phase::WaitingForTrigger)),
+            12
+        );
+    }
+}

@@ -28,9 +28,9 @@ pub struct Queue {
 #[derive(Default)]
 struct State {
     /// When each queued key is due.
-    due: HashMap<ObjectKey, Instant>,
-    /// The same entries, in due order.
-    order: BTreeSet<(Instant, ObjectKey)>,
+    due: HashMap<Arc<ObjectKey>, Instant>,
+    /// The same entries, in due order (sharing the keys).
+    order: BTreeSet<(Instant, Arc<ObjectKey>)>,
     /// Keys being worked on under a lease.
     leased: HashSet<ObjectKey>,
     failures: HashMap<ObjectKey, u32>,
@@ -38,11 +38,11 @@ struct State {
 
 impl State {
     /// The first queued key that is not leased, with its due time.
-    fn next(&self) -> Option<(Instant, &ObjectKey)> {
-        self.order.iter().find(|(_, key)| !self.leased.contains(key)).map(|(at, key)| (*at, key))
+    fn next(&self) -> Option<(Instant, &Arc<ObjectKey>)> {
+        self.order.iter().find(|(_, key)| !self.leased.contains(&**key)).map(|(at, key)| (*at, key))
     }
 
-    fn remove(&mut self, key: &ObjectKey) {
+    fn remove(&mut self, key: &Arc<ObjectKey>) {
         if let Some(at) = self.due.remove(key) {
             self.order.remove(&(at, key.clone()));
         }
@@ -84,13 +84,14 @@ impl Queue {
     pub fn push(&self, key: ObjectKey, after: Duration) {
         let at = Instant::now() + after;
         let mut state = self.lock();
-        match state.due.get(&key).copied() {
-            Some(due) if due <= at => return,
-            Some(due) => {
-                state.order.remove(&(due, key.clone()));
+        let key = match state.due.get_key_value(&key).map(|(k, due)| (k.clone(), *due)) {
+            Some((_, due)) if due <= at => return,
+            Some((shared, due)) => {
+                state.order.remove(&(due, shared.clone()));
+                shared
             }
-            None => {}
-        }
+            None => Arc::new(key),
+        };
         state.order.insert((at, key.clone()));
         state.due.insert(key, at);
         drop(state);
@@ -149,6 +150,7 @@ impl Queue {
                 match state.next().map(|(at, key)| (at, key.clone())) {
                     Some((at, key)) if at <= now => {
                         state.remove(&key);
+                        let key = Arc::unwrap_or_clone(key);
                         if lease {
                             state.leased.insert(key.clone());
                         }

@@ -2,6 +2,10 @@
 //! creationTimestamp, `metadata.generation` bumped only by spec changes, finalizers and
 //! deletionTimestamp, and a status subresource that never touches the spec. Bindings are
 //! indexed by work order and external id as they change, so webhooks find theirs without a scan.
+//!
+//! Like the API server, the store keeps each binding serialized (JSON) and hands out decoded
+//! copies: a decoded binding takes about twice the memory, which counts at fleet scale. So, as
+//! from the API server, times come back with whole seconds.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -11,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ObjectMeta;
 use serde_json::Value;
 
-use super::index::{Index, indexed};
+use super::index::{Entry, Index};
 use crate::reconcile::ObjectKey;
 use crate::resources::{CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingStatus};
 use crate::webhooks::external_ids;
@@ -36,11 +40,52 @@ struct Inner {
     observer: Option<StatusObserver>,
 }
 
-/// A stored binding, boxed (a binding is over a kilobyte, and B-tree nodes hold eleven values,
-/// often half of them empty), with the shared key the index refers to it by.
+/// A stored binding: `metadata` and `spec` as JSON, the status apart (it changes most), where
+/// the index holds it, and the shared key the index refers to it by.
 struct Slot {
     key: Arc<ObjectKey>,
-    binding: Box<CoverageBinding>,
+    head: Box<[u8]>,
+    status: Option<Box<[u8]>>,
+    entry: Entry,
+}
+
+#[derive(serde::Serialize)]
+struct HeadRef<'a> {
+    metadata: &'a ObjectMeta,
+    spec: &'a crate::resources::CoverageBindingSpec,
+}
+
+#[derive(serde::Deserialize)]
+struct Head {
+    metadata: ObjectMeta,
+    spec: crate::resources::CoverageBindingSpec,
+}
+
+fn encode(value: &impl serde::Serialize) -> Box<[u8]> {
+    serde_json::to_vec(value).expect("resources serialize").into_boxed_slice()
+}
+
+fn decode<T: serde::de::DeserializeOwned>(json: &[u8]) -> T {
+    serde_json::from_slice(json).expect("the store reads back what it wrote")
+}
+
+impl Slot {
+    fn head(&self) -> Head {
+        decode(&self.head)
+    }
+
+    fn set_head(&mut self, metadata: &ObjectMeta, spec: &crate::resources::CoverageBindingSpec) {
+        self.head = encode(&HeadRef { metadata, spec });
+    }
+
+    fn status(&self) -> Option<CoverageBindingStatus> {
+        self.status.as_deref().map(decode)
+    }
+
+    fn binding(&self) -> CoverageBinding {
+        let Head { metadata, spec } = self.head();
+        CoverageBinding { metadata, spec, status: self.status() }
+    }
 }
 
 /// What a YAML stream applied.
@@ -126,21 +171,20 @@ impl Store {
         let key = key_of(&binding.metadata, namespace);
         let uid = inner.mint_uid();
         let existing = inner.bindings.remove(&key);
-        admit(&mut binding.metadata, existing.as_ref().map(|s| &s.binding.metadata), &key, uid);
-        let shared = match &existing {
-            Some(old) => {
-                let changed = old.binding.spec != binding.spec;
-                binding.metadata.generation = old.binding.metadata.generation.map(|g| if changed { g + 1 } else { g });
-                binding.status = old.binding.status.clone();
-                old.key.clone()
-            }
-            None => {
-                binding.status = None;
-                Arc::new(key.clone())
-            }
-        };
-        inner.index.update(&shared, existing.as_ref().map(|s| indexed(&s.binding)), Some(indexed(&binding)));
-        inner.bindings.insert(key.clone(), Slot { key: shared, binding: Box::new(binding) });
+        let old = existing.as_ref().map(Slot::head);
+        admit(&mut binding.metadata, old.as_ref().map(|h| &h.metadata), &key, uid);
+        if let Some(old) = &old {
+            let changed = old.spec != binding.spec;
+            binding.metadata.generation = old.metadata.generation.map(|g| if changed { g + 1 } else { g });
+        }
+        let status = existing.as_ref().and_then(|s| s.status.clone());
+        let shared = existing.as_ref().map_or_else(|| Arc::new(key.clone()), |s| s.key.clone());
+        let ids = existing.as_ref().map(|s| s.entry.ids.clone()).unwrap_or_default();
+        let entry = Entry { work_order: binding.spec.work_order_id.as_str().into(), ids };
+        inner.index.update(&shared, existing.as_ref().map(|s| &s.entry), Some(&entry));
+        let mut slot = Slot { key: shared, head: Box::default(), status, entry };
+        slot.set_head(&binding.metadata, &binding.spec);
+        inner.bindings.insert(key.clone(), slot);
         key
     }
 
@@ -165,13 +209,13 @@ impl Store {
 
     /// One binding.
     pub fn binding(&self, key: &ObjectKey) -> Option<CoverageBinding> {
-        self.read().bindings.get(key).map(|s| CoverageBinding::clone(&s.binding))
+        self.read().bindings.get(key).map(Slot::binding)
     }
 
-    /// Every binding, in key order. Copies the fleet: prefer [`Store::keys`],
+    /// Every binding, in key order. Decodes the fleet: prefer [`Store::keys`],
     /// [`Store::keys_where`] or [`Store::count_where`] where they do.
     pub fn bindings(&self) -> Vec<CoverageBinding> {
-        self.read().bindings.values().map(|s| CoverageBinding::clone(&s.binding)).collect()
+        self.read().bindings.values().map(Slot::binding).collect()
     }
 
     /// How many bindings there are.
@@ -184,14 +228,14 @@ impl Store {
         self.read().bindings.keys().cloned().collect()
     }
 
-    /// The keys of the bindings `filter` selects, in key order, without copying bindings.
+    /// The keys of the bindings `filter` selects, in key order, one binding decoded at a time.
     pub fn keys_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> Vec<ObjectKey> {
-        self.read().bindings.iter().filter(|(_, s)| filter(&s.binding)).map(|(k, _)| k.clone()).collect()
+        self.read().bindings.iter().filter(|(_, s)| filter(&s.binding())).map(|(k, _)| k.clone()).collect()
     }
 
-    /// How many bindings `filter` selects, without copying bindings.
+    /// How many bindings `filter` selects, one binding decoded at a time.
     pub fn count_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> usize {
-        self.read().bindings.values().filter(|s| filter(&s.binding)).count()
+        self.read().bindings.values().filter(|s| filter(&s.binding())).count()
     }
 
     /// Bindings whose `spec.workOrderId` is `work_order_id`, from the index.
@@ -199,7 +243,7 @@ impl Store {
         let inner = self.read();
         let candidates = inner.index.by_work_order(work_order_id).iter();
         candidates
-            .filter(|key| inner.bindings.get(key).is_some_and(|s| s.binding.spec.work_order_id == work_order_id))
+            .filter(|key| inner.bindings.get(key).is_some_and(|s| &*s.entry.work_order == work_order_id))
             .map(|key| ObjectKey::clone(key))
             .collect()
     }
@@ -207,7 +251,7 @@ impl Store {
     /// Bindings whose status holds `external_id`, from the index.
     pub fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey> {
         let inner = self.read();
-        let holds = |s: &Slot| s.binding.status.as_ref().is_some_and(|st| external_ids(st).any(|id| id == external_id));
+        let holds = |s: &Slot| s.status().is_some_and(|st| external_ids(&st).any(|id| id == external_id));
         let candidates = inner.index.by_external_id(external_id).iter();
         candidates.filter(|key| inner.bindings.get(key).is_some_and(holds)).map(|key| ObjectKey::clone(key)).collect()
     }
@@ -238,11 +282,12 @@ impl Store {
         let mut inner = self.write();
         let inner = &mut *inner;
         let Some(slot) = inner.bindings.get_mut(key) else { return false };
-        let before = slot.binding.status.replace(status);
-        let binding = &slot.binding;
-        inner.index.update(&slot.key, Some((&binding.spec.work_order_id, before.as_ref())), Some(indexed(binding)));
-        if let (Some(observer), Some(status)) = (&inner.observer, &binding.status) {
-            observer(key, status);
+        let entry = inner.index.entry(&slot.entry.work_order, Some(&status));
+        inner.index.update(&slot.key, Some(&slot.entry), Some(&entry));
+        slot.entry = entry;
+        slot.status = Some(encode(&status));
+        if let Some(observer) = &inner.observer {
+            observer(key, &status);
         }
         true
     }
@@ -260,26 +305,31 @@ impl Store {
 
     /// Adds a finalizer to a binding (idempotent).
     pub fn add_finalizer(&self, key: &ObjectKey, finalizer: &str) {
-        if let Some(binding) = self.write().bindings.get_mut(key).map(|s| &mut s.binding) {
-            let finalizers = binding.metadata.finalizers.get_or_insert_with(Vec::new);
-            if !finalizers.iter().any(|f| f == finalizer) {
-                finalizers.push(finalizer.to_owned());
-            }
+        let mut inner = self.write();
+        let Some(slot) = inner.bindings.get_mut(key) else { return };
+        let Head { mut metadata, spec } = slot.head();
+        let finalizers = metadata.finalizers.get_or_insert_with(Vec::new);
+        if !finalizers.iter().any(|f| f == finalizer) {
+            finalizers.push(finalizer.to_owned());
+            slot.set_head(&metadata, &spec);
         }
     }
 
     /// Removes a finalizer; a binding marked for deletion goes once none is left.
     pub fn remove_finalizer(&self, key: &ObjectKey, finalizer: &str) {
         let mut inner = self.write();
-        let Some(binding) = inner.bindings.get_mut(key).map(|s| &mut s.binding) else {
+        let Some(slot) = inner.bindings.get_mut(key) else {
             return;
         };
-        if let Some(finalizers) = binding.metadata.finalizers.as_mut() {
+        let Head { mut metadata, spec } = slot.head();
+        if let Some(finalizers) = metadata.finalizers.as_mut() {
             finalizers.retain(|f| f != finalizer);
         }
-        let done = binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty);
-        if done && binding.metadata.deletion_timestamp.is_some() {
+        let done = metadata.finalizers.as_ref().is_none_or(Vec::is_empty);
+        if done && metadata.deletion_timestamp.is_some() {
             inner.remove_binding(key);
+        } else {
+            slot.set_head(&metadata, &spec);
         }
     }
 
@@ -287,13 +337,15 @@ impl Store {
     /// setting deletionTimestamp and waiting for them to be removed.
     pub fn delete_binding(&self, key: &ObjectKey) {
         let mut inner = self.write();
-        let Some(binding) = inner.bindings.get_mut(key).map(|s| &mut s.binding) else {
+        let Some(slot) = inner.bindings.get_mut(key) else {
             return;
         };
-        if binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
+        let Head { mut metadata, spec } = slot.head();
+        if metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
             inner.remove_binding(key);
-        } else if binding.metadata.deletion_timestamp.is_none() {
-            binding.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
+        } else if metadata.deletion_timestamp.is_none() {
+            metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
+            slot.set_head(&metadata, &spec);
         }
     }
 }
@@ -301,7 +353,7 @@ impl Store {
 impl Inner {
     fn remove_binding(&mut self, key: &ObjectKey) {
         if let Some(slot) = self.bindings.remove(key) {
-            self.index.update(&slot.key, Some(indexed(&slot.binding)), None);
+            self.index.update(&slot.key, Some(&slot.entry), None);
         }
     }
 
@@ -426,7 +478,7 @@ stringData: {note: hello}
     fn the_index_follows_applies_status_writes_and_deletions() {
         let store = Store::new();
         let key = store.load_yaml(BINDING, "demo").unwrap().remove(0);
-        assert_eq!(store.by_work_order("1"), [key.clone()]);
+        assert_eq!(store.by_work_order("1"), std::slice::from_ref(&key));
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
         store.observe_status(Arc::new(move |key: &ObjectKey, status: &CoverageBindingStatus| {
@@ -434,15 +486,15 @@ stringData: {note: hello}
         }));
         let status = CoverageBindingStatus { quote_id: Some("qt_1".into()), ..Default::default() };
         assert!(store.set_binding_status(&key, status));
-        assert_eq!(store.by_external_id("qt_1"), [key.clone()]);
+        assert_eq!(store.by_external_id("qt_1"), std::slice::from_ref(&key));
         assert_eq!(*seen.lock().unwrap(), [("b1".to_owned(), Some("qt_1".to_owned()))]);
-        assert_eq!(store.keys(), [key.clone()]);
-        assert_eq!(store.keys_where(|b| b.spec.work_order_id == "1"), [key.clone()]);
+        assert_eq!(store.keys(), std::slice::from_ref(&key));
+        assert_eq!(store.keys_where(|b| b.spec.work_order_id == "1"), std::slice::from_ref(&key));
         assert_eq!((store.binding_count(), store.count_where(|b| b.spec.work_order_id == "2")), (1, 0));
 
         store.add_finalizer(&key, "f");
         store.delete_binding(&key);
-        assert_eq!(store.by_work_order("1"), [key.clone()], "still there until its finalizer goes");
+        assert_eq!(store.by_work_order("1"), std::slice::from_ref(&key), "still there until its finalizer goes");
         store.remove_finalizer(&key, "f");
         assert!(store.by_work_order("1").is_empty() && store.by_external_id("qt_1").is_empty());
         assert!(!store.set_binding_status(&key, CoverageBindingStatus::default()));

@@ -495,7 +495,7 @@ mod tests {
         }
         assert_eq!(objects.iter().copied().collect::<Vec<_>>(), [1, 12, 21]);
         assert_eq!((objects.len(), objects.get(2), objects.get(3)), (3, Some(&21), None));
-        assert_eq!((&objects).into_iter().rev().next(), Some(&21));
+        assert_eq!((&objects).into_iter().next_back(), Some(&21));
     }
 
     #[test]
