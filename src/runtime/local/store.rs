@@ -61,8 +61,10 @@ struct Head {
     spec: crate::resources::CoverageBindingSpec,
 }
 
+/// The JSON of `value`, in an allocation of its exact size (copied rather than shrunk in place,
+/// which would leave the grown buffer's tail as a sliver between kept objects).
 fn encode(value: &impl serde::Serialize) -> Box<[u8]> {
-    serde_json::to_vec(value).expect("resources serialize").into_boxed_slice()
+    Box::from(serde_json::to_vec(value).expect("resources serialize").as_slice())
 }
 
 fn decode<T: serde::de::DeserializeOwned>(json: &[u8]) -> T {

@@ -208,7 +208,7 @@ impl Ten99PolicySandbox {
 
     /// Every webhook delivery attempt so far, oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.inner.deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner.deliveries.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|a| a.delivery()).collect()
     }
 }
 

@@ -31,8 +31,18 @@ pub(crate) struct Replays {
 
 #[derive(Default)]
 struct Answers {
-    by_key: HashMap<Box<str>, Stored>,
+    /// By the first 128 bits of the key's SHA-256 (a key is often longer than the answer's
+    /// bookkeeping; a collision is as likely as guessing a random 128-bit number).
+    by_key: HashMap<[u8; 16], Stored>,
     swept: Option<EpochSeconds>,
+}
+
+fn digest(key: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let full = sha2::Sha256::digest(key.as_bytes());
+    let mut short = [0; 16];
+    short.copy_from_slice(&full[..16]);
+    short
 }
 
 /// One stored answer, compact: a sandbox keeps one for every keyed POST of the last day.
@@ -76,7 +86,7 @@ impl Replays {
             stored.by_key.retain(|_, s| s.at.plus_seconds(DAY) > now);
             stored.swept = Some(now);
         }
-        let s = stored.by_key.get(key).filter(|s| s.at.plus_seconds(DAY) > now)?;
+        let s = stored.by_key.get(&digest(key)).filter(|s| s.at.plus_seconds(DAY) > now)?;
         let mut response = (s.status, Bytes::copy_from_slice(&s.body)).into_response();
         if let Some(content_type) = s.content_type.header() {
             response.headers_mut().insert(CONTENT_TYPE, content_type);
@@ -84,8 +94,8 @@ impl Replays {
         Some(response)
     }
 
-    fn store(&self, key: String, stored: Stored) {
-        self.stored.lock().unwrap_or_else(|p| p.into_inner()).by_key.insert(key.into_boxed_str(), stored);
+    fn store(&self, key: &str, stored: Stored) {
+        self.stored.lock().unwrap_or_else(|p| p.into_inner()).by_key.insert(digest(key), stored);
     }
 }
 
@@ -116,7 +126,7 @@ pub(crate) async fn replay(State(sandbox): State<Ten99PolicySandbox>, request: R
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     replays.store(
-        key,
+        &key,
         Stored {
             at: sandbox.now(),
             status: parts.status,

@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use bytes::Bytes;
@@ -60,7 +61,7 @@ pub(crate) struct PolicyRecord {
 /// filters need. (Kept as text it takes a third of the memory of the parsed object.)
 #[derive(Clone, Debug)]
 pub(crate) struct StoredEvent {
-    pub id: String,
+    pub id: Arc<str>,
     pub event_type: EventType,
     pub json: Bytes,
 }
@@ -359,8 +360,8 @@ impl Store {
     /// Records an event and queues it for every endpoint that wants it.
     pub fn emit(&mut self, event_type: EventType, object: &impl Serialize, now: EpochSeconds) {
         let object = serde_json::to_value(object).unwrap_or(Value::Null);
-        let id = new_id("ev_", 22);
-        let event = Event { id: Some(id.clone()), event_type: event_type.clone(), created: Some(now), object };
+        let id: Arc<str> = new_id("ev_", 22).into();
+        let event = Event { id: Some(id.to_string()), event_type: event_type.clone(), created: Some(now), object };
         // Copied to its exact length: the serializer's buffer grew by doubling.
         let json = Bytes::copy_from_slice(&serde_json::to_vec(&event).expect("events serialize"));
         let stored = StoredEvent { id, event_type, json };

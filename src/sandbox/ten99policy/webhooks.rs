@@ -9,8 +9,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::state::{Clock, StoredEvent};
 use crate::secret::Secret;
-use crate::ten99policy::WebhookEndpoint;
 use crate::ten99policy::webhook::{SIGNATURE_HEADER, sign};
+use crate::ten99policy::{EventType, WebhookEndpoint};
 
 /// How deliveries are retried.
 #[derive(Clone, Debug)]
@@ -44,8 +44,29 @@ pub struct Delivery {
     pub status: Option<u16>,
 }
 
+/// A delivery attempt as kept: endpoint and event id shared, the type as parsed.
+pub(crate) struct Attempt {
+    endpoint: Arc<str>,
+    event: Arc<str>,
+    event_type: EventType,
+    attempt: u32,
+    status: Option<u16>,
+}
+
+impl Attempt {
+    pub fn delivery(&self) -> Delivery {
+        Delivery {
+            endpoint: self.endpoint.to_string(),
+            event: self.event.to_string(),
+            event_type: self.event_type.as_str().to_owned(),
+            attempt: self.attempt,
+            status: self.status,
+        }
+    }
+}
+
 /// Shared log of delivery attempts.
-pub(crate) type DeliveryLog = Arc<Mutex<Vec<Delivery>>>;
+pub(crate) type DeliveryLog = Arc<Mutex<Vec<Attempt>>>;
 
 /// A registered endpoint and its queue.
 pub(crate) struct Endpoint {
@@ -88,14 +109,14 @@ impl Endpoint {
         if let (Some(pending), Some(worker)) = (self.pending.take(), self.worker.take()) {
             let url = self.endpoint.url.clone().unwrap_or_default();
             let secret = self.endpoint.secret.clone().unwrap_or_else(|| Secret::new(""));
-            let id = self.endpoint.id.clone();
+            let id = Arc::from(self.endpoint.id.as_str());
             tokio::spawn(deliver_all(id, url, secret, pending, worker));
         }
     }
 }
 
 async fn deliver_all(
-    endpoint: String,
+    endpoint: Arc<str>,
     url: String,
     secret: Secret,
     mut queue: UnboundedReceiver<StoredEvent>,
@@ -115,10 +136,10 @@ async fn deliver_all(
                 .send()
                 .await;
             let status = answer.as_ref().ok().map(|r| r.status().as_u16());
-            worker.log.lock().unwrap_or_else(|p| p.into_inner()).push(Delivery {
+            worker.log.lock().unwrap_or_else(|p| p.into_inner()).push(Attempt {
                 endpoint: endpoint.clone(),
                 event: event.id.clone(),
-                event_type: event.event_type.as_str().to_owned(),
+                event_type: event.event_type.clone(),
                 attempt,
                 status,
             });

@@ -21,7 +21,7 @@ pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(que
 
 pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     let store = sandbox.store();
-    let event = store.events.iter().find(|e| e.id == id);
+    let event = store.events.iter().find(|e| *e.id == *id);
     ok(event.ok_or_else(|| ApiError::not_found("event", &id))?)
 }
 
