@@ -75,6 +75,7 @@ struct Options {
     all_events: bool,
     timeout_secs: u64,
     assign_rate: u64,
+    worker_delay_ms: u64,
 }
 
 const FLAGS: &[(&str, &str, &str, &str)] = &[
@@ -88,6 +89,7 @@ const FLAGS: &[(&str, &str, &str, &str)] = &[
     ("--all-events", "CONVERGE_ALL_EVENTS", "off", "subscribe the 1099Policy endpoint to every event"),
     ("--timeout-secs", "CONVERGE_TIMEOUT_SECS", "900", "give up converging after this long"),
     ("--assign-rate", "CONVERGE_ASSIGN_RATE", "0", "work orders assigned per second (0: all at once)"),
+    ("--worker-delay-ms", "CONVERGE_WORKER_DELAY_MS", "0", "how long the simulated worker and reviewer take"),
 ];
 
 fn options() -> Options {
@@ -156,6 +158,7 @@ fn options() -> Options {
         all_events: given.get("--all-events").is_some_and(|v| !matches!(v.as_str(), "off" | "0" | "false" | "")),
         timeout_secs: number("--timeout-secs", 900),
         assign_rate: number("--assign-rate", 0),
+        worker_delay_ms: number("--worker-delay-ms", 0),
     }
 }
 
@@ -483,10 +486,14 @@ fn binding(index: usize, work_order: &str, path: Path) -> CoverageBinding {
 
 const CERTIFICATE_SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata: {name: bench-coi}\nstringData:\n  certificate.pdf: \"%PDF-1.4 bench certificate of insurance\"\n";
 
+/// Polls `done` until it holds (`true`) or `deadline` passes (`false`; said on stderr unless
+/// `what` is empty).
 async fn wait_for(what: &str, deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
     while !done() {
         if Instant::now() >= deadline {
-            eprintln!("converge: gave up waiting for {what}");
+            if !what.is_empty() {
+                eprintln!("converge: gave up waiting for {what}");
+            }
             return false;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -505,7 +512,7 @@ async fn run() {
     let paths: Vec<Path> = (0..n).map(|i| path_of(i, options.mix)).collect();
     let uptime_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "converge: {n} bindings, latency {} ms, 1099Policy limit {} req/s, WorkMarket limit {} req/s, concurrency {}, mix {:?}, {}{}",
+        "converge: {n} bindings, latency {} ms, 1099Policy limit {} req/s, WorkMarket limit {} req/s, concurrency {}, mix {:?}, {}, worker and reviewer act after {} ms{}",
         options.latency_ms,
         options.rps,
         options.wm_rps,
@@ -515,6 +522,7 @@ async fn run() {
             0 => "all assigned at once".to_owned(),
             rate => format!("{rate} assignments/s"),
         },
+        options.worker_delay_ms,
         if options.all_events { ", every 1099Policy event" } else { "" }
     );
 
@@ -617,16 +625,28 @@ async fn run() {
     // The simulated worker and reviewer.
     let player = tokio::spawn({
         let sandbox = ten99policy.sandbox.clone();
+        let delay = Duration::from_millis(options.worker_delay_ms);
         async move {
             while let Some(action) = to_do.recv().await {
-                let result = match &action {
+                let sandbox = sandbox.clone();
+                let act = move || match &action {
                     Action::CompleteApplication(session) => sandbox.complete_application(session).map(drop),
                     Action::ApproveCertificate(id) => {
                         sandbox.review_certificate(id, CertificateReview::Approve).map(drop)
                     }
                 };
-                if let Err(error) = result {
-                    eprintln!("converge: the simulated worker or reviewer failed: {error}");
+                let report = |result: Result<(), coverbridge::sandbox::ten99policy::ApiError>| {
+                    if let Err(error) = result {
+                        eprintln!("converge: the simulated worker or reviewer failed: {error}");
+                    }
+                };
+                if delay.is_zero() {
+                    report(act());
+                } else {
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        report(act());
+                    });
                 }
             }
         }
@@ -773,7 +793,8 @@ async fn run() {
     let mut sweeps = 0;
     while Instant::now() < resync_until {
         runtime.trigger_all();
-        if wait_for("a resync sweep", resync_until, || runtime.is_idle()).await {
+        // The last sweep may outlast the window; it is waited for below.
+        if wait_for("", resync_until, || runtime.is_idle()).await {
             sweeps += 1;
         }
     }
