@@ -203,6 +203,12 @@ async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_request
     cluster.ten99policy.sandbox.complete_application(&session).unwrap();
     let bound = cluster.wait_for("cabling", "Bound", |o| phase(o) == "Bound").await;
     assert_eq!(bound["status"]["policyStatus"], "active");
+    // The Event follows the status write that records the transition.
+    let until = Instant::now() + Duration::from_secs(5);
+    while !fake.requests().iter().any(|r| r.path.ends_with("/events") && r.body["reason"] == "PolicyActive") {
+        assert!(Instant::now() < until, "a PolicyActive event");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let requests = fake.requests();
     let finalizer_patches: Vec<_> =

@@ -238,3 +238,27 @@ async fn rate_limits_are_waited_out() {
     assert_eq!(world.status("cabling").phase, Some(Phase::AwaitingApplication));
     assert_eq!(world.count("contractors").await, 2, "Jordan's and Alex's");
 }
+
+#[tokio::test]
+async fn a_refused_invoice_does_not_fail_coverage_that_is_in_force() {
+    let world = World::start().await;
+    world
+        .ten99policy
+        .sandbox
+        .harness()
+        .inject(FaultRule::new("/api/v1/invoices", Fault::Status { status: 400 }).method("POST"));
+    world.apply_example("binding-hourly.yaml").await;
+    world.workmarket.sandbox.assign("6029116325", "8823579").unwrap();
+    world.settle().await;
+    let session = world.status("site-survey-6029116325").application_session_id.unwrap();
+    world.ten99policy.sandbox.complete_application(&session).unwrap();
+    world.settle().await;
+    let status = world.status("site-survey-6029116325");
+    assert_eq!(status.phase, Some(Phase::Bound), "{status:#?}");
+    assert!(status.invoice_id.is_none());
+    let ready = status.conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+    assert_eq!(ready.status, "True", "coverage is in force");
+    let synced = status.conditions.iter().find(|c| c.type_ == "Synced").unwrap();
+    assert_eq!((synced.status.as_str(), synced.reason.as_str()), ("False", "Ten99PolicyRejected"));
+    assert!(synced.message.contains("invoice"), "{}", synced.message);
+}

@@ -224,7 +224,7 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
 /// What an earlier attempt of `step` created, if anything: found among the newest objects of
 /// its kind by what the request carried (work order metadata, job, quote, contractor, digest).
 async fn find_existing(client: &Ten99PolicyClient, step: &Step) -> Result<Option<Outcome>, ReconcileError> {
-    let lookup = || ReconcileError::ten99("look for an earlier create");
+    let lookup = || ReconcileError::ten99(step.name());
     let outcome = match step {
         Step::CreateContractor(draft) => return adopt(client, draft).await,
         Step::CreateJob(draft) => client

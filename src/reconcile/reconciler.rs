@@ -269,8 +269,9 @@ impl Reconciler {
     }
 
     /// Records a failed reconcile in status (and, for a create, that its key is spent), tells
-    /// people, and hands the error back for the runtime's backoff. A terminal error fails the
-    /// binding until a person acts; a transient one leaves the phase alone.
+    /// people, and hands the error back for the runtime's backoff. A terminal error while
+    /// building coverage fails the binding until a person acts; a transient one, or one in a step
+    /// coverage does not depend on (an invoice, say), leaves the phase alone.
     async fn fail(
         &self,
         binding: &CoverageBinding,
@@ -284,7 +285,8 @@ impl Reconciler {
             *status.create_attempts.entry(step.name().to_owned()).or_default() += 1;
         }
         let (category, message) = (error.category(), error.to_string());
-        let mut desired = if error.is_retryable() {
+        let fails_binding = !error.is_retryable() && step.is_none_or(Step::builds_coverage);
+        let mut desired = if !fails_binding {
             carried_over(&status, &[ConditionType::Synced])
         } else {
             status.phase = Some(Phase::Failed);

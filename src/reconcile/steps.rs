@@ -177,6 +177,20 @@ impl Step {
         )
     }
 
+    /// Whether the step builds the coverage itself. Others (an invoice, a job or assignment
+    /// update, cleanup) can fail without the binding failing: coverage stands either way.
+    pub fn builds_coverage(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateContractor(_)
+                | Self::UploadCertificate { .. }
+                | Self::CreateJob(_)
+                | Self::CreateQuote { .. }
+                | Self::CreateSession { .. }
+                | Self::CreateAssignment { .. }
+        )
+    }
+
     /// The terms an idempotency key is derived from: everything the request depends on except
     /// the clock, so that a retry after a crash derives the same key.
     pub fn key_terms(&self) -> Value {

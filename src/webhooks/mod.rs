@@ -3,8 +3,11 @@
 //! authenticates it, finds the bindings it concerns and triggers their reconcile, which re-reads
 //! the truth from the APIs. Both runtimes mount these routes.
 
+mod serve;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,14 +15,21 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::reconcile::ObjectKey;
 use crate::secret::Secret;
 use crate::ten99policy::{Event, SIGNATURE_HEADER, Verifier};
 use crate::workmarket::webhook::{self as wm_webhook, Delivery};
 
+pub use serve::{HEADER_TIMEOUT, serve, serve_with};
+
 /// Largest webhook body accepted; anything bigger is answered 413.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// How long a delivery may take from its headers to its last body byte; slower ones are
+/// answered 408. Both platforms send small bodies at once, so only a client trickling bytes
+/// (holding a connection and a task open) ever meets it.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a runtime finds and wakes the bindings a webhook concerns.
 pub trait Bindings: Send + Sync + 'static {
@@ -80,13 +90,26 @@ struct Receiver<B> {
     counters: Arc<Counters>,
 }
 
-/// The two webhook routes over `bindings`, with a 1 MiB body limit.
+/// The two webhook routes over `bindings`, with a 1 MiB body limit and the [`READ_TIMEOUT`].
 pub fn router<B: Bindings>(bindings: Arc<B>, credentials: Credentials, counters: Arc<Counters>) -> Router {
+    router_with_timeout(bindings, credentials, counters, READ_TIMEOUT)
+}
+
+/// [`router`] with another read timeout (tests use a short one).
+pub fn router_with_timeout<B: Bindings>(
+    bindings: Arc<B>,
+    credentials: Credentials,
+    counters: Arc<Counters>,
+    read_timeout: Duration,
+) -> Router {
     let state = Arc::new(Receiver { bindings, credentials, counters });
     Router::new()
         .route("/webhooks/workmarket", post(workmarket::<B>))
         .route("/webhooks/1099policy", post(ten99policy::<B>))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // The handlers read the whole body before doing anything, so timing out the handler
+        // bounds the body's arrival; nothing has been triggered when it fires.
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, read_timeout))
         .with_state(state)
 }
 

@@ -74,6 +74,13 @@ pub(crate) fn decode(response: &Response) -> Result<Reply, WorkMarketError> {
     Err(failure(http, code, message, response))
 }
 
+/// Decodes a final WorkMarket answer as the client does: the payload (`response` or `results`,
+/// `Null` when absent), or the typed error. Public so fuzz targets can reach the decoder; the
+/// client itself keeps using [`decode`], which also returns the server's clock.
+pub fn decode_envelope(response: &Response) -> Result<Value, WorkMarketError> {
+    decode(response).map(|reply| reply.body)
+}
+
 /// The typed error for a failed reply: by HTTP status first, then by the code WorkMarket
 /// reported. A 401 or 403 *inside* an HTTP 200 is a logical refusal (such as "not authorized to
 /// modify assignment"), not a credential problem, so only the HTTP status decides those.
@@ -240,6 +247,16 @@ mod tests {
         let mut r = reply(429, json!({"meta": {"message": "Rate limit reached"}}));
         r.headers.insert("x-rate-limit-reset", HeaderValue::from_static("120"));
         assert_eq!(decode(&r).unwrap_err().retry_after(), Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn the_public_entry_point_decodes_as_the_client_does() {
+        let ok = reply(200, json!({"meta": meta(200, json!([])), "response": {"id": "1"}}));
+        assert_eq!(decode_envelope(&ok).unwrap(), json!({"id": "1"}));
+        let inside_200 = reply(200, json!({"meta": meta(500, json!(["Database down"])), "response": []}));
+        assert!(matches!(decode_envelope(&inside_200).unwrap_err(), WorkMarketError::Server { code: 500, .. }));
+        let no_payload = reply(200, json!({"meta": meta(200, json!([]))}));
+        assert_eq!(decode_envelope(&no_payload).unwrap(), Value::Null);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`pricing::wage`]: WorkMarket pricing → 1099Policy wage.
 //! - [`geo`]: states and countries → 2-letter codes.
 //! - [`webhook`]: parsing and authenticating deliveries of `examples/workmarket-webhook.json`.
+//! - [`decode_envelope`]: the `{meta, response}` reply decoder the client uses (public for fuzzing).
 
 mod auth;
 mod client;
@@ -24,6 +25,7 @@ mod status;
 pub mod webhook;
 
 pub use client::{Industry, StatusName, UpdatedAssignments, WorkMarketClient};
+pub use envelope::decode_envelope;
 pub use error::WorkMarketError;
 pub use model::{Address, Label, Location, Payment, Phone, Schedule, WorkOrder, Worker};
 pub use paths::PathStyle;

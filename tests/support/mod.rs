@@ -3,6 +3,7 @@
 
 pub mod apiserver;
 pub mod kube_api;
+pub mod recording;
 pub mod ten99policy;
 pub mod workmarket;
 pub mod world;

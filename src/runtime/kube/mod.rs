@@ -9,27 +9,21 @@ mod host;
 mod index;
 mod leader;
 mod probes;
+mod scope;
 mod start;
 mod sweep;
 
 use std::future::Future;
-use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt, future};
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
 use kube::api::Api;
-use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, predicates, watcher};
-use kube::{CustomResourceExt, ResourceExt};
-use tokio::sync::{mpsc, watch};
-use tokio_stream::wrappers::{UnboundedReceiverStream, WatchStream};
+use kube::runtime::reflector::Store;
+use tokio::sync::watch;
 
 pub use autobind::{AUTO_CREATED_LABEL, AutoBinder, Considered, Template, TemplateError};
 pub use controller::Context;
@@ -37,6 +31,7 @@ pub use fleet_metrics::FleetCollector;
 pub use host::{FIELD_MANAGER, FINALIZER};
 pub use index::Fleet;
 pub use leader::Leadership;
+use scope::{Scope, Synced, on_stop};
 pub use start::{StartError, run};
 pub use sweep::sweep_once;
 
@@ -126,18 +121,6 @@ pub struct Operator {
     telemetry: Telemetry,
 }
 
-/// Wakes a binding only for changes it must act on: its spec (generation) or its deletion,
-/// not its own status writes.
-fn spec_or_deletion(binding: &CoverageBinding) -> Option<u64> {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (predicates::generation(binding), binding.metadata.deletion_timestamp.is_some()).hash(&mut hasher);
-    Some(hasher.finish())
-}
-
-fn leader_gained(leader: watch::Receiver<bool>) -> impl futures::Stream<Item = ()> {
-    WatchStream::new(leader).filter_map(|is_leader| future::ready(is_leader.then_some(())))
-}
-
 impl Operator {
     /// An operator over `client` and the core.
     pub fn new(
@@ -175,39 +158,22 @@ impl Operator {
             }) as index::Unbound
         });
         let fleet = Fleet::new(unbound);
-        let scopes: Vec<Option<String>> = if settings.namespaces.is_empty() {
-            vec![None]
+        let scopes: Vec<Scope> = if settings.namespaces.is_empty() {
+            vec![Scope::new(None)]
         } else {
-            settings.namespaces.iter().cloned().map(Some).collect()
+            settings.namespaces.iter().cloned().map(|ns| Scope::new(Some(ns))).collect()
         };
-        let api_for = |scope: &Option<String>| -> (Api<CoverageBinding>, Api<CategoryMapping>, Api<Secret>) {
-            match scope {
-                Some(ns) => (
-                    Api::namespaced(client.clone(), ns),
-                    Api::namespaced(client.clone(), ns),
-                    Api::namespaced(client.clone(), ns),
-                ),
-                None => (Api::all(client.clone()), Api::all(client.clone()), Api::all(client.clone())),
-            }
-        };
-
-        // Caches first: the context and the metrics read all of them.
-        let mut binding_caches = Vec::new();
-        let mut mapping_caches = Vec::new();
-        for _ in &scopes {
-            binding_caches.push(reflector::store::<CoverageBinding>());
-            mapping_caches.push(reflector::store::<CategoryMapping>());
-        }
-        let binding_readers: Vec<Store<CoverageBinding>> = binding_caches.iter().map(|(r, _)| r.clone()).collect();
-        let mapping_readers: Vec<Store<CategoryMapping>> = mapping_caches.iter().map(|(r, _)| r.clone()).collect();
+        // The context and the metrics read every cache.
+        let binding_readers: Vec<Store<CoverageBinding>> = scopes.iter().map(Scope::bindings).collect();
+        let mapping_readers: Vec<Store<CategoryMapping>> = scopes.iter().map(Scope::mappings).collect();
         *telemetry.stores.write().unwrap_or_else(|p| p.into_inner()) = binding_readers.clone();
         let reporter = Reporter { controller: "coverbridge".into(), instance: Some(settings.identity.clone()) };
         let ctx = Arc::new(Context::new(
             client.clone(),
             reconciler,
             Recorder::new(client.clone(), reporter),
-            mapping_readers.clone(),
-            binding_readers.clone(),
+            mapping_readers,
+            binding_readers,
             telemetry.metrics.clone(),
             leadership.is_leader.clone(),
             settings.resync,
@@ -216,79 +182,15 @@ impl Operator {
         // Ready once every binding and mapping watcher has listed its objects.
         let synced = Synced::new(2 * scopes.len());
         let mut tasks = Vec::new();
-        for (scope, ((binding_reader, binding_writer), (mapping_reader, mapping_writer))) in
-            scopes.iter().zip(binding_caches.into_iter().zip(mapping_caches))
-        {
-            let (bindings_api, mappings_api, secrets_api) = api_for(scope);
-            let index = fleet.clone();
-            let scope_name = scope.clone();
-            let bindings_listed = synced.handle();
-            let bindings = watcher(bindings_api, watcher::Config::default().any_semantic())
-                .default_backoff()
-                .reflect(binding_writer)
-                .inspect_ok(move |event| {
-                    index.observe(scope_name.as_deref(), event);
-                    bindings_listed.observe(event);
-                })
-                .applied_objects()
-                .predicate_filter(spec_or_deletion, Default::default());
-            let (trigger_tx, trigger_rx) = mpsc::unbounded_channel();
-            fleet.add_trigger(scope.clone(), trigger_tx);
-
-            let users_of_mapping = binding_reader.clone();
-            let users_of_secret = binding_reader.clone();
-            let binding_controller = Controller::for_stream(bindings, binding_reader)
-                .with_config(ControllerConfig::default().concurrency(16))
-                .watches(
-                    mappings_api.clone(),
-                    watcher::Config::default().any_semantic(),
-                    move |mapping: CategoryMapping| {
-                        using(&users_of_mapping, &mapping.namespace().unwrap_or_default(), |b| {
-                            b.spec.mapping_name() == Some(mapping.name_any().as_str())
-                        })
-                    },
-                )
-                .watches(
-                    secrets_api,
-                    watcher::Config::default().labels(&format!("{CERTIFICATE_LABEL}=true")),
-                    move |secret: Secret| {
-                        using(&users_of_secret, &secret.namespace().unwrap_or_default(), |b| {
-                            b.spec.certificate.as_ref().is_some_and(|c| c.secret_ref.name == secret.name_any())
-                        })
-                    },
-                )
-                .reconcile_on(UnboundedReceiverStream::new(trigger_rx))
-                .reconcile_all_on(leader_gained(leadership.is_leader.clone()))
-                .graceful_shutdown_on(stopped())
-                .run(controller::reconcile_binding, controller::binding_error_policy, ctx.clone())
-                .for_each(|result| {
-                    if let Err(error) = result {
-                        tracing::debug!(%error, "binding controller");
-                    }
-                    future::ready(())
-                });
-            tasks.push(tokio::spawn(binding_controller));
-
-            let mappings_listed = synced.handle();
-            let mappings = watcher(mappings_api, watcher::Config::default().any_semantic())
-                .default_backoff()
-                .reflect(mapping_writer)
-                .inspect_ok(move |event| mappings_listed.observe(event))
-                .applied_objects()
-                .predicate_filter(predicates::generation, Default::default());
-            let mapping_controller = Controller::for_stream(mappings, mapping_reader)
-                .reconcile_all_on(leader_gained(leadership.is_leader.clone()))
-                .graceful_shutdown_on(stopped())
-                .run(controller::reconcile_mapping, controller::mapping_error_policy, ctx.clone())
-                .for_each(|_| future::ready(()));
-            tasks.push(tokio::spawn(mapping_controller));
+        for scope in scopes {
+            tasks.extend(scope.spawn(&client, &ctx, &fleet, &synced, &leadership.is_leader, &stop_tx));
         }
 
         let receiver =
             webhooks::router(Arc::new(fleet.clone()), settings.credentials.clone(), telemetry.counters.clone());
-        let webhook_server = axum::serve(webhook_listener, receiver).with_graceful_shutdown(stopped());
+        let webhook_server = webhooks::serve(webhook_listener, receiver, stopped());
         let probes = probes::router(probes::Probes { metrics: telemetry.metrics.clone(), ready: synced.ready.clone() });
-        let probe_server = axum::serve(probe_listener, probes).with_graceful_shutdown(stopped());
+        let probe_server = webhooks::serve(probe_listener, probes, stopped());
         let servers = tokio::spawn(async move {
             let (webhooks, probes) = tokio::join!(webhook_server, probe_server);
             webhooks.and(probes)
@@ -312,61 +214,6 @@ impl Operator {
         tracing::info!("stopped");
         Ok(())
     }
-}
-
-/// Counts watchers that finished their first list; ready when all have.
-struct Synced {
-    ready: Arc<AtomicBool>,
-    pending: Arc<std::sync::atomic::AtomicUsize>,
-    counted: Arc<AtomicBool>,
-}
-
-impl Synced {
-    fn new(watchers: usize) -> Self {
-        Self {
-            ready: Arc::new(AtomicBool::new(watchers == 0)),
-            pending: Arc::new(std::sync::atomic::AtomicUsize::new(watchers)),
-            counted: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
-    /// Counts this watcher's first `InitDone` (later relists do not count again).
-    fn observe<K>(&self, event: &watcher::Event<K>) {
-        if matches!(event, watcher::Event::InitDone)
-            && !self.counted.swap(true, Ordering::SeqCst)
-            && self.pending.fetch_sub(1, Ordering::SeqCst) == 1
-        {
-            self.ready.store(true, Ordering::SeqCst);
-            tracing::info!("caches synced; ready");
-        }
-    }
-
-    /// A handle for one more watcher on the same count.
-    fn handle(&self) -> Self {
-        Self { ready: self.ready.clone(), pending: self.pending.clone(), counted: Arc::new(AtomicBool::new(false)) }
-    }
-}
-
-/// Resolves once `stop` says so.
-fn on_stop(stop: &watch::Sender<bool>) -> impl Future<Output = ()> + Send + 'static {
-    let mut stop = stop.subscribe();
-    async move {
-        let _ = stop.wait_for(|stop| *stop).await;
-    }
-}
-
-/// The bindings in `namespace` of `store` that `uses` selects.
-fn using(
-    store: &Store<CoverageBinding>,
-    namespace: &str,
-    uses: impl Fn(&CoverageBinding) -> bool,
-) -> Vec<ObjectRef<CoverageBinding>> {
-    store
-        .state()
-        .iter()
-        .filter(|b| b.namespace().as_deref() == Some(namespace) && uses(b))
-        .map(|b| ObjectRef::from_obj(b.as_ref()))
-        .collect()
 }
 
 /// Fails with an actionable message when a CRD is missing. A 403 (no permission to read CRDs)

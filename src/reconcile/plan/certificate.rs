@@ -1,0 +1,78 @@
+//! Bring-your-own certificate: upload the worker's PDF and follow 1099Policy's review.
+
+use super::{CERTIFICATE_POLL, Decision, Planner, Wait, problem};
+use crate::reconcile::conditions::Desired;
+use crate::reconcile::facts::{PdfFact, WorkOrderFacts};
+use crate::reconcile::steps::Step;
+use crate::resources::{CertificateStatus, ConditionType as C, Phase};
+
+impl Planner<'_> {
+    pub(super) fn own_certificate(&mut self, wo: &WorkOrderFacts, contractor_id: String) -> Decision {
+        let pdf = match &self.facts.pdf {
+            Some(PdfFact::Present { bytes, digest }) => Some((bytes, digest)),
+            Some(PdfFact::Missing { detail }) => {
+                self.conditions.push(Desired::no(C::CertificateValid, "CertificateMissing", detail.clone()));
+                self.uninsured(wo, false);
+                return (Phase::Failed, None, Wait::ForChange, problem("CertificateMissing", detail.clone()));
+            }
+            None => None,
+        };
+        let uploaded_matches = self.status.certificate_id.is_some()
+            && pdf.is_none_or(|(_, digest)| self.status.certificate_digest.as_deref() == Some(digest.as_str()));
+        if !uploaded_matches && let Some((bytes, digest)) = pdf {
+            self.uninsured(wo, false);
+            let step = Step::UploadCertificate {
+                contractor_id,
+                pdf: bytes.clone(),
+                digest: digest.clone(),
+                work_order_id: wo.id.clone(),
+            };
+            return (Phase::Provisioning, Some(step), Wait::ForChange, None);
+        }
+        let status = self.facts.certificate.as_ref().map(|c| c.status).or(self.status.certificate_status);
+        let (phase, wait) = match status {
+            Some(CertificateStatus::Approved) => {
+                self.conditions.push(Desired::yes(
+                    C::CertificateValid,
+                    "Approved",
+                    "1099Policy approved the worker's certificate",
+                ));
+                (self.finished_or(wo, Phase::Bound), Wait::ForChange)
+            }
+            Some(CertificateStatus::Flagged) => {
+                self.conditions.push(Desired::no(
+                    C::CertificateValid,
+                    "Flagged",
+                    "1099Policy flagged the certificate for manual review",
+                ));
+                (Phase::NeedsReview, Wait::Poll(CERTIFICATE_POLL))
+            }
+            Some(CertificateStatus::Denied) => {
+                self.conditions.push(Desired::no(
+                    C::CertificateValid,
+                    "Denied",
+                    "1099Policy denied the certificate; upload a new PDF to the Secret",
+                ));
+                (Phase::Failed, Wait::ForChange)
+            }
+            Some(CertificateStatus::Error) => {
+                self.conditions.push(Desired::no(
+                    C::CertificateValid,
+                    "ProcessingError",
+                    "1099Policy could not process the certificate PDF; upload a readable PDF",
+                ));
+                (Phase::Failed, Wait::ForChange)
+            }
+            Some(CertificateStatus::Pending | CertificateStatus::Processing) | None => {
+                self.conditions.push(Desired::unknown(
+                    C::CertificateValid,
+                    "UnderReview",
+                    "1099Policy is reviewing the certificate",
+                ));
+                (Phase::AwaitingCertificateReview, Wait::Poll(CERTIFICATE_POLL))
+            }
+        };
+        self.uninsured(wo, phase == Phase::Bound || phase == Phase::Completed);
+        (phase, None, wait, None)
+    }
+}
