@@ -106,7 +106,7 @@ fn options() -> Options {
         if arg == "--help" || arg == "-h" {
             println!("cargo bench --bench converge -- [flags]\n");
             for (flag, env, default, what) in FLAGS {
-                println!("  {flag:<15} {env:<24} {what} (default {default})");
+                println!("  {flag:<18} {env:<26} {what} (default {default})");
             }
             std::process::exit(0);
         }
@@ -798,7 +798,9 @@ async fn run() {
             sweeps += 1;
         }
     }
-    wait_for("the last resync sweep", Instant::now() + Duration::from_secs(60), || runtime.is_idle()).await;
+    // At a low limit one sweep of a big fleet outlasts the window; it is finished, not cut.
+    let sweep_deadline = Instant::now() + Duration::from_secs(options.timeout_secs);
+    wait_for("the last resync sweep", sweep_deadline, || runtime.is_idle()).await;
     let resync_elapsed = resync_started.elapsed();
     let reconciles_resync = runtime.reconciles() - reconciles_settled;
     let peak_end = peak_rss_kib();
