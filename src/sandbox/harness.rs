@@ -2,8 +2,9 @@
 //! simulator misbehave the ways real networks and services do.
 //!
 //! Control routes, mounted on each simulator:
-//! - `GET /_sandbox/calls` — every call so far (method, path, idempotency key, status, fault);
-//!   `DELETE` clears it.
+//! - `GET /_sandbox/calls` — every call so far (method, path, query, idempotency key, status,
+//!   fault); `DELETE` clears it. In-process, [`Harness::stream_calls`] hands each call to an
+//!   observer instead of keeping it, for runs too long to keep every call.
 //! - `POST /_sandbox/faults` — add a [`FaultRule`] (`kind`: `latency`, `status`, `rate_limit`,
 //!   `drop_after_processing`, `status_after_processing`, `drop_before_processing`); `GET` lists
 //!   them; `DELETE` removes all.
@@ -112,6 +113,9 @@ pub struct Call {
     pub method: String,
     /// Request path.
     pub path: String,
+    /// Query string, if any (without the `?`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     /// Idempotency key sent (`Ten99Policy-Idempotent-Key`, else `Idempotency-Key`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
@@ -125,6 +129,9 @@ pub struct Call {
 /// Renders a platform's error body for an injected status.
 pub type ErrorBody = fn(StatusCode) -> Response;
 
+/// Receives every call as it is answered, instead of the call log.
+pub type CallObserver = Arc<dyn Fn(&Call) + Send + Sync>;
+
 /// Call log and fault rules of one simulator. Cheap to clone; clones share state.
 #[derive(Clone)]
 pub struct Harness {
@@ -136,13 +143,15 @@ struct State_ {
     calls: Vec<Call>,
     rules: Vec<(FaultRule, u32)>,
     rng: fastrand::Rng,
+    observer: Option<CallObserver>,
 }
 
 impl Harness {
     /// A harness whose injected errors look like `error_body` renders them. `seed` makes
     /// probabilistic faults reproducible.
     pub fn new(error_body: ErrorBody, seed: u64) -> Self {
-        let state = State_ { calls: Vec::new(), rules: Vec::new(), rng: fastrand::Rng::with_seed(seed) };
+        let state =
+            State_ { calls: Vec::new(), rules: Vec::new(), rng: fastrand::Rng::with_seed(seed), observer: None };
         Self { inner: Arc::new(Mutex::new(state)), error_body }
     }
 
@@ -178,6 +187,13 @@ impl Harness {
         self.lock().calls.clear();
     }
 
+    /// From now on hands every call to `observer` (outside the harness's lock) instead of
+    /// keeping it in the call log, which then stays empty: a long run's log would otherwise
+    /// grow without bound.
+    pub fn stream_calls(&self, observer: CallObserver) {
+        self.lock().observer = Some(observer);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -199,13 +215,21 @@ impl Harness {
     }
 
     fn record(&self, call: Call) {
-        self.lock().calls.push(call);
+        let mut state = self.lock();
+        match state.observer.clone() {
+            Some(observer) => {
+                drop(state);
+                observer(&call);
+            }
+            None => state.calls.push(call),
+        }
     }
 }
 
 async fn intercept(State(harness): State<Harness>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let query = request.uri().query().map(str::to_owned);
     let headers = request.headers();
     let idempotency_key = ["ten99policy-idempotent-key", "idempotency-key"]
         .iter()
@@ -235,6 +259,7 @@ async fn intercept(State(harness): State<Harness>, request: Request, next: Next)
     harness.record(Call {
         method: method.to_string(),
         path,
+        query,
         idempotency_key,
         status: response.status().as_u16(),
         fault: fault.clone(),
@@ -394,6 +419,23 @@ mod tests {
         http.delete(format!("{base}/_sandbox/faults")).send().await.unwrap();
         assert!(harness.calls().is_empty());
         assert!(harness.lock().rules.is_empty());
+    }
+
+    #[tokio::test]
+    async fn streamed_calls_go_to_the_observer_with_their_query_and_not_to_the_log() {
+        let harness = Harness::new(plain_error, 1);
+        let base = serve(&harness, Arc::new(AtomicU32::new(0))).await;
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        harness.stream_calls(Arc::new(move |call: &Call| sink.lock().unwrap().push(call.clone())));
+        post_thing(&once(), &base).await.unwrap();
+        once().send("test", |c| c.get(format!("{base}/api/v1/things?quote=qt_1&limit=100"))).await.unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert_eq!((seen[0].method.as_str(), seen[0].query.as_deref()), ("POST", None));
+        assert_eq!(seen[0].idempotency_key.as_deref(), Some("k1"));
+        assert_eq!((seen[1].path.as_str(), seen[1].query.as_deref()), ("/api/v1/things", Some("quote=qt_1&limit=100")));
+        assert!(harness.calls().is_empty(), "the log keeps nothing");
     }
 
     #[test]

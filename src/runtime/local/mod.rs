@@ -1,20 +1,24 @@
 //! The local runtime: the reconcile core over an in-memory store, driven by a work queue that
 //! webhooks and requeues feed. `coverbridge demo` and the core's end-to-end tests run on it.
+//! It reconciles one binding at a time unless given a higher [`LocalRuntime::with_concurrency`];
+//! either way a binding is never reconciled by two workers at once.
 
+mod index;
 mod queue;
 mod store;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
-pub use queue::Queue;
-pub use store::{Applied, LoadError, Store};
+pub use queue::{Lease, Queue};
+pub use store::{Applied, LoadError, StatusObserver, Store};
 
 use crate::reconcile::{Host, HostError, Notice, ObjectKey, ReconcileError, Reconciler};
 use crate::resources::{CategoryMapping, CoverageBinding, CoverageBindingStatus};
-use crate::webhooks::{Bindings, external_ids};
+use crate::webhooks::Bindings;
 
 /// The finalizer that guards cleanup, as in the cluster.
 pub const FINALIZER: &str = "coverbridge.io/cleanup";
@@ -30,12 +34,39 @@ pub struct LocalRuntime {
     reconciler: Reconciler,
     sink: NoticeSink,
     idle: Arc<Notify>,
+    concurrency: usize,
+    reconciles: Arc<AtomicU64>,
 }
 
 impl LocalRuntime {
-    /// A runtime over `store`, reporting notices to `sink`.
+    /// A runtime over `store`, reporting notices to `sink`, reconciling one binding at a time.
     pub fn new(store: Store, reconciler: Reconciler, sink: NoticeSink) -> Self {
-        Self { store, queue: Arc::new(Queue::default()), reconciler, sink, idle: Arc::new(Notify::new()) }
+        Self {
+            store,
+            queue: Arc::new(Queue::default()),
+            reconciler,
+            sink,
+            idle: Arc::new(Notify::new()),
+            concurrency: 1,
+            reconciles: Arc::default(),
+        }
+    }
+
+    /// The same runtime reconciling up to `workers` different bindings at once (at least 1), so
+    /// a fleet waits on the APIs' rate limits rather than on each call's latency in turn.
+    pub fn with_concurrency(mut self, workers: usize) -> Self {
+        self.concurrency = workers.max(1);
+        self
+    }
+
+    /// How many reconciles the queue has run so far.
+    pub fn reconciles(&self) -> u64 {
+        self.reconciles.load(Ordering::Relaxed)
+    }
+
+    /// Whether no binding is queued or being reconciled.
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_idle()
     }
 
     /// The store.
@@ -54,19 +85,20 @@ impl LocalRuntime {
     pub async fn apply(&self, yaml: &str, namespace: &str) -> Result<Applied, LoadError> {
         let applied = self.store.load(yaml, namespace)?;
         let mut wake = applied.bindings.clone();
-        for binding in self.store.bindings() {
-            let key = ObjectKey::of(&binding);
-            let namespace = &key.namespace;
-            let uses_mapping =
-                binding.spec.mapping_name().is_some_and(|m| applied.mappings.contains(&ObjectKey::new(namespace, m)));
-            let uses_secret = binding
-                .spec
-                .certificate
-                .as_ref()
-                .is_some_and(|c| applied.secrets.contains(&ObjectKey::new(namespace, &c.secret_ref.name)));
-            if uses_mapping || uses_secret {
-                wake.push(key);
-            }
+        if !applied.mappings.is_empty() || !applied.secrets.is_empty() {
+            wake.extend(self.store.keys_where(|binding| {
+                let namespace = binding.metadata.namespace.as_deref().unwrap_or_default();
+                let uses_mapping = binding
+                    .spec
+                    .mapping_name()
+                    .is_some_and(|m| applied.mappings.contains(&ObjectKey::new(namespace, m)));
+                let uses_secret = binding
+                    .spec
+                    .certificate
+                    .as_ref()
+                    .is_some_and(|c| applied.secrets.contains(&ObjectKey::new(namespace, &c.secret_ref.name)));
+                uses_mapping || uses_secret
+            }));
         }
         for key in wake {
             self.queue.push(key, Duration::ZERO);
@@ -82,15 +114,9 @@ impl LocalRuntime {
     /// Recomputes a CategoryMapping's status: its codes against 1099Policy, and its users.
     pub async fn refresh_mapping(&self, key: &ObjectKey) -> Result<(), ReconcileError> {
         let Some(mapping) = self.store.mapping(key) else { return Ok(()) };
-        let users = self
-            .store
-            .bindings()
-            .iter()
-            .filter(|b| {
-                b.metadata.namespace.as_deref() == Some(&key.namespace)
-                    && b.spec.mapping_name() == Some(key.name.as_str())
-            })
-            .count();
+        let users = self.store.count_where(|b| {
+            b.metadata.namespace.as_deref() == Some(&key.namespace) && b.spec.mapping_name() == Some(key.name.as_str())
+        });
         let status = self.reconciler.mapping_status(&mapping, users).await?;
         self.store.set_mapping_status(key, status);
         Ok(())
@@ -98,8 +124,8 @@ impl LocalRuntime {
 
     /// Queues every binding.
     pub fn trigger_all(&self) {
-        for binding in self.store.bindings() {
-            self.queue.push(ObjectKey::of(&binding), Duration::ZERO);
+        for key in self.store.keys() {
+            self.queue.push(key, Duration::ZERO);
         }
     }
 
@@ -116,20 +142,53 @@ impl LocalRuntime {
     /// Processes the queue until nothing is due within `horizon`. Returns how many reconciles
     /// ran.
     pub async fn run_until_quiet(&self, horizon: Duration) -> usize {
-        let mut runs = 0;
-        while let Some(key) = self.queue.pop_due_within(horizon).await {
-            runs += 1;
-            self.process(key).await;
-        }
+        let runs = if self.concurrency == 1 {
+            self.work(Some(horizon)).await
+        } else {
+            let mut workers = tokio::task::JoinSet::new();
+            for _ in 0..self.concurrency {
+                let runtime = self.clone();
+                workers.spawn(async move { runtime.work(Some(horizon)).await });
+            }
+            workers.join_all().await.into_iter().sum()
+        };
         self.idle.notify_waiters();
         runs
     }
 
-    /// Processes the queue forever (until the task is dropped).
+    /// Processes the queue forever (until the task is dropped, which stops every worker).
     pub async fn run(&self) {
+        if self.concurrency == 1 {
+            self.work(None).await;
+            return;
+        }
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..self.concurrency {
+            let runtime = self.clone();
+            workers.spawn(async move { runtime.work(None).await });
+        }
+        // The workers never finish; dropping this future drops the set, which aborts them.
+        while workers.join_next().await.is_some() {}
+    }
+
+    /// One worker: takes due bindings (never one another worker holds) until none falls due
+    /// within `horizon`, or forever without one. Returns how many it reconciled.
+    async fn work(&self, horizon: Option<Duration>) -> usize {
+        let mut runs = 0;
         loop {
-            let key = self.queue.pop().await;
-            self.process(key).await;
+            let lease = match horizon {
+                Some(horizon) => self.queue.lease_due_within(horizon).await,
+                None => loop {
+                    if let Some(lease) = self.queue.lease_due_within(Duration::from_secs(3600)).await {
+                        break Some(lease);
+                    }
+                },
+            };
+            let Some(lease) = lease else { return runs };
+            runs += 1;
+            self.reconciles.fetch_add(1, Ordering::Relaxed);
+            self.process(lease.key().clone()).await;
+            drop(lease);
         }
     }
 
@@ -184,21 +243,99 @@ impl Host for LocalHost {
 
 impl Bindings for LocalRuntime {
     fn by_work_order(&self, work_order_id: &str) -> Vec<ObjectKey> {
-        self.store.bindings().iter().filter(|b| b.spec.work_order_id == work_order_id).map(ObjectKey::of).collect()
+        self.store.by_work_order(work_order_id)
     }
 
     fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey> {
-        self.store
-            .bindings()
-            .iter()
-            .filter(|b| b.status.as_ref().is_some_and(|s| external_ids(s).any(|id| id == external_id)))
-            .map(ObjectKey::of)
-            .collect()
+        self.store.by_external_id(external_id)
     }
 
     fn trigger(&self, keys: Vec<ObjectKey>) {
         for key in keys {
             self.queue.push(key, Duration::ZERO);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::http::{HttpClient, HttpSettings, RetryPolicy};
+    use crate::reconcile::Settings;
+    use crate::resources::{CoverageBindingSpec, Phase};
+    use crate::sandbox::harness::{Call, Fault, FaultRule};
+    use crate::sandbox::ten99policy::{Ten99PolicySandbox, Ten99PolicySandboxConfig};
+    use crate::sandbox::workmarket::{self as wm, NewWorkOrder, PricingSpec, WorkMarketSandbox};
+    use crate::secret::Secret;
+    use crate::workmarket::{PathStyle, WorkMarketClient};
+
+    fn http() -> HttpClient {
+        HttpClient::new(HttpSettings {
+            requests_per_second: std::num::NonZeroU32::new(10_000).unwrap(),
+            retry: RetryPolicy::none(),
+            ..HttpSettings::default()
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn several_workers_drain_the_queue_and_rerun_a_binding_triggered_while_it_ran() {
+        let workmarket = WorkMarketSandbox::seeded().start().await.unwrap();
+        let ten99policy = Ten99PolicySandbox::new(Ten99PolicySandboxConfig::default()).start().await.unwrap();
+        // Slow reads, so triggers land while bindings are being reconciled.
+        workmarket.sandbox.harness().inject(FaultRule::new("/api/v1/assignments", Fault::Latency { millis: 40 }));
+        let gets: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let seen = gets.clone();
+        workmarket.sandbox.harness().stream_calls(Arc::new(move |call: &Call| {
+            if let Some(id) = call.query.as_deref().and_then(|q| q.strip_prefix("id=")) {
+                *seen.lock().unwrap().entry(id.to_owned()).or_default() += 1;
+            }
+        }));
+        let client = WorkMarketClient::new(
+            workmarket.url.clone(),
+            PathStyle::Api,
+            Secret::new(wm::API_TOKEN),
+            Secret::new(wm::API_SECRET),
+            http(),
+        );
+        let reconciler = Reconciler::new(client, ten99policy.client(http()), Settings::default());
+        let runtime =
+            LocalRuntime::new(Store::new(), reconciler, Arc::new(|_: &ObjectKey, _: &Notice| {})).with_concurrency(4);
+        let mut orders = Vec::new();
+        for i in 0..12 {
+            let order = NewWorkOrder::new(format!("Job {i}"), PricingSpec::Flat { price: crate::money::Cents(10_000) });
+            let id = workmarket.sandbox.create_work_order(order).unwrap();
+            let spec: CoverageBindingSpec =
+                serde_json::from_value(serde_json::json!({"workOrderId": id, "coverageTypes": ["general"]})).unwrap();
+            let key = runtime.store().apply_binding(CoverageBinding::new(&format!("b{i}"), spec), "ns");
+            runtime.trigger(vec![key]);
+            orders.push(id);
+        }
+        let running = tokio::spawn({
+            let runtime = runtime.clone();
+            async move { runtime.run().await }
+        });
+        // While the first reconciles run, every binding is triggered again, twice.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        runtime.trigger_all();
+        runtime.trigger_all();
+        while !runtime.is_idle() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        running.abort();
+        let gets = gets.lock().unwrap();
+        // Queued triggers collapse into one run; one that lands during a run gets one more.
+        for order in &orders {
+            let reads = gets.get(order).copied().unwrap_or_default();
+            assert!((1..=2).contains(&reads), "work order {order} read {reads} times");
+        }
+        assert!(gets.values().any(|reads| *reads == 2), "the bindings being reconciled ran again: {gets:?}");
+        assert!(runtime.reconciles() <= 24, "{} reconciles", runtime.reconciles());
+        assert_eq!(
+            runtime.store().count_where(|b| b.status.as_ref().and_then(|s| s.phase) == Some(Phase::WaitingForTrigger)),
+            12
+        );
     }
 }

@@ -1,7 +1,12 @@
 //! A work queue of bindings: each key at most once, due at the earliest time anyone asked for.
+//!
+//! Keys come out in due order from an ordered set, so taking one costs O(log n) however many
+//! bindings wait. A key taken with [`Queue::lease_due_within`] is *leased* until its [`Lease`]
+//! is dropped: pushes meanwhile are kept, but the key is not handed out again until the lease
+//! ends, so several workers can drain one queue and no binding is reconciled twice at once.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -22,8 +27,52 @@ pub struct Queue {
 
 #[derive(Default)]
 struct State {
-    due: BTreeMap<ObjectKey, Instant>,
+    /// When each queued key is due.
+    due: HashMap<Arc<ObjectKey>, Instant>,
+    /// The same entries, in due order (sharing the keys).
+    order: BTreeSet<(Instant, Arc<ObjectKey>)>,
+    /// Keys being worked on under a lease.
+    leased: HashSet<ObjectKey>,
     failures: HashMap<ObjectKey, u32>,
+}
+
+impl State {
+    /// The first queued key that is not leased, with its due time.
+    fn next(&self) -> Option<(Instant, &Arc<ObjectKey>)> {
+        self.order.iter().find(|(_, key)| !self.leased.contains(&**key)).map(|(at, key)| (*at, key))
+    }
+
+    fn remove(&mut self, key: &Arc<ObjectKey>) {
+        if let Some(at) = self.due.remove(key) {
+            self.order.remove(&(at, key.clone()));
+        }
+    }
+}
+
+/// The right to work on one key; the key can be handed out again once this is dropped.
+pub struct Lease {
+    queue: Arc<Queue>,
+    key: ObjectKey,
+}
+
+impl Lease {
+    /// The leased key.
+    pub fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let mut state = self.queue.lock();
+        state.leased.remove(&self.key);
+        let queued = state.due.contains_key(&self.key);
+        drop(state);
+        if queued {
+            // Pushed while leased: another worker may take it now.
+            self.queue.wake.notify_one();
+        }
+    }
 }
 
 impl Queue {
@@ -35,8 +84,16 @@ impl Queue {
     pub fn push(&self, key: ObjectKey, after: Duration) {
         let at = Instant::now() + after;
         let mut state = self.lock();
-        let due = state.due.entry(key).or_insert(at);
-        *due = (*due).min(at);
+        let key = match state.due.get_key_value(&key).map(|(k, due)| (k.clone(), *due)) {
+            Some((_, due)) if due <= at => return,
+            Some((shared, due)) => {
+                state.order.remove(&(due, shared.clone()));
+                shared
+            }
+            None => Arc::new(key),
+        };
+        state.order.insert((at, key.clone()));
+        state.due.insert(key, at);
         drop(state);
         self.wake.notify_one();
     }
@@ -44,6 +101,17 @@ impl Queue {
     /// Whether `key` is queued.
     pub fn contains(&self, key: &ObjectKey) -> bool {
         self.lock().due.contains_key(key)
+    }
+
+    /// How many keys are queued (due or not) and how many are leased.
+    pub fn counts(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.due.len(), state.leased.len())
+    }
+
+    /// Whether no key is queued or leased.
+    pub fn is_idle(&self) -> bool {
+        self.counts() == (0, 0)
     }
 
     /// The next key, waiting until one is due.
@@ -56,21 +124,40 @@ impl Queue {
     }
 
     /// The next key that falls due within `horizon` from now (pushes arriving meanwhile count),
-    /// waiting until it is due; `None` when none does.
+    /// waiting until it is due; `None` when none does. Leased keys are skipped until their
+    /// lease ends.
     pub async fn pop_due_within(&self, horizon: Duration) -> Option<ObjectKey> {
+        self.take_due_within(horizon, false).await
+    }
+
+    /// [`Queue::pop_due_within`], leasing the key: it is not handed out again, even if pushed,
+    /// until the returned [`Lease`] is dropped.
+    pub async fn lease_due_within(self: &Arc<Self>, horizon: Duration) -> Option<Lease> {
+        let key = self.take_due_within(horizon, true).await?;
+        Some(Lease { queue: self.clone(), key })
+    }
+
+    async fn take_due_within(&self, horizon: Duration, lease: bool) -> Option<ObjectKey> {
         let deadline = Instant::now() + horizon;
         loop {
             let notified = self.wake.notified();
+            tokio::pin!(notified);
+            // Registered before looking, so a push between the look and the wait is not missed.
+            notified.as_mut().enable();
             let wait_until = {
                 let mut state = self.lock();
-                let next = state.due.iter().min_by_key(|(_, at)| **at).map(|(k, at)| (k.clone(), *at));
-                match next {
-                    Some((key, at)) if at <= Instant::now() => {
-                        state.due.remove(&key);
+                let now = Instant::now();
+                match state.next().map(|(at, key)| (at, key.clone())) {
+                    Some((at, key)) if at <= now => {
+                        state.remove(&key);
+                        let key = Arc::unwrap_or_clone(key);
+                        if lease {
+                            state.leased.insert(key.clone());
+                        }
                         return Some(key);
                     }
-                    Some((_, at)) if at <= deadline => at,
-                    _ if Instant::now() >= deadline => return None,
+                    Some((at, _)) if at <= deadline => at,
+                    _ if now >= deadline => return None,
                     _ => deadline,
                 }
             };
@@ -100,7 +187,10 @@ impl Queue {
 
     /// Resets `key`'s failure run after a success.
     pub fn forget_failures(&self, key: &ObjectKey) {
-        self.lock().failures.remove(key);
+        let mut state = self.lock();
+        if !state.failures.is_empty() {
+            state.failures.remove(key);
+        }
     }
 }
 
@@ -119,10 +209,12 @@ mod tests {
         queue.push(key("soon"), Duration::from_secs(1));
         queue.push(key("soon"), Duration::from_secs(5));
         queue.push(key("late"), Duration::from_secs(3));
+        assert_eq!(queue.counts(), (2, 0));
         assert_eq!(queue.pop().await, key("soon"));
         assert_eq!(queue.pop().await, key("late"));
         assert!(!queue.contains(&key("late")));
         assert_eq!(queue.pop_due_within(Duration::from_secs(60)).await, None);
+        assert!(queue.is_idle());
     }
 
     #[tokio::test(start_paused = true)]
@@ -131,6 +223,41 @@ mod tests {
         queue.push(key("far"), Duration::from_secs(600));
         assert_eq!(queue.pop_due_within(Duration::from_secs(60)).await, None);
         assert!(queue.contains(&key("far")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn many_keys_come_out_in_due_order() {
+        let queue = Queue::default();
+        for i in (0..200u64).rev() {
+            queue.push(key(&format!("k{i:03}")), Duration::from_millis(i * 10));
+        }
+        for i in 0..200u64 {
+            assert_eq!(queue.pop().await, key(&format!("k{i:03}")));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_leased_key_is_not_handed_out_again_until_the_lease_ends() {
+        let queue = Arc::new(Queue::default());
+        queue.push(key("a"), Duration::ZERO);
+        queue.push(key("b"), Duration::from_millis(1));
+        let lease = queue.lease_due_within(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(lease.key(), &key("a"));
+        // Pushed again while being worked on: kept, but another worker gets b, then nothing.
+        queue.push(key("a"), Duration::ZERO);
+        assert_eq!(queue.counts(), (2, 1));
+        let other = queue.lease_due_within(Duration::from_secs(1)).await.unwrap();
+        assert_eq!(other.key(), &key("b"));
+        drop(other);
+        let waiting = tokio::spawn({
+            let queue = queue.clone();
+            async move { queue.lease_due_within(Duration::from_secs(60)).await.map(|l| l.key().clone()) }
+        });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!waiting.is_finished(), "a is still leased");
+        drop(lease);
+        assert_eq!(waiting.await.unwrap(), Some(key("a")), "released: a comes out once more");
+        assert!(queue.is_idle());
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! An in-memory store of coverbridge resources with the API server's bookkeeping: uid,
 //! creationTimestamp, `metadata.generation` bumped only by spec changes, finalizers and
-//! deletionTimestamp, and a status subresource that never touches the spec.
+//! deletionTimestamp, and a status subresource that never touches the spec. Bindings are
+//! indexed by work order and external id as they change, so webhooks find theirs without a scan.
+//!
+//! Like the API server, the store keeps each binding serialized (JSON) and hands out decoded
+//! copies: a decoded binding takes about twice the memory, which counts at fleet scale. So, as
+//! from the API server, times come back with whole seconds.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -10,8 +15,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ObjectMeta;
 use serde_json::Value;
 
+use super::index::{Entry, Index};
 use crate::reconcile::ObjectKey;
 use crate::resources::{CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingStatus};
+use crate::webhooks::external_ids;
+
+/// Told about every binding status written, with the store's write lock held: it must be quick
+/// and must not call back into the store.
+pub type StatusObserver = Arc<dyn Fn(&ObjectKey, &CoverageBindingStatus) + Send + Sync>;
 
 /// The resources of one local run. Cheap to clone; clones share state.
 #[derive(Clone, Default)]
@@ -21,10 +32,62 @@ pub struct Store {
 
 #[derive(Default)]
 struct Inner {
-    bindings: BTreeMap<ObjectKey, CoverageBinding>,
+    bindings: BTreeMap<ObjectKey, Slot>,
+    index: Index,
     mappings: BTreeMap<ObjectKey, CategoryMapping>,
     secrets: BTreeMap<ObjectKey, BTreeMap<String, Vec<u8>>>,
     next_uid: u64,
+    observer: Option<StatusObserver>,
+}
+
+/// A stored binding: `metadata` and `spec` as JSON, the status apart (it changes most), where
+/// the index holds it, and the shared key the index refers to it by.
+struct Slot {
+    key: Arc<ObjectKey>,
+    head: Box<[u8]>,
+    status: Option<Box<[u8]>>,
+    entry: Entry,
+}
+
+#[derive(serde::Serialize)]
+struct HeadRef<'a> {
+    metadata: &'a ObjectMeta,
+    spec: &'a crate::resources::CoverageBindingSpec,
+}
+
+#[derive(serde::Deserialize)]
+struct Head {
+    metadata: ObjectMeta,
+    spec: crate::resources::CoverageBindingSpec,
+}
+
+/// The JSON of `value`, in an allocation of its exact size (copied rather than shrunk in place,
+/// which would leave the grown buffer's tail as a sliver between kept objects).
+fn encode(value: &impl serde::Serialize) -> Box<[u8]> {
+    Box::from(serde_json::to_vec(value).expect("resources serialize").as_slice())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(json: &[u8]) -> T {
+    serde_json::from_slice(json).expect("the store reads back what it wrote")
+}
+
+impl Slot {
+    fn head(&self) -> Head {
+        decode(&self.head)
+    }
+
+    fn set_head(&mut self, metadata: &ObjectMeta, spec: &crate::resources::CoverageBindingSpec) {
+        self.head = encode(&HeadRef { metadata, spec });
+    }
+
+    fn status(&self) -> Option<CoverageBindingStatus> {
+        self.status.as_deref().map(decode)
+    }
+
+    fn binding(&self) -> CoverageBinding {
+        let Head { metadata, spec } = self.head();
+        CoverageBinding { metadata, spec, status: self.status() }
+    }
 }
 
 /// What a YAML stream applied.
@@ -106,19 +169,24 @@ impl Store {
     /// Creates or updates a binding's metadata and spec, keeping its status.
     pub fn apply_binding(&self, mut binding: CoverageBinding, namespace: &str) -> ObjectKey {
         let mut inner = self.write();
+        let inner = &mut *inner;
         let key = key_of(&binding.metadata, namespace);
-        let existing = inner.bindings.get(&key).cloned();
         let uid = inner.mint_uid();
-        admit(&mut binding.metadata, existing.as_ref().map(|b| &b.metadata), &key, uid);
-        match existing {
-            Some(old) => {
-                let changed = old.spec != binding.spec;
-                binding.metadata.generation = old.metadata.generation.map(|g| if changed { g + 1 } else { g });
-                binding.status = old.status;
-            }
-            None => binding.status = None,
+        let existing = inner.bindings.remove(&key);
+        let old = existing.as_ref().map(Slot::head);
+        admit(&mut binding.metadata, old.as_ref().map(|h| &h.metadata), &key, uid);
+        if let Some(old) = &old {
+            let changed = old.spec != binding.spec;
+            binding.metadata.generation = old.metadata.generation.map(|g| if changed { g + 1 } else { g });
         }
-        inner.bindings.insert(key.clone(), binding);
+        let status = existing.as_ref().and_then(|s| s.status.clone());
+        let shared = existing.as_ref().map_or_else(|| Arc::new(key.clone()), |s| s.key.clone());
+        let ids = existing.as_ref().map(|s| s.entry.ids.clone()).unwrap_or_default();
+        let entry = Entry { work_order: binding.spec.work_order_id.as_str().into(), ids };
+        inner.index.update(&shared, existing.as_ref().map(|s| &s.entry), Some(&entry));
+        let mut slot = Slot { key: shared, head: Box::default(), status, entry };
+        slot.set_head(&binding.metadata, &binding.spec);
+        inner.bindings.insert(key.clone(), slot);
         key
     }
 
@@ -143,12 +211,56 @@ impl Store {
 
     /// One binding.
     pub fn binding(&self, key: &ObjectKey) -> Option<CoverageBinding> {
-        self.read().bindings.get(key).cloned()
+        self.read().bindings.get(key).map(Slot::binding)
     }
 
-    /// Every binding, in key order.
+    /// Every binding, in key order. Decodes the fleet: prefer [`Store::keys`],
+    /// [`Store::keys_where`] or [`Store::count_where`] where they do.
     pub fn bindings(&self) -> Vec<CoverageBinding> {
-        self.read().bindings.values().cloned().collect()
+        self.read().bindings.values().map(Slot::binding).collect()
+    }
+
+    /// How many bindings there are.
+    pub fn binding_count(&self) -> usize {
+        self.read().bindings.len()
+    }
+
+    /// The key of every binding, in key order.
+    pub fn keys(&self) -> Vec<ObjectKey> {
+        self.read().bindings.keys().cloned().collect()
+    }
+
+    /// The keys of the bindings `filter` selects, in key order, one binding decoded at a time.
+    pub fn keys_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> Vec<ObjectKey> {
+        self.read().bindings.iter().filter(|(_, s)| filter(&s.binding())).map(|(k, _)| k.clone()).collect()
+    }
+
+    /// How many bindings `filter` selects, one binding decoded at a time.
+    pub fn count_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> usize {
+        self.read().bindings.values().filter(|s| filter(&s.binding())).count()
+    }
+
+    /// Bindings whose `spec.workOrderId` is `work_order_id`, from the index.
+    pub fn by_work_order(&self, work_order_id: &str) -> Vec<ObjectKey> {
+        let inner = self.read();
+        let candidates = inner.index.by_work_order(work_order_id).iter();
+        candidates
+            .filter(|key| inner.bindings.get(key).is_some_and(|s| &*s.entry.work_order == work_order_id))
+            .map(|key| ObjectKey::clone(key))
+            .collect()
+    }
+
+    /// Bindings whose status holds `external_id`, from the index.
+    pub fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey> {
+        let inner = self.read();
+        let holds = |s: &Slot| s.status().is_some_and(|st| external_ids(&st).any(|id| id == external_id));
+        let candidates = inner.index.by_external_id(external_id).iter();
+        candidates.filter(|key| inner.bindings.get(key).is_some_and(holds)).map(|key| ObjectKey::clone(key)).collect()
+    }
+
+    /// Calls `observer` with every binding status written from now on (see [`StatusObserver`]).
+    pub fn observe_status(&self, observer: StatusObserver) {
+        self.write().observer = Some(observer);
     }
 
     /// One mapping.
@@ -169,13 +281,17 @@ impl Store {
 
     /// Replaces a binding's status (the status subresource). `false` when the binding is gone.
     pub fn set_binding_status(&self, key: &ObjectKey, status: CoverageBindingStatus) -> bool {
-        match self.write().bindings.get_mut(key) {
-            Some(binding) => {
-                binding.status = Some(status);
-                true
-            }
-            None => false,
+        let mut inner = self.write();
+        let inner = &mut *inner;
+        let Some(slot) = inner.bindings.get_mut(key) else { return false };
+        let entry = inner.index.entry(&slot.entry.work_order, Some(&status));
+        inner.index.update(&slot.key, Some(&slot.entry), Some(&entry));
+        slot.entry = entry;
+        slot.status = Some(encode(&status));
+        if let Some(observer) = &inner.observer {
+            observer(key, &status);
         }
+        true
     }
 
     /// Replaces a mapping's status. `false` when the mapping is gone.
@@ -191,26 +307,31 @@ impl Store {
 
     /// Adds a finalizer to a binding (idempotent).
     pub fn add_finalizer(&self, key: &ObjectKey, finalizer: &str) {
-        if let Some(binding) = self.write().bindings.get_mut(key) {
-            let finalizers = binding.metadata.finalizers.get_or_insert_with(Vec::new);
-            if !finalizers.iter().any(|f| f == finalizer) {
-                finalizers.push(finalizer.to_owned());
-            }
+        let mut inner = self.write();
+        let Some(slot) = inner.bindings.get_mut(key) else { return };
+        let Head { mut metadata, spec } = slot.head();
+        let finalizers = metadata.finalizers.get_or_insert_with(Vec::new);
+        if !finalizers.iter().any(|f| f == finalizer) {
+            finalizers.push(finalizer.to_owned());
+            slot.set_head(&metadata, &spec);
         }
     }
 
     /// Removes a finalizer; a binding marked for deletion goes once none is left.
     pub fn remove_finalizer(&self, key: &ObjectKey, finalizer: &str) {
         let mut inner = self.write();
-        let Some(binding) = inner.bindings.get_mut(key) else {
+        let Some(slot) = inner.bindings.get_mut(key) else {
             return;
         };
-        if let Some(finalizers) = binding.metadata.finalizers.as_mut() {
+        let Head { mut metadata, spec } = slot.head();
+        if let Some(finalizers) = metadata.finalizers.as_mut() {
             finalizers.retain(|f| f != finalizer);
         }
-        let done = binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty);
-        if done && binding.metadata.deletion_timestamp.is_some() {
-            inner.bindings.remove(key);
+        let done = metadata.finalizers.as_ref().is_none_or(Vec::is_empty);
+        if done && metadata.deletion_timestamp.is_some() {
+            inner.remove_binding(key);
+        } else {
+            slot.set_head(&metadata, &spec);
         }
     }
 
@@ -218,18 +339,26 @@ impl Store {
     /// setting deletionTimestamp and waiting for them to be removed.
     pub fn delete_binding(&self, key: &ObjectKey) {
         let mut inner = self.write();
-        let Some(binding) = inner.bindings.get_mut(key) else {
+        let Some(slot) = inner.bindings.get_mut(key) else {
             return;
         };
-        if binding.metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
-            inner.bindings.remove(key);
-        } else if binding.metadata.deletion_timestamp.is_none() {
-            binding.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
+        let Head { mut metadata, spec } = slot.head();
+        if metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
+            inner.remove_binding(key);
+        } else if metadata.deletion_timestamp.is_none() {
+            metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
+            slot.set_head(&metadata, &spec);
         }
     }
 }
 
 impl Inner {
+    fn remove_binding(&mut self, key: &ObjectKey) {
+        if let Some(slot) = self.bindings.remove(key) {
+            self.index.update(&slot.key, Some(&slot.entry), None);
+        }
+    }
+
     fn mint_uid(&mut self) -> String {
         self.next_uid += 1;
         format!("00000000-0000-4000-8000-{:012x}", self.next_uid)
@@ -345,6 +474,32 @@ stringData: {note: hello}
         assert!(store.binding(&key).unwrap().metadata.deletion_timestamp.is_some());
         store.remove_finalizer(&key, "coverbridge.io/cleanup");
         assert!(store.binding(&key).is_none());
+    }
+
+    #[test]
+    fn the_index_follows_applies_status_writes_and_deletions() {
+        let store = Store::new();
+        let key = store.load_yaml(BINDING, "demo").unwrap().remove(0);
+        assert_eq!(store.by_work_order("1"), std::slice::from_ref(&key));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        store.observe_status(Arc::new(move |key: &ObjectKey, status: &CoverageBindingStatus| {
+            log.lock().unwrap().push((key.name.clone(), status.quote_id.clone()))
+        }));
+        let status = CoverageBindingStatus { quote_id: Some("qt_1".into()), ..Default::default() };
+        assert!(store.set_binding_status(&key, status));
+        assert_eq!(store.by_external_id("qt_1"), std::slice::from_ref(&key));
+        assert_eq!(*seen.lock().unwrap(), [("b1".to_owned(), Some("qt_1".to_owned()))]);
+        assert_eq!(store.keys(), std::slice::from_ref(&key));
+        assert_eq!(store.keys_where(|b| b.spec.work_order_id == "1"), std::slice::from_ref(&key));
+        assert_eq!((store.binding_count(), store.count_where(|b| b.spec.work_order_id == "2")), (1, 0));
+
+        store.add_finalizer(&key, "f");
+        store.delete_binding(&key);
+        assert_eq!(store.by_work_order("1"), std::slice::from_ref(&key), "still there until its finalizer goes");
+        store.remove_finalizer(&key, "f");
+        assert!(store.by_work_order("1").is_empty() && store.by_external_id("qt_1").is_empty());
+        assert!(!store.set_binding_status(&key, CoverageBindingStatus::default()));
     }
 
     #[test]

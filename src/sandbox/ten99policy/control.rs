@@ -145,6 +145,7 @@ impl Ten99PolicySandbox {
         policy.status = status;
         policy.is_active = Some(status == PolicyStatus::Active);
         let policy = policy.clone();
+        store.policies_changed();
         store.emit(event, &policy_object(&policy), now);
         if change == PolicyChange::Cancel {
             let mut cancelled = Vec::new();
@@ -202,12 +203,12 @@ impl Ten99PolicySandbox {
 
     /// Every event so far, oldest first.
     pub fn events(&self) -> Vec<Event> {
-        self.store().events.clone()
+        self.store().events.iter().map(|e| e.event()).collect()
     }
 
     /// Every webhook delivery attempt so far, oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.inner.deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner.deliveries.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|a| a.delivery()).collect()
     }
 }
 
@@ -221,6 +222,7 @@ pub(crate) fn routes() -> Router<Ten99PolicySandbox> {
     Router::new()
         .route("/_sandbox/entities", post(add_entity))
         .route("/_sandbox/category_codes", post(add_category_code))
+        .route("/_sandbox/returning_contractors", post(add_returning_contractor))
         .route("/_sandbox/application_sessions/{id}/complete", post(complete_application))
         .route("/_sandbox/application_sessions/{id}/expire", post(expire_application))
         .route("/_sandbox/certificates/{id}/{review}", post(review_certificate))
@@ -267,6 +269,14 @@ fn yes() -> bool {
 async fn add_category_code(State(sb): State<Ten99PolicySandbox>, Json(r): Json<CategoryRequest>) -> Control {
     let code = sb.add_category_code(r.category_code.as_deref(), &r.name, r.approved);
     Ok((StatusCode::CREATED, Json(code)).into_response())
+}
+
+async fn add_returning_contractor(
+    State(sb): State<Ten99PolicySandbox>,
+    Json(r): Json<super::ReturningContractor>,
+) -> Control {
+    let added = sb.add_returning_contractor(r)?;
+    Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
 async fn complete_application(State(sb): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Control {

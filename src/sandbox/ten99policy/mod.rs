@@ -14,6 +14,7 @@ mod error;
 mod fields;
 mod quirks;
 mod replay;
+pub mod returning;
 mod routes;
 pub mod seed;
 mod state;
@@ -29,6 +30,7 @@ use tokio::task::JoinHandle;
 
 pub use control::{CertificateReview, PolicyChange};
 pub use error::ApiError;
+pub use returning::{Returning, ReturningContractor};
 pub use webhooks::{Delivery, DeliveryPolicy};
 
 use super::harness::Harness;

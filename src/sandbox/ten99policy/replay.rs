@@ -18,35 +18,84 @@ use super::error::NotStored;
 use super::state::DAY;
 use crate::ten99policy::EpochSeconds;
 
+/// How often (sandbox time) answers older than a day are swept out.
+const SWEEP_EVERY: i64 = 60;
+
 /// Stored answers by key.
 #[derive(Default)]
 pub(crate) struct Replays {
     /// One keyed POST at a time, so two requests with one key cannot both execute.
     gate: tokio::sync::Mutex<()>,
-    stored: Mutex<HashMap<String, Stored>>,
+    stored: Mutex<Answers>,
 }
 
+#[derive(Default)]
+struct Answers {
+    /// By the first 128 bits of the key's SHA-256 (a key is often longer than the answer's
+    /// bookkeeping; a collision is as likely as guessing a random 128-bit number).
+    by_key: HashMap<[u8; 16], Stored>,
+    swept: Option<EpochSeconds>,
+}
+
+fn digest(key: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let full = sha2::Sha256::digest(key.as_bytes());
+    let mut short = [0; 16];
+    short.copy_from_slice(&full[..16]);
+    short
+}
+
+/// One stored answer, compact: a sandbox keeps one for every keyed POST of the last day.
 struct Stored {
     at: EpochSeconds,
     status: StatusCode,
-    content_type: Option<HeaderValue>,
-    body: Bytes,
+    content_type: ContentType,
+    body: Box<[u8]>,
+}
+
+/// The answer's `Content-Type`: nearly always JSON.
+enum ContentType {
+    None,
+    Json,
+    Other(Box<HeaderValue>),
+}
+
+impl ContentType {
+    fn of(value: Option<&HeaderValue>) -> Self {
+        match value {
+            None => Self::None,
+            Some(value) if value.as_bytes() == b"application/json" => Self::Json,
+            Some(value) => Self::Other(Box::new(value.clone())),
+        }
+    }
+
+    fn header(&self) -> Option<HeaderValue> {
+        match self {
+            Self::None => None,
+            Self::Json => Some(HeaderValue::from_static("application/json")),
+            Self::Other(value) => Some(HeaderValue::clone(value)),
+        }
+    }
 }
 
 impl Replays {
     fn lookup(&self, key: &str, now: EpochSeconds) -> Option<Response> {
         let mut stored = self.stored.lock().unwrap_or_else(|p| p.into_inner());
-        stored.retain(|_, s| s.at.plus_seconds(DAY) > now);
-        let s = stored.get(key)?;
-        let mut response = (s.status, s.body.clone()).into_response();
-        if let Some(content_type) = &s.content_type {
-            response.headers_mut().insert(CONTENT_TYPE, content_type.clone());
+        // Expired answers are never replayed; sweeping them out now and then keeps lookups O(1).
+        if stored.swept.is_none_or(|at| now >= at.plus_seconds(SWEEP_EVERY) || now < at) {
+            stored.by_key.retain(|_, s| s.at.plus_seconds(DAY) > now);
+            stored.swept = Some(now);
+        }
+        let s = stored.by_key.get(&digest(key)).filter(|s| s.at.plus_seconds(DAY) > now)?;
+        let mut response = (s.status, Bytes::copy_from_slice(&s.body)).into_response();
+        if let Some(content_type) = s.content_type.header() {
+            response.headers_mut().insert(CONTENT_TYPE, content_type);
         }
         Some(response)
     }
 
-    fn store(&self, key: String, stored: Stored) {
-        self.stored.lock().unwrap_or_else(|p| p.into_inner()).insert(key, stored);
+    fn store(&self, key: &str, stored: Stored) {
+        self.stored.lock().unwrap_or_else(|p| p.into_inner()).by_key.insert(digest(key), stored);
     }
 }
 
@@ -77,12 +126,13 @@ pub(crate) async fn replay(State(sandbox): State<Ten99PolicySandbox>, request: R
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     replays.store(
-        key,
+        &key,
         Stored {
             at: sandbox.now(),
             status: parts.status,
-            content_type: parts.headers.get(CONTENT_TYPE).cloned(),
-            body: body.clone(),
+            content_type: ContentType::of(parts.headers.get(CONTENT_TYPE)),
+            // A copy of exactly the body's length: the response's buffer grew by doubling.
+            body: Box::from(&body[..]),
         },
     );
     Response::from_parts(parts, Body::from(body))

@@ -7,10 +7,10 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::state::Clock;
+use super::state::{Clock, StoredEvent};
 use crate::secret::Secret;
 use crate::ten99policy::webhook::{SIGNATURE_HEADER, sign};
-use crate::ten99policy::{Event, WebhookEndpoint};
+use crate::ten99policy::{EventType, WebhookEndpoint};
 
 /// How deliveries are retried.
 #[derive(Clone, Debug)]
@@ -44,16 +44,37 @@ pub struct Delivery {
     pub status: Option<u16>,
 }
 
+/// A delivery attempt as kept: endpoint and event id shared, the type as parsed.
+pub(crate) struct Attempt {
+    endpoint: Arc<str>,
+    event: Arc<str>,
+    event_type: EventType,
+    attempt: u32,
+    status: Option<u16>,
+}
+
+impl Attempt {
+    pub fn delivery(&self) -> Delivery {
+        Delivery {
+            endpoint: self.endpoint.to_string(),
+            event: self.event.to_string(),
+            event_type: self.event_type.as_str().to_owned(),
+            attempt: self.attempt,
+            status: self.status,
+        }
+    }
+}
+
 /// Shared log of delivery attempts.
-pub(crate) type DeliveryLog = Arc<Mutex<Vec<Delivery>>>;
+pub(crate) type DeliveryLog = Arc<Mutex<Vec<Attempt>>>;
 
 /// A registered endpoint and its queue.
 pub(crate) struct Endpoint {
     pub endpoint: WebhookEndpoint,
-    queue: UnboundedSender<Event>,
+    queue: UnboundedSender<StoredEvent>,
     /// Taken by the delivery task when it starts (lazily: the sandbox may be built before a
     /// Tokio runtime exists).
-    pending: Option<UnboundedReceiver<Event>>,
+    pending: Option<UnboundedReceiver<StoredEvent>>,
     worker: Option<Worker>,
 }
 
@@ -70,7 +91,7 @@ impl Endpoint {
     }
 
     /// Queues `event` if this endpoint subscribed to its type.
-    pub fn offer(&mut self, event: &Event) {
+    pub fn offer(&mut self, event: &StoredEvent) {
         let events = &self.endpoint.events;
         let wanted = events.is_empty() || events.iter().any(|e| e == "*" || e == event.event_type.as_str());
         if !wanted {
@@ -88,22 +109,22 @@ impl Endpoint {
         if let (Some(pending), Some(worker)) = (self.pending.take(), self.worker.take()) {
             let url = self.endpoint.url.clone().unwrap_or_default();
             let secret = self.endpoint.secret.clone().unwrap_or_else(|| Secret::new(""));
-            let id = self.endpoint.id.clone();
+            let id = Arc::from(self.endpoint.id.as_str());
             tokio::spawn(deliver_all(id, url, secret, pending, worker));
         }
     }
 }
 
 async fn deliver_all(
-    endpoint: String,
+    endpoint: Arc<str>,
     url: String,
     secret: Secret,
-    mut queue: UnboundedReceiver<Event>,
+    mut queue: UnboundedReceiver<StoredEvent>,
     worker: Worker,
 ) {
     let http = reqwest::Client::builder().timeout(worker.policy.timeout).build().expect("the TLS backend initialises");
     while let Some(event) = queue.recv().await {
-        let body = serde_json::to_vec(&event).expect("events serialize");
+        let body = event.json.clone();
         for attempt in 1..=worker.policy.attempts {
             // Signed afresh per attempt, as a real sender would, so retries are never stale.
             let signature = sign(&secret, worker.clock.now().get(), &body);
@@ -115,10 +136,10 @@ async fn deliver_all(
                 .send()
                 .await;
             let status = answer.as_ref().ok().map(|r| r.status().as_u16());
-            worker.log.lock().unwrap_or_else(|p| p.into_inner()).push(Delivery {
+            worker.log.lock().unwrap_or_else(|p| p.into_inner()).push(Attempt {
                 endpoint: endpoint.clone(),
-                event: event.id.clone().unwrap_or_default(),
-                event_type: event.event_type.as_str().to_owned(),
+                event: event.id.clone(),
+                event_type: event.event_type.clone(),
                 attempt,
                 status,
             });

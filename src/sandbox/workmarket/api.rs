@@ -173,7 +173,7 @@ async fn list(State(sandbox): State<WorkMarketSandbox>, headers: HeaderMap, RawQ
         .values()
         .filter(|o| filters.iter().any(|f| o.matches_filter(f, now)))
         .filter(|o| client.is_none() || o.client_id == client)
-        .cloned()
+        .map(|o| Order::clone(o))
         .collect();
     drop(state);
     let body = page(&sandbox, rows.iter().collect(), &params, now);
@@ -210,7 +210,7 @@ async fn list_updated(
         // Whole seconds, inclusive: a change in the cursor's own second is reported again.
         .filter(|o| o.last_modified_on.as_second() >= since_second)
         .filter(|o| filters.as_ref().is_none_or(|fs| fs.iter().any(|f| o.matches_filter(f, now))))
-        .cloned()
+        .map(|o| Order::clone(o))
         .collect();
     drop(state);
     let body = page(&sandbox, rows.iter().collect(), &params, now);

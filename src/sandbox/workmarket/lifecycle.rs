@@ -76,7 +76,7 @@ pub(crate) fn insert_worker(state: &mut State, new: NewWorker) -> Result<String>
         phone: new.phone.filter(|p| !p.trim().is_empty()),
         address: new.address,
     };
-    state.workers.insert(id.clone(), worker);
+    state.workers.insert(id.clone(), Box::new(worker));
     Ok(id)
 }
 
@@ -135,7 +135,7 @@ pub(crate) fn insert_order(state: &mut State, new: NewWorkOrder, now: Timestamp)
         last_modified_on: now,
         history: vec![(now, format!("Created ({})", status.code()))],
     };
-    state.orders.insert(id.clone(), order);
+    state.orders.insert(id.clone(), Box::new(order));
     Ok(id)
 }
 

@@ -374,8 +374,9 @@ pub(crate) struct State {
     pub clock_offset: SignedDuration,
     pub industries: BTreeMap<i64, String>,
     pub clients: BTreeMap<i64, String>,
-    pub workers: BTreeMap<String, Worker>,
-    pub orders: BTreeMap<String, Order>,
+    /// Boxed, as are work orders: B-tree nodes hold eleven values inline, often half empty.
+    pub workers: BTreeMap<String, Box<Worker>>,
+    pub orders: BTreeMap<String, Box<Order>>,
     pub next_worker_id: u64,
     pub next_order_id: u64,
     pub next_check_in_id: u64,

@@ -12,7 +12,7 @@ use crate::ten99policy::{Contractor, CoverageLimit, Entity};
 
 fn check_email_free(store: &Store, email: &str, except: Option<&str>) -> Result<(), ApiError> {
     // Case-sensitive, as the API's e-mail filter is.
-    let taken = store.contractors.iter().any(|c| c.email.as_deref() == Some(email) && Some(c.id.as_str()) != except);
+    let taken = store.contractors_with_email(email).iter().any(|c| Some(c.id.as_str()) != except);
     if taken {
         return Err(ApiError::bad("duplicate_email", format!("A contractor with email {email} already exists")));
     }
@@ -43,8 +43,10 @@ pub(crate) async fn create(State(sandbox): State<Ten99PolicySandbox>, body: Byte
 pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
-    let email = query.get("email");
-    let items = store.contractors.iter().filter(|c| email.is_none_or(|e| c.email.as_deref() == Some(e))).collect();
+    let items = match query.get("email") {
+        Some(email) => store.contractors_with_email(email),
+        None => store.contractors.iter().collect(),
+    };
     query.page(items, |c: &Contractor| &c.id)
 }
 
@@ -62,6 +64,9 @@ pub(crate) async fn update(State(sandbox): State<Ten99PolicySandbox>, Path(id): 
     store.contractor(&id)?;
     if let Some(email) = &email {
         check_email_free(&store, email, Some(&id))?;
+    }
+    if email.is_some() {
+        store.contractor_emails_changed();
     }
     let contractor = store.contractor_mut(&id)?;
     for (slot, value) in [

@@ -7,21 +7,21 @@ use super::{Answer, ListQuery, created, ok};
 use crate::sandbox::ten99policy::Ten99PolicySandbox;
 use crate::sandbox::ten99policy::error::ApiError;
 use crate::sandbox::ten99policy::fields::Fields;
-use crate::sandbox::ten99policy::state::new_id;
+use crate::sandbox::ten99policy::state::{StoredEvent, new_id};
 use crate::secret::Secret;
-use crate::ten99policy::{Event, WebhookEndpoint};
+use crate::ten99policy::WebhookEndpoint;
 
 pub(crate) async fn list(State(sandbox): State<Ten99PolicySandbox>, RawQuery(query): RawQuery) -> Answer {
     let query = ListQuery::parse(query)?;
     let store = sandbox.store();
     let kind = query.get("type");
     let items = store.events.iter().filter(|e| kind.is_none_or(|k| e.event_type.as_str() == k)).collect();
-    query.page(items, |e: &Event| e.id.as_deref().unwrap_or_default())
+    query.page(items, |e: &StoredEvent| &e.id)
 }
 
 pub(crate) async fn get(State(sandbox): State<Ten99PolicySandbox>, Path(id): Path<String>) -> Answer {
     let store = sandbox.store();
-    let event = store.events.iter().find(|e| e.id.as_deref() == Some(id.as_str()));
+    let event = store.events.iter().find(|e| *e.id == *id);
     ok(event.ok_or_else(|| ApiError::not_found("event", &id))?)
 }
 

@@ -7,14 +7,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
-/// A rendered webhook call.
+/// A rendered webhook call. What does not vary between the webhooks of one template (usually
+/// the URL, headers and content type) is shared, so a burst of queued webhooks stays small.
 #[derive(Clone, Debug)]
 pub(crate) struct Outgoing {
     pub method: reqwest::Method,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub content_type: String,
-    pub body: String,
+    pub url: Arc<str>,
+    pub headers: Arc<[(String, String)]>,
+    pub content_type: Arc<str>,
+    pub body: Box<str>,
 }
 
 /// What became of one webhook.
@@ -61,12 +62,33 @@ struct Job {
     outgoing: Outgoing,
 }
 
+/// A delivery record as kept: event name and URL shared with the template's other records.
+struct Kept {
+    event: Arc<str>,
+    assignment_id: Box<str>,
+    url: Arc<str>,
+    attempts: u32,
+    outcome: Outcome,
+}
+
+impl Kept {
+    fn record(&self) -> DeliveryRecord {
+        DeliveryRecord {
+            event: self.event.to_string(),
+            assignment_id: self.assignment_id.to_string(),
+            url: self.url.to_string(),
+            attempts: self.attempts,
+            outcome: self.outcome.clone(),
+        }
+    }
+}
+
 /// The delivery queue of the sandbox's one company.
 pub(crate) struct Dispatcher {
     sender: mpsc::UnboundedSender<Job>,
     receiver: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
     pending: watch::Sender<usize>,
-    log: Arc<Mutex<Vec<DeliveryRecord>>>,
+    log: Arc<Mutex<Vec<Kept>>>,
     timeout: Duration,
 }
 
@@ -82,22 +104,23 @@ impl Dispatcher {
         }
     }
 
-    /// Queues `outgoing` (or records why it is not sent) under `record`.
-    pub fn enqueue(&self, mut record: DeliveryRecord, outgoing: Result<Outgoing, String>) {
+    /// Queues `outgoing` (or records why it is not sent) as `event` about `assignment_id`, to
+    /// the (masked) `url`.
+    pub fn enqueue(&self, event: Arc<str>, assignment_id: &str, url: Arc<str>, outgoing: Result<Outgoing, String>) {
         let mut log = lock(&self.log);
+        let mut kept = Kept { event, assignment_id: assignment_id.into(), url, attempts: 0, outcome: Outcome::Pending };
         match outgoing {
             Ok(outgoing) => {
-                record.outcome = Outcome::Pending;
-                log.push(record);
+                log.push(kept);
                 self.pending.send_modify(|n| *n += 1);
                 let job = Job { index: log.len() - 1, outgoing };
                 // The receiver lives as long as the dispatcher, so sending cannot fail.
                 let _ = self.sender.send(job);
             }
             Err(reason) => {
-                tracing::warn!(event = %record.event, %reason, "WorkMarket sandbox webhook not sent");
-                record.outcome = Outcome::NotSent { reason };
-                log.push(record);
+                tracing::warn!(event = %kept.event, %reason, "WorkMarket sandbox webhook not sent");
+                kept.outcome = Outcome::NotSent { reason };
+                log.push(kept);
             }
         }
         drop(log);
@@ -129,7 +152,7 @@ impl Dispatcher {
 
     /// Every webhook so far.
     pub fn records(&self) -> Vec<DeliveryRecord> {
-        lock(&self.log).clone()
+        lock(&self.log).iter().map(Kept::record).collect()
     }
 
     /// Waits until every queued webhook has been sent or has failed.
@@ -158,14 +181,14 @@ async fn deliver(client: &reqwest::Client, outgoing: &Outgoing) -> (u32, Outcome
 
 async fn send(client: &reqwest::Client, outgoing: &Outgoing) -> Result<u16, String> {
     let mut request = client
-        .request(outgoing.method.clone(), &outgoing.url)
-        .header(reqwest::header::CONTENT_TYPE, &outgoing.content_type);
-    for (name, value) in &outgoing.headers {
+        .request(outgoing.method.clone(), &*outgoing.url)
+        .header(reqwest::header::CONTENT_TYPE, &*outgoing.content_type);
+    for (name, value) in outgoing.headers.iter() {
         request = request.header(name, value);
     }
     // WorkMarket sends no body with DELETE (nor GET).
     if !matches!(outgoing.method, reqwest::Method::DELETE | reqwest::Method::GET) {
-        request = request.body(outgoing.body.clone());
+        request = request.body(outgoing.body.to_string());
     }
     let response = request
         .send()

@@ -6,7 +6,7 @@ mod render;
 pub(crate) mod variables;
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -73,8 +73,37 @@ impl WebhookTemplate {
 
 /// The webhooks of the sandbox's one company, and their delivery.
 pub(crate) struct Webhooks {
-    templates: Mutex<Vec<WebhookTemplate>>,
+    templates: Mutex<Vec<Saved>>,
     dispatcher: Dispatcher,
+}
+
+/// A saved template, with what every webhook rendered from it shares: its event name, masked
+/// URL, content type, and URL and headers when they use no variables.
+struct Saved {
+    template: WebhookTemplate,
+    event: Arc<str>,
+    masked_url: Arc<str>,
+    content_type: Arc<str>,
+    url: Option<Arc<str>>,
+    headers: Option<Arc<[(String, String)]>>,
+}
+
+impl Saved {
+    fn new(template: WebhookTemplate) -> Self {
+        let constant = |text: &str| !text.contains("${");
+        Self {
+            event: template.event.as_str().into(),
+            masked_url: masked(&template.url).into(),
+            content_type: template.content_type.as_str().into(),
+            url: constant(&template.url).then(|| template.url.as_str().into()),
+            headers: template
+                .headers
+                .values()
+                .all(|v| constant(v))
+                .then(|| template.headers.iter().map(|(n, v)| (n.clone(), v.clone())).collect()),
+            template,
+        }
+    }
 }
 
 impl Webhooks {
@@ -100,12 +129,12 @@ impl Webhooks {
                 return Err(format!("variable ${{{name}}} is not available for event {}", template.event));
             }
         }
-        lock(&self.templates).push(template);
+        lock(&self.templates).push(Saved::new(template));
         Ok(())
     }
 
     pub fn templates(&self) -> Vec<WebhookTemplate> {
-        lock(&self.templates).clone()
+        lock(&self.templates).iter().map(|s| s.template.clone()).collect()
     }
 
     pub fn clear(&self) {
@@ -114,17 +143,15 @@ impl Webhooks {
 
     /// Renders every template saved for `event` with `values` and queues the result.
     pub fn fire(&self, event: &str, assignment_id: &str, values: &Values) {
-        let templates: Vec<WebhookTemplate> =
-            lock(&self.templates).iter().filter(|t| t.event == event).cloned().collect();
-        for template in templates {
-            let record = DeliveryRecord {
-                event: event.to_owned(),
-                assignment_id: assignment_id.to_owned(),
-                url: masked(&template.url),
-                attempts: 0,
-                outcome: Outcome::Pending,
-            };
-            self.dispatcher.enqueue(record, build(&template, values));
+        let templates = lock(&self.templates);
+        let rendered: Vec<_> = templates
+            .iter()
+            .filter(|s| s.template.event == event)
+            .map(|saved| (saved.event.clone(), saved.masked_url.clone(), build(saved, values)))
+            .collect();
+        drop(templates);
+        for (event, url, outgoing) in rendered {
+            self.dispatcher.enqueue(event, assignment_id, url, outgoing);
         }
     }
 
@@ -141,17 +168,28 @@ impl Webhooks {
     }
 }
 
-fn build(template: &WebhookTemplate, values: &Values) -> Result<Outgoing, String> {
-    let mut headers = Vec::new();
-    for (name, value) in &template.headers {
-        headers.push((name.clone(), render(value, values, Escape::Header)?));
-    }
+fn build(saved: &Saved, values: &Values) -> Result<Outgoing, String> {
+    let template = &saved.template;
+    let headers = match &saved.headers {
+        Some(headers) => headers.clone(),
+        None => {
+            let mut headers = Vec::new();
+            for (name, value) in &template.headers {
+                headers.push((name.clone(), render(value, values, Escape::Header)?));
+            }
+            headers.into()
+        }
+    };
+    let url = match &saved.url {
+        Some(url) => url.clone(),
+        None => render(&template.url, values, Escape::Url)?.into(),
+    };
     Ok(Outgoing {
         method: template.method.parse().map_err(|_| format!("unsupported method {}", template.method))?,
-        url: render(&template.url, values, Escape::Url)?,
+        url,
         headers,
-        content_type: template.content_type.clone(),
-        body: render(&template.body, values, Escape::for_body(&template.content_type))?,
+        content_type: saved.content_type.clone(),
+        body: render(&template.body, values, Escape::for_body(&template.content_type))?.into(),
     })
 }
 
