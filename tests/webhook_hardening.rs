@@ -90,7 +90,10 @@ async fn oversize_bodies_are_413_and_change_nothing() {
         assert_eq!(status, 413, "{path} unauthenticated");
     }
     assert_eq!(receiver.recorder.calls(), Vec::<String>::new());
-    assert_eq!(receiver.counts(Source::WorkMarket), (0, 0, 0));
+    for source in [Source::WorkMarket, Source::Ten99Policy] {
+        assert_eq!(receiver.counts(source), (0, 0, 0));
+        assert_eq!(receiver.refusals(source), (3, 0), "{source:?}: counted as too large");
+    }
 
     // Exactly the limit is fine.
     let body = padded(DELIVERY, MAX_BODY);
@@ -149,6 +152,9 @@ async fn slow_bodies_are_answered_408_before_they_finish() {
         }
     }
     assert_eq!(receiver.recorder.calls(), Vec::<String>::new());
+    for source in [Source::WorkMarket, Source::Ten99Policy] {
+        assert_eq!(receiver.refusals(source), (0, 2), "{source:?}: counted as timed out");
+    }
 }
 
 /// Sends the head of a delivery, then its body one byte every 50 ms: at most 400 bytes of the

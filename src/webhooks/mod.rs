@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tower_http::timeout::TimeoutLayer;
@@ -30,6 +31,9 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// answered 408. Both platforms send small bodies at once, so only a client trickling bytes
 /// (holding a connection and a task open) ever meets it.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+const WORKMARKET_PATH: &str = "/webhooks/workmarket";
+const TEN99POLICY_PATH: &str = "/webhooks/1099policy";
 
 /// How a runtime finds and wakes the bindings a webhook concerns.
 pub trait Bindings: Send + Sync + 'static {
@@ -63,6 +67,10 @@ pub struct Counters {
     pub unauthorized: [AtomicU64; 2],
     /// Refused as malformed: WorkMarket, 1099Policy.
     pub malformed: [AtomicU64; 2],
+    /// Refused for a body over [`MAX_BODY`] (413): WorkMarket, 1099Policy.
+    pub too_large: [AtomicU64; 2],
+    /// Refused for a body slower than the read timeout (408): WorkMarket, 1099Policy.
+    pub timed_out: [AtomicU64; 2],
 }
 
 /// Index of a source in [`Counters`].
@@ -75,6 +83,15 @@ pub enum Source {
 }
 
 impl Source {
+    /// The source a webhook route receives from.
+    fn of_path(path: &str) -> Option<Self> {
+        match path {
+            WORKMARKET_PATH => Some(Self::WorkMarket),
+            TEN99POLICY_PATH => Some(Self::Ten99Policy),
+            _ => None,
+        }
+    }
+
     /// Metric label.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -104,13 +121,39 @@ pub fn router_with_timeout<B: Bindings>(
 ) -> Router {
     let state = Arc::new(Receiver { bindings, credentials, counters });
     Router::new()
-        .route("/webhooks/workmarket", post(workmarket::<B>))
-        .route("/webhooks/1099policy", post(ten99policy::<B>))
+        .route(WORKMARKET_PATH, post(workmarket::<B>))
+        .route(TEN99POLICY_PATH, post(ten99policy::<B>))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // The handlers read the whole body before doing anything, so timing out the handler
         // bounds the body's arrival; nothing has been triggered when it fires.
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, read_timeout))
+        // Outermost, to see the refusals the two layers above answer without the handlers.
+        .layer(middleware::from_fn_with_state(state.clone(), count_refusals::<B>))
         .with_state(state)
+}
+
+/// Counts and logs deliveries refused before their handler ran: too large or too slow.
+async fn count_refusals<B: Bindings>(
+    State(receiver): State<Arc<Receiver<B>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let source = Source::of_path(request.uri().path());
+    let response = next.run(request).await;
+    if let Some(source) = source {
+        match response.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                tracing::warn!(source = source.as_str(), limit_bytes = MAX_BODY, "refused a webhook: body too large");
+                count(&receiver.counters.too_large, source);
+            }
+            StatusCode::REQUEST_TIMEOUT => {
+                tracing::warn!(source = source.as_str(), "refused a webhook: its body did not arrive in time");
+                count(&receiver.counters.timed_out, source);
+            }
+            _ => {}
+        }
+    }
+    response
 }
 
 fn count(counter: &[AtomicU64; 2], source: Source) {

@@ -63,6 +63,8 @@ impl Collector for FleetCollector {
                 ("accepted", &self.deliveries.accepted),
                 ("unauthorized", &self.deliveries.unauthorized),
                 ("malformed", &self.deliveries.malformed),
+                ("too_large", &self.deliveries.too_large),
+                ("timed_out", &self.deliveries.timed_out),
             ] {
                 let labels = [("source", source.as_str()), ("result", result)];
                 ConstCounter::new(counts[i].load(Ordering::Relaxed)).encode(family.encode_family(&labels)?)?;

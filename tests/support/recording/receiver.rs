@@ -102,4 +102,12 @@ impl Receiver {
         };
         (get(&self.counters.accepted), get(&self.counters.unauthorized), get(&self.counters.malformed))
     }
+
+    /// Refusals before the handler for `source`: (too large, timed out).
+    pub fn refusals(&self, source: Source) -> (u64, u64) {
+        let get = |counter: &[std::sync::atomic::AtomicU64; 2]| {
+            counter[source as usize].load(std::sync::atomic::Ordering::Relaxed)
+        };
+        (get(&self.counters.too_large), get(&self.counters.timed_out))
+    }
 }
