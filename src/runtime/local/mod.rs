@@ -167,8 +167,15 @@ impl LocalRuntime {
             let runtime = self.clone();
             workers.spawn(async move { runtime.work(None).await });
         }
-        // The workers never finish; dropping this future drops the set, which aborts them.
-        while workers.join_next().await.is_some() {}
+        // The workers never finish; dropping this future drops the set, which aborts them. A
+        // worker's panic is passed on, as with one worker, rather than shrinking the pool.
+        while let Some(finished) = workers.join_next().await {
+            if let Err(error) = finished
+                && error.is_panic()
+            {
+                std::panic::resume_unwind(error.into_panic());
+            }
+        }
     }
 
     /// One worker: takes due bindings (never one another worker holds) until none falls due

@@ -176,7 +176,8 @@ impl Store {
         let old = existing.as_ref().map(Slot::head);
         admit(&mut binding.metadata, old.as_ref().map(|h| &h.metadata), &key, uid);
         if let Some(old) = &old {
-            let changed = old.spec != binding.spec;
+            // Compared as stored: the old spec went through JSON, which keeps times to the second.
+            let changed = serde_json::to_vec(&old.spec).ok() != serde_json::to_vec(&binding.spec).ok();
             binding.metadata.generation = old.metadata.generation.map(|g| if changed { g + 1 } else { g });
         }
         let status = existing.as_ref().and_then(|s| s.status.clone());
@@ -463,6 +464,17 @@ stringData: {note: hello}
         store.load_yaml(&BINDING.replace("[general]", "[general, cyber]"), "demo").unwrap();
         let changed = store.binding(&key).unwrap();
         assert_eq!((changed.metadata.generation, changed.metadata.uid), (Some(2), uid));
+    }
+
+    #[test]
+    fn reapplying_times_with_fractions_is_no_spec_change() {
+        // Stored specs keep times to the second; the same manifest again must not look changed.
+        let invoice = "[general], invoice: {grossPay: 12500, paycycleStart: \"2026-01-05T00:00:00.5Z\", paycycleEnd: \"2026-01-11T00:00:00Z\"}";
+        let manifest = BINDING.replace("[general]", invoice);
+        let store = Store::new();
+        let key = store.load_yaml(&manifest, "demo").unwrap().remove(0);
+        store.load_yaml(&manifest, "demo").unwrap();
+        assert_eq!(store.binding(&key).unwrap().metadata.generation, Some(1));
     }
 
     #[test]
