@@ -180,15 +180,7 @@ impl Step {
     /// Whether the step builds the coverage itself. Others (an invoice, a job or assignment
     /// update, cleanup) can fail without the binding failing: coverage stands either way.
     pub fn builds_coverage(&self) -> bool {
-        matches!(
-            self,
-            Self::CreateContractor(_)
-                | Self::UploadCertificate { .. }
-                | Self::CreateJob(_)
-                | Self::CreateQuote { .. }
-                | Self::CreateSession { .. }
-                | Self::CreateAssignment { .. }
-        )
+        self.creates() && !matches!(self, Self::CreateInvoice { .. })
     }
 
     /// The terms an idempotency key is derived from: everything the request depends on except

@@ -145,6 +145,27 @@ pub struct CoverageBindingSpec {
 }
 
 impl CoverageBindingSpec {
+    /// A spec for `work_order_id` needing `coverage_types`, everything else as a manifest that
+    /// leaves it out gets.
+    pub fn new(work_order_id: impl Into<String>, coverage_types: Vec<CoverageType>) -> Self {
+        Self {
+            work_order_id: work_order_id.into(),
+            worker_id: None,
+            trigger: Trigger::default(),
+            coverage_types,
+            entity: None,
+            category_mapping_ref: None,
+            category_code: None,
+            region: None,
+            application: None,
+            contractor: None,
+            certificate: None,
+            invoice: None,
+            suspend: false,
+            deletion_policy: DeletionPolicy::default(),
+        }
+    }
+
     /// The CategoryMapping this binding uses: `None` with a direct category code or a
     /// bring-your-own certificate, else `categoryMappingRef.name` (default `default`).
     pub fn mapping_name(&self) -> Option<&str> {

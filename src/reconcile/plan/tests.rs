@@ -26,20 +26,8 @@ fn ctx() -> Context {
 
 fn spec() -> CoverageBindingSpec {
     CoverageBindingSpec {
-        work_order_id: "6029116324".into(),
-        worker_id: None,
-        trigger: Trigger::Assigned,
-        coverage_types: vec![CoverageType::General, CoverageType::WorkersComp],
         entity: Some("en_Ah3tqYn".into()),
-        category_mapping_ref: None,
-        category_code: None,
-        region: None,
-        application: None,
-        contractor: None,
-        certificate: None,
-        invoice: None,
-        suspend: false,
-        deletion_policy: DeletionPolicy::Orphan,
+        ..CoverageBindingSpec::new("6029116324", vec![CoverageType::General, CoverageType::WorkersComp])
     }
 }
 

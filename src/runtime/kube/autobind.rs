@@ -126,20 +126,12 @@ impl Template {
     pub fn binding(&self, id: &str) -> CoverageBinding {
         let name = format!("wo-{}", dns_label(id));
         let spec = CoverageBindingSpec {
-            work_order_id: id.to_owned(),
-            worker_id: None,
             trigger: self.trigger,
-            coverage_types: self.coverage_types.clone(),
             entity: self.entity.clone(),
             category_mapping_ref: self.category_mapping_ref.clone().map(|name| CategoryMappingRef { name }),
             category_code: self.category_code.clone(),
-            region: None,
-            application: None,
-            contractor: None,
-            certificate: None,
-            invoice: None,
-            suspend: false,
             deletion_policy: self.deletion_policy,
+            ..CoverageBindingSpec::new(id, self.coverage_types.clone())
         };
         let labels = BTreeMap::from([
             (AUTO_CREATED_LABEL.to_owned(), "true".to_owned()),

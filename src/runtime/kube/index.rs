@@ -174,25 +174,10 @@ impl Bindings for Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::{CoverageBindingSpec, CoverageBindingStatus, CoverageType, DeletionPolicy, Trigger};
+    use crate::resources::{CoverageBindingSpec, CoverageBindingStatus, CoverageType};
 
     fn binding(name: &str, work_order: &str, job: Option<&str>) -> CoverageBinding {
-        let spec = CoverageBindingSpec {
-            work_order_id: work_order.into(),
-            worker_id: None,
-            trigger: Trigger::Assigned,
-            coverage_types: vec![CoverageType::General],
-            entity: None,
-            category_mapping_ref: None,
-            category_code: None,
-            region: None,
-            application: None,
-            contractor: None,
-            certificate: None,
-            invoice: None,
-            suspend: false,
-            deletion_policy: DeletionPolicy::Orphan,
-        };
+        let spec = CoverageBindingSpec::new(work_order, vec![CoverageType::General]);
         let mut b = CoverageBinding::new(name, spec);
         b.metadata.namespace = Some("ns".into());
         b.status = Some(CoverageBindingStatus { job_id: job.map(str::to_owned), ..Default::default() });
