@@ -37,13 +37,12 @@ use coverbridge::sandbox::ten99policy::{
     CertificateReview, ReturningContractor, Ten99PolicySandbox, Ten99PolicySandboxConfig,
 };
 use coverbridge::sandbox::workmarket::{
-    self as wm_sandbox, NewWorkOrder, NewWorker, PricingSpec, SandboxAddress, WorkMarketSandbox,
-    WorkMarketSandboxConfig,
+    NewWorkOrder, NewWorker, PricingSpec, SandboxAddress, WorkMarketSandbox, WorkMarketSandboxConfig,
 };
 use coverbridge::secret::Secret;
 use coverbridge::ten99policy::{Address, Verifier};
 use coverbridge::webhooks::{self, Bindings, Counters, Credentials};
-use coverbridge::workmarket::{PathStyle, WorkMarketClient};
+use coverbridge::workmarket::PathStyle;
 
 const NAMESPACE: &str = "bench";
 const WEBHOOK_TOKEN: &str = "bench-webhook-token";
@@ -593,13 +592,7 @@ async fn run() {
         let watch = watch.clone();
         Arc::new(move |key: &ObjectKey, status: &CoverageBindingStatus| watch.saw(key, status))
     });
-    let wm_client = WorkMarketClient::new(
-        workmarket.url.clone(),
-        PathStyle::Api,
-        Secret::new(wm_sandbox::API_TOKEN),
-        Secret::new(wm_sandbox::API_SECRET),
-        http(options.wm_rps),
-    );
+    let wm_client = workmarket.client(PathStyle::Api, http(options.wm_rps));
     let settings = Settings { proxy_email_domain: Some("relay.bench.example".into()), ..Settings::default() };
     let reconciler = Reconciler::new(wm_client, ten99policy.client(http(options.rps)), settings);
     let warnings: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();

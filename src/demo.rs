@@ -12,11 +12,11 @@ use crate::reconcile::{Notice, ObjectKey, Reconciler, Settings};
 use crate::resources::{CertificateStatus, CoverageBinding, Phase};
 use crate::runtime::local::{LocalRuntime, Store};
 use crate::sandbox::ten99policy::{CertificateReview, Ten99PolicySandbox, Ten99PolicySandboxConfig};
-use crate::sandbox::workmarket::{self as wm_sandbox, WorkMarketSandbox, WorkMarketSandboxConfig};
+use crate::sandbox::workmarket::{WorkMarketSandbox, WorkMarketSandboxConfig};
 use crate::secret::Secret;
 use crate::ten99policy::Verifier;
 use crate::webhooks::{self, Counters, Credentials};
-use crate::workmarket::{PathStyle, WorkMarketClient};
+use crate::workmarket::PathStyle;
 
 /// The namespace the examples are loaded into.
 const NAMESPACE: &str = "demo";
@@ -91,13 +91,7 @@ pub async fn run(args: DemoArgs) -> Result<bool, DemoError> {
     );
 
     let http = HttpClient::new(HttpSettings::default());
-    let wm_client = WorkMarketClient::new(
-        workmarket.url.clone(),
-        PathStyle::Api,
-        Secret::new(wm_sandbox::API_TOKEN),
-        Secret::new(wm_sandbox::API_SECRET),
-        http.clone(),
-    );
+    let wm_client = workmarket.client(PathStyle::Api, http.clone());
     let settings = Settings { proxy_email_domain: Some("relay.coverbridge.example".into()), ..Settings::default() };
     let reconciler = Reconciler::new(wm_client, ten99policy.client(http), settings);
     let sink = Arc::new(move |key: &ObjectKey, notice: &Notice| {

@@ -13,9 +13,7 @@ use coverbridge::runtime::kube::{
 };
 use coverbridge::sandbox::harness::{Fault, FaultRule};
 use coverbridge::sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
-use coverbridge::sandbox::workmarket::{
-    self as wm_sandbox, RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig,
-};
+use coverbridge::sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig};
 use coverbridge::secret::Secret;
 use coverbridge::ten99policy::Verifier;
 use coverbridge::webhooks::Credentials;
@@ -59,15 +57,7 @@ impl Cluster {
         .start()
         .await
         .unwrap();
-        let wm_client = || {
-            WorkMarketClient::new(
-                workmarket.url.clone(),
-                PathStyle::Api,
-                Secret::new(wm_sandbox::API_TOKEN),
-                Secret::new(wm_sandbox::API_SECRET),
-                fast_http(),
-            )
-        };
+        let wm_client = || workmarket.client(PathStyle::Api, fast_http());
         let telemetry = Telemetry::new();
         let reconciler = Reconciler::new(
             wm_client(),
@@ -357,15 +347,7 @@ async fn cleanup_holds_the_finalizer_until_it_succeeds() {
 async fn auto_binding_creates_one_binding_however_deliveries_race() {
     let fake = FakeKube::start().await;
     let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig::default()).start().await.unwrap();
-    let client = || {
-        WorkMarketClient::new(
-            workmarket.url.clone(),
-            PathStyle::Api,
-            Secret::new(wm_sandbox::API_TOKEN),
-            Secret::new(wm_sandbox::API_SECRET),
-            fast_http(),
-        )
-    };
+    let client = || workmarket.client(PathStyle::Api, fast_http());
     let template =
         Template::parse("namespace: demo\ncoverageTypes: [general]\nselector:\n  industries: [technology]\n").unwrap();
     let binder = AutoBinder::new(template.clone(), fake.client(), client());
@@ -514,13 +496,7 @@ async fn the_sweep_wakes_changed_bindings_and_offers_unbound_work_orders() {
     use coverbridge::runtime::kube::{Fleet, sweep_once};
     use kube::runtime::watcher;
     let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig::default()).start().await.unwrap();
-    let client = WorkMarketClient::new(
-        workmarket.url.clone(),
-        PathStyle::Api,
-        Secret::new(wm_sandbox::API_TOKEN),
-        Secret::new(wm_sandbox::API_SECRET),
-        fast_http(),
-    );
+    let client = workmarket.client(PathStyle::Api, fast_http());
     let offered = Arc::new(Mutex::new(Vec::new()));
     let record = offered.clone();
     let fleet = Fleet::new(Some(Arc::new(move |id: String| record.lock().unwrap().push(id))));

@@ -13,10 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
 use coverbridge::http::{HttpClient, HttpSettings, RetryPolicy};
 use coverbridge::sandbox::harness::Harness;
-use coverbridge::sandbox::workmarket::{
-    API_SECRET, API_TOKEN, RunningSandbox, WorkMarketSandbox, WorkMarketSandboxConfig,
-};
-use coverbridge::secret::Secret;
+use coverbridge::sandbox::workmarket::{RunningSandbox, WorkMarketSandbox, WorkMarketSandboxConfig};
 use coverbridge::workmarket::{PathStyle, WorkMarketClient};
 
 /// HTTP settings with retries in milliseconds, so fault tests stay fast.
@@ -46,7 +43,7 @@ pub async fn start(config: WorkMarketSandboxConfig) -> RunningSandbox {
 
 /// A client for `sandbox` with the sandbox's credentials.
 pub fn client(sandbox: &RunningSandbox, style: PathStyle) -> WorkMarketClient {
-    WorkMarketClient::new(&sandbox.url, style, Secret::new(API_TOKEN), Secret::new(API_SECRET), fast_http())
+    sandbox.client(style, fast_http())
 }
 
 /// How many logged calls went to a path ending in `suffix`.

@@ -14,7 +14,7 @@ use coverbridge::sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSa
 use coverbridge::secret::Secret;
 use coverbridge::ten99policy::Verifier;
 use coverbridge::webhooks::{self, Counters, Credentials};
-use coverbridge::workmarket::{PathStyle, WorkMarketClient};
+use coverbridge::workmarket::PathStyle;
 
 /// The token the WorkMarket sandbox sends with its webhooks.
 pub const WEBHOOK_TOKEN: &str = "wm-webhook-token-for-tests";
@@ -84,13 +84,7 @@ impl World {
         .await
         .unwrap();
 
-        let wm_client = WorkMarketClient::new(
-            workmarket.url.clone(),
-            PathStyle::Api,
-            Secret::new(coverbridge::sandbox::workmarket::API_TOKEN),
-            Secret::new(coverbridge::sandbox::workmarket::API_SECRET),
-            fast_http(),
-        );
+        let wm_client = workmarket.client(PathStyle::Api, fast_http());
         let reconciler = Reconciler::new(wm_client, ten99policy.client(fast_http()), settings);
         let notices = Arc::new(Mutex::new(Vec::new()));
         let sink_notices = notices.clone();

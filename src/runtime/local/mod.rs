@@ -275,9 +275,9 @@ mod tests {
     use crate::resources::{CoverageBindingSpec, Phase};
     use crate::sandbox::harness::{Call, Fault, FaultRule};
     use crate::sandbox::ten99policy::{Ten99PolicySandbox, Ten99PolicySandboxConfig};
-    use crate::sandbox::workmarket::{self as wm, NewWorkOrder, PricingSpec, WorkMarketSandbox};
-    use crate::secret::Secret;
-    use crate::workmarket::{PathStyle, WorkMarketClient};
+    use crate::sandbox::workmarket::{NewWorkOrder, PricingSpec, WorkMarketSandbox};
+
+    use crate::workmarket::PathStyle;
 
     fn http() -> HttpClient {
         HttpClient::new(HttpSettings {
@@ -300,13 +300,7 @@ mod tests {
                 *seen.lock().unwrap().entry(id.to_owned()).or_default() += 1;
             }
         }));
-        let client = WorkMarketClient::new(
-            workmarket.url.clone(),
-            PathStyle::Api,
-            Secret::new(wm::API_TOKEN),
-            Secret::new(wm::API_SECRET),
-            http(),
-        );
+        let client = workmarket.client(PathStyle::Api, http());
         let reconciler = Reconciler::new(client, ten99policy.client(http()), Settings::default());
         let runtime =
             LocalRuntime::new(Store::new(), reconciler, Arc::new(|_: &ObjectKey, _: &Notice| {})).with_concurrency(4);

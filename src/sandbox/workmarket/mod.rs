@@ -31,6 +31,9 @@ pub use state::{DateFormat, NewWorkOrder, NewWorker, PricingSpec, Quirks, Sandbo
 pub use webhooks::{DeliveryRecord, Outcome, SHIPPED_TEMPLATE, WebhookTemplate};
 
 use super::harness::Harness;
+use crate::http::HttpClient;
+use crate::secret::Secret;
+use crate::workmarket::{PathStyle, WorkMarketClient};
 use state::State;
 use webhooks::Webhooks;
 
@@ -96,6 +99,15 @@ impl RunningSandbox {
     /// What `coverbridge sandbox` prints: URLs, credentials, seed and webhooks.
     pub fn summary(&self) -> String {
         self.sandbox.summary(&self.url)
+    }
+
+    /// A client for this sandbox with its API credentials.
+    pub fn client(&self, path_style: PathStyle, http: HttpClient) -> WorkMarketClient {
+        let (token, secret) = {
+            let state = self.sandbox.lock();
+            (Secret::new(state.api_token.clone()), Secret::new(state.api_secret.clone()))
+        };
+        WorkMarketClient::new(&self.url, path_style, token, secret, http)
     }
 
     /// Serves until the server stops (it does not on its own).
