@@ -94,8 +94,18 @@ impl Context {
                     self.metrics.bound_after(at.elapsed().as_secs_f64());
                 }
             }
+            // Ended without coverage: nothing left to time.
+            Some(Phase::Cancelled | Phase::Completed | Phase::Failed) => {
+                started.remove(uid);
+            }
             _ => {}
         }
+    }
+
+    /// Drops what is kept about a binding that is gone.
+    fn forget(&self, uid: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(uid);
+        self.triggered_at.lock().unwrap_or_else(|p| p.into_inner()).remove(uid);
     }
 }
 
@@ -130,12 +140,12 @@ pub async fn reconcile_binding(binding: Arc<CoverageBinding>, ctx: Arc<Context>)
 /// A deleted binding: run its cleanup, then let it go. Until cleanup succeeds, the finalizer
 /// stays and the error is retried.
 async fn cleanup(binding: &CoverageBinding, ctx: &Context, host: &KubeHost<'_>) -> Result<Action, ReconcileError> {
-    if !has_finalizer(binding) {
-        return Ok(Action::await_change());
+    if has_finalizer(binding) {
+        ctx.reconciler.cleanup(binding, host).await?;
+        remove_finalizer(&ctx.client, binding).await?;
+        tracing::info!(binding = %binding.name_any(), policy = ?binding.spec.deletion_policy, "cleanup done; binding released");
     }
-    ctx.reconciler.cleanup(binding, host).await?;
-    remove_finalizer(&ctx.client, binding).await?;
-    tracing::info!(binding = %binding.name_any(), policy = ?binding.spec.deletion_policy, "cleanup done; binding released");
+    ctx.forget(&binding.uid().unwrap_or_default());
     Ok(Action::await_change())
 }
 
