@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use coverbridge::reconcile::{Reconciler, Settings as CoreSettings};
 use coverbridge::runtime::kube::{
-    AutoBinder, Considered, Leadership, Operator, RunError, Settings, Telemetry, Template,
+    AutoBinder, Considered, Leadership, Operator, RunError, Settings, Telemetry, Template, WAKE_ANNOTATION,
 };
 use coverbridge::sandbox::harness::{Fault, FaultRule};
 use coverbridge::sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
-use coverbridge::sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig};
+use coverbridge::sandbox::workmarket::{
+    RunningSandbox as WmRunning, WebhookTemplate, WorkMarketSandbox, WorkMarketSandboxConfig,
+};
 use coverbridge::secret::Secret;
 use coverbridge::ten99policy::Verifier;
 use coverbridge::webhooks::Credentials;
@@ -57,11 +59,32 @@ impl Cluster {
         .start()
         .await
         .unwrap();
-        let wm_client = || workmarket.client(PathStyle::Api, fast_http());
+        let mut cluster = Self {
+            fake,
+            workmarket,
+            ten99policy,
+            metrics_url: format!("http://{metrics_addr}"),
+            stop: None,
+            task: None,
+        };
+        let (stop, task) = cluster.replica("pod-a", webhook_addr, metrics_addr, auto_bind);
+        (cluster.stop, cluster.task) = (Some(stop), Some(task));
+        cluster.wait_ready().await;
+        cluster
+    }
+
+    /// Starts an operator replica named `identity` against the fake and the sandboxes.
+    fn replica(
+        &self,
+        identity: &str,
+        webhook_addr: std::net::SocketAddr,
+        metrics_addr: std::net::SocketAddr,
+        auto_bind: Option<Template>,
+    ) -> (oneshot::Sender<()>, tokio::task::JoinHandle<Result<(), RunError>>) {
         let telemetry = Telemetry::new();
         let reconciler = Reconciler::new(
-            wm_client(),
-            ten99policy.client(fast_http().with_observer(telemetry.metrics.http_observer())),
+            self.workmarket.client(PathStyle::Api, fast_http()),
+            self.ten99policy.client(fast_http().with_observer(telemetry.metrics.http_observer())),
             CoreSettings { proxy_email_domain: Some("relay.example.com".into()), ..CoreSettings::default() },
         );
         let settings = Settings {
@@ -70,30 +93,22 @@ impl Cluster {
             metrics_addr,
             lease_namespace: "coverbridge-system".into(),
             lease_name: "coverbridge".into(),
-            identity: "pod-a".into(),
+            identity: identity.into(),
             resync: Duration::from_secs(900),
             sweep_interval: Duration::from_secs(120),
             credentials: Credentials {
                 workmarket_token: Some(Secret::new(TOKEN)),
-                ten99policy: Some(Verifier::new(ten99policy.sandbox.configured_webhook_secret())),
+                ten99policy: Some(Verifier::new(self.ten99policy.sandbox.configured_webhook_secret())),
             },
             auto_bind,
         };
-        let operator = Operator::new(fake.client(), reconciler, wm_client(), settings, telemetry);
+        let workmarket = self.workmarket.client(PathStyle::Api, fast_http());
+        let operator = Operator::new(self.fake.client(), reconciler, workmarket, settings, telemetry);
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(operator.run(async move {
             let _ = stopped.await;
         }));
-        let cluster = Self {
-            fake,
-            workmarket,
-            ten99policy,
-            metrics_url: format!("http://{metrics_addr}"),
-            stop: Some(stop),
-            task: Some(task),
-        };
-        cluster.wait_ready().await;
-        cluster
+        (stop, task)
     }
 
     async fn wait_ready(&self) {
@@ -260,6 +275,52 @@ async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_request
     cluster.stop().await.unwrap();
     let lease = fake.get("leases", Some("coverbridge-system"), "coverbridge").unwrap();
     assert!(lease["spec"]["holderIdentity"].is_null(), "the lease is released on shutdown: {lease:#}");
+}
+
+#[tokio::test]
+async fn a_follower_passes_webhooks_on_to_the_leader() {
+    let fake = FakeKube::start().await;
+    fake.insert("coveragebindings", Some("demo"), binding("cabling", "6029116324", json!({})));
+    let cluster = Cluster::start(fake.clone(), None).await;
+    cluster.wait_for("cabling", "WaitingForTrigger", |o| phase(o) == "WaitingForTrigger").await;
+
+    // A second replica, which does not lead; WorkMarket delivers to it alone from now on.
+    let (webhook_addr, metrics_addr) = (free_addr(), free_addr());
+    let (stop, task) = cluster.replica("pod-b", webhook_addr, metrics_addr, None);
+    let until = Instant::now() + Duration::from_secs(10);
+    while !reqwest::get(format!("http://{metrics_addr}/readyz")).await.is_ok_and(|r| r.status() == 200) {
+        assert!(Instant::now() < until, "the second replica did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cluster.workmarket.sandbox.clear_webhooks();
+    for event in coverbridge::workmarket::webhook::EVENTS {
+        let url = format!("http://{webhook_addr}/webhooks/workmarket");
+        cluster.workmarket.sandbox.add_webhook(WebhookTemplate::shipped(event, &url, Some(TOKEN))).unwrap();
+    }
+
+    // The follower stamps the binding; the leader reconciles it long before any sweep or resync.
+    let earlier = cluster.workmarket.sandbox.deliveries().len();
+    cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    let awaiting = cluster.wait_for("cabling", "AwaitingApplication", |o| phase(o) == "AwaitingApplication").await;
+    assert!(awaiting["metadata"]["annotations"][WAKE_ANNOTATION].is_string(), "{awaiting:#}");
+    let deliveries = cluster.workmarket.sandbox.deliveries().split_off(earlier);
+    assert!(
+        !deliveries.is_empty() && deliveries.iter().all(|d| d.url.starts_with(&format!("http://{webhook_addr}/"))),
+        "only the follower was told: {deliveries:#?}"
+    );
+    let wakes: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.body["metadata"]["annotations"][WAKE_ANNOTATION].is_string())
+        .collect();
+    assert!(!wakes.is_empty(), "the follower patched the wake annotation");
+    for wake in &wakes {
+        assert_eq!(wake.path, "/apis/coverbridge.io/v1alpha1/namespaces/demo/coveragebindings/cabling");
+        assert!(wake.content_type.starts_with("application/merge-patch"), "{}", wake.content_type);
+    }
+
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(20), task).await.unwrap().unwrap().unwrap();
 }
 
 #[tokio::test]

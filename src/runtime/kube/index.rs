@@ -10,6 +10,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use tokio::sync::mpsc;
 
+use super::handoff::Handoff;
 use crate::reconcile::ObjectKey;
 use crate::resources::CoverageBinding;
 use crate::webhooks::{Bindings, external_ids};
@@ -79,12 +80,18 @@ pub struct Fleet {
     /// Trigger channel per watched namespace (`None`: the one for all namespaces).
     triggers: Arc<Mutex<Vec<Trigger>>>,
     unbound: Option<Unbound>,
+    handoff: Option<Handoff>,
 }
 
 impl Fleet {
     /// An empty fleet; `unbound` is told about work orders no binding covers.
     pub fn new(unbound: Option<Unbound>) -> Self {
         Self { unbound, ..Self::default() }
+    }
+
+    /// Wakes reaching this replica while it does not lead go to the leader through `handoff`.
+    pub fn with_handoff(self, handoff: Handoff) -> Self {
+        Self { handoff: Some(handoff), ..self }
     }
 
     fn maps(&self) -> std::sync::MutexGuard<'_, Maps> {
@@ -154,6 +161,10 @@ impl Bindings for Fleet {
     }
 
     fn trigger(&self, keys: Vec<ObjectKey>) {
+        if let Some(handoff) = self.handoff.as_ref().filter(|h| !h.is_leader()) {
+            handoff.pass_on(keys);
+            return;
+        }
         let triggers = self.triggers.lock().unwrap_or_else(|p| p.into_inner());
         for key in keys {
             let route = triggers.iter().find(|(ns, _)| ns.as_deref().is_none_or(|ns| ns == key.namespace));

@@ -5,6 +5,7 @@
 mod autobind;
 mod controller;
 mod fleet_metrics;
+mod handoff;
 mod host;
 mod index;
 mod leader;
@@ -28,6 +29,7 @@ use tokio::sync::watch;
 pub use autobind::{AUTO_CREATED_LABEL, AutoBinder, Considered, Template, TemplateError};
 pub use controller::Context;
 pub use fleet_metrics::FleetCollector;
+pub use handoff::{Handoff, WAKE_ANNOTATION};
 pub use host::{FIELD_MANAGER, FINALIZER};
 pub use index::Fleet;
 pub use leader::Leadership;
@@ -157,7 +159,7 @@ impl Operator {
                 });
             }) as index::Unbound
         });
-        let fleet = Fleet::new(unbound);
+        let fleet = Fleet::new(unbound).with_handoff(Handoff::new(client.clone(), leadership.is_leader.clone()));
         let scopes: Vec<Scope> = if settings.namespaces.is_empty() {
             vec![Scope::new(None)]
         } else {

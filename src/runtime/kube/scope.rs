@@ -19,6 +19,7 @@ use tokio_stream::wrappers::{UnboundedReceiverStream, WatchStream};
 
 use super::CERTIFICATE_LABEL;
 use super::controller::{self, Context};
+use super::handoff::WAKE_ANNOTATION;
 use super::index::Fleet;
 use crate::resources::{CategoryMapping, CoverageBinding};
 
@@ -81,17 +82,24 @@ impl Scope {
                 listed.observe(event);
             })
             .applied_objects()
-            .predicate_filter(spec_or_deletion, Default::default());
+            .predicate_filter(spec_deletion_or_wake, Default::default());
         let (trigger_tx, trigger_rx) = mpsc::unbounded_channel();
         fleet.add_trigger(self.namespace.clone(), trigger_tx);
         let (users_of_mapping, users_of_secret) = (self.bindings.0.clone(), self.bindings.0.clone());
         let binding_controller = Controller::for_stream(bindings, self.bindings.0)
             .with_config(ControllerConfig::default().concurrency(CONCURRENCY))
-            .watches(mappings_api.clone(), watcher::Config::default().any_semantic(), move |mapping| {
-                using(&users_of_mapping, &mapping.namespace().unwrap_or_default(), |b| {
-                    b.spec.mapping_name() == Some(mapping.name_any().as_str())
-                })
-            })
+            // Mapping specs only: the mapping controller's own status writes change no binding.
+            .watches_stream(
+                watcher(mappings_api.clone(), watcher::Config::default().any_semantic())
+                    .default_backoff()
+                    .applied_objects()
+                    .predicate_filter(predicates::generation, Default::default()),
+                move |mapping| {
+                    using(&users_of_mapping, &mapping.namespace().unwrap_or_default(), |b| {
+                        b.spec.mapping_name() == Some(mapping.name_any().as_str())
+                    })
+                },
+            )
             .watches(
                 secrets_api,
                 watcher::Config::default().labels(&format!("{CERTIFICATE_LABEL}=true")),
@@ -128,11 +136,12 @@ impl Scope {
     }
 }
 
-/// Wakes a binding only for changes it must act on: its spec (generation) or its deletion,
-/// not its own status writes.
-fn spec_or_deletion(binding: &CoverageBinding) -> Option<u64> {
+/// Wakes a binding only for changes it must act on: its spec (generation), its deletion, or a
+/// wake another replica passed on — not its own status writes.
+fn spec_deletion_or_wake(binding: &CoverageBinding) -> Option<u64> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (predicates::generation(binding), binding.metadata.deletion_timestamp.is_some()).hash(&mut hasher);
+    let wake = binding.annotations().get(WAKE_ANNOTATION);
+    (predicates::generation(binding), binding.metadata.deletion_timestamp.is_some(), wake).hash(&mut hasher);
     Some(hasher.finish())
 }
 
