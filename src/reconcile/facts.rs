@@ -189,6 +189,13 @@ pub struct AssignmentFacts {
     pub wc_coi_url: Option<String>,
 }
 
+impl AssignmentFacts {
+    /// Whether coverage has started by `now`; 1099Policy cancels only assignments that have not.
+    pub fn started(&self, now: Timestamp) -> bool {
+        self.effective.is_some_and(|start| now >= start)
+    }
+}
+
 /// An uploaded certificate of insurance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateFacts {

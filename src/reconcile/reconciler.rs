@@ -11,7 +11,7 @@ use super::conditions::{self, Desired};
 use super::error::ReconcileError;
 use super::host::{Host, Notice};
 use super::mapping::KnownCode;
-use super::observe::Observer;
+use super::observe::{Observer, assignment_facts};
 use super::plan::{Context, Plan, Wait, plan};
 use super::record::{mirror, record, transitions};
 use super::steps::Step;
@@ -124,9 +124,9 @@ impl Reconciler {
         let client = &self.ten99policy;
         if let (Some(id), Some(job_id)) = (&status.assignment_id, &status.job_id) {
             let assignment = client.get_assignment(id).await.map_err(ReconcileError::ten99("read assignment"))?;
-            let starts = assignment.effective_date.and_then(|d| d.to_timestamp());
+            let assignment = assignment_facts(&assignment);
             if !assignment.cancelled {
-                if starts.is_none_or(|start| (self.clock)() < start) {
+                if !assignment.started((self.clock)()) {
                     let step = Step::CancelAssignment { job_id: job_id.clone() };
                     act(client, &uid, &step, 0).await?;
                     host.notify(

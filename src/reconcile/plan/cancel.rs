@@ -11,7 +11,7 @@ impl Planner<'_> {
             Some(format!("work order {} was voided or cancelled (WorkMarket status {})", wo.id, wo.status_code));
         let step = match (&self.status.job_id, &self.facts.assignment) {
             (Some(job_id), Some(a)) if self.status.assignment_id.is_some() && !a.cancelled => {
-                if a.effective.is_none_or(|start| self.ctx.now < start) {
+                if !a.started(self.ctx.now) {
                     Some(Step::CancelAssignment { job_id: job_id.clone() })
                 } else {
                     let message = "the work order was cancelled after its 1099Policy assignment started; 1099Policy cancels only assignments that have not started";
