@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Ten99PolicySandbox;
 use super::error::ApiError;
+use super::routes::contractors::check_email_free;
 use super::routes::quotes::rates;
 use super::routes::sessions::issue_policy;
 use super::state::{PolicyRecord, YEAR, new_id};
@@ -71,12 +72,7 @@ impl Ten99PolicySandbox {
         }
         let (now, url) = (self.now(), self.public_url());
         let mut store = self.store();
-        if !store.contractors_with_email(&new.email).is_empty() {
-            return Err(ApiError::bad(
-                "duplicate_email",
-                format!("A contractor with email {} already exists", new.email),
-            ));
-        }
+        check_email_free(&store, &new.email, None)?;
         store.entity(&new.entity).map_err(|_| ApiError::bad("invalid_entity_id", "unknown entity"))?;
         if !store.category_codes.iter().any(|c| c.category_code == new.category_code) {
             return Err(ApiError::bad("invalid_job_category_code", "unknown job category code"));

@@ -10,7 +10,7 @@ use crate::sandbox::ten99policy::fields::{Fields, merge_metadata};
 use crate::sandbox::ten99policy::state::{Store, new_id};
 use crate::ten99policy::{Contractor, CoverageLimit, Entity};
 
-fn check_email_free(store: &Store, email: &str, except: Option<&str>) -> Result<(), ApiError> {
+pub(crate) fn check_email_free(store: &Store, email: &str, except: Option<&str>) -> Result<(), ApiError> {
     // Case-sensitive, as the API's e-mail filter is.
     let taken = store.contractors_with_email(email).iter().any(|c| Some(c.id.as_str()) != except);
     if taken {

@@ -3,7 +3,7 @@
 
 mod assignments;
 mod certificates;
-mod contractors;
+pub(crate) mod contractors;
 mod events;
 mod invoices;
 mod jobs;
