@@ -29,7 +29,10 @@ use std::time::{Duration, Instant};
 use coverbridge::http::{HttpClient, HttpSettings};
 use coverbridge::money::Cents;
 use coverbridge::reconcile::{Notice, ObjectKey, Reconciler, Settings};
-use coverbridge::resources::{CertificateStatus, CoverageBinding, CoverageBindingSpec, CoverageBindingStatus, Phase};
+use coverbridge::resources::{
+    CertificateSource, CertificateStatus, CoverageBinding, CoverageBindingSpec, CoverageBindingStatus, CoverageType,
+    Phase, SecretKeyRef,
+};
 use coverbridge::runtime::local::{LocalRuntime, Store};
 use coverbridge::sandbox::harness::{Call, Fault, FaultRule};
 use coverbridge::sandbox::ten99policy::seed::{COMPUTER_REPAIR, ENTITY_ID};
@@ -40,7 +43,7 @@ use coverbridge::sandbox::workmarket::{
     NewWorkOrder, NewWorker, PricingSpec, SandboxAddress, WorkMarketSandbox, WorkMarketSandboxConfig,
 };
 use coverbridge::secret::Secret;
-use coverbridge::ten99policy::{Address, Verifier};
+use coverbridge::ten99policy::{Address, IdempotencyKey, NewWebhookEndpoint, Verifier};
 use coverbridge::webhooks::{self, Bindings, Counters, Credentials};
 use coverbridge::workmarket::PathStyle;
 
@@ -470,16 +473,15 @@ fn http(rps: u32) -> HttpClient {
 }
 
 fn binding(index: usize, work_order: &str, path: Path) -> CoverageBinding {
-    let mut spec = serde_json::json!({
-        "workOrderId": work_order,
-        "coverageTypes": ["general"],
-        "entity": ENTITY_ID,
-        "categoryCode": COMPUTER_REPAIR,
+    let certificate = (path == Path::OwnCertificate).then(|| CertificateSource {
+        secret_ref: SecretKeyRef { name: "bench-coi".into(), key: "certificate.pdf".into() },
     });
-    if path == Path::OwnCertificate {
-        spec["certificate"] = serde_json::json!({"secretRef": {"name": "bench-coi", "key": "certificate.pdf"}});
-    }
-    let spec: CoverageBindingSpec = serde_json::from_value(spec).expect("a valid spec");
+    let spec = CoverageBindingSpec {
+        entity: Some(ENTITY_ID.into()),
+        category_code: Some(COMPUTER_REPAIR.into()),
+        certificate,
+        ..CoverageBindingSpec::new(work_order, vec![CoverageType::General])
+    };
     CoverageBinding::new(&binding_name(index), spec)
 }
 
@@ -540,22 +542,16 @@ async fn run() {
         .start()
         .await
         .expect("the 1099Policy sandbox starts");
-    let mut endpoint = serde_json::json!({"url": format!("{receiver_url}/webhooks/1099policy")});
-    if !options.all_events {
-        endpoint["events"] = serde_json::json!(EVENTS);
-    }
-    let registered: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/webhook_endpoints", ten99policy.url))
-        .bearer_auth(ten99policy.sandbox.api_key())
-        .json(&endpoint)
-        .send()
+    // Empty events: every event.
+    let events = if options.all_events { Vec::new() } else { EVENTS.map(str::to_owned).to_vec() };
+    let endpoint = NewWebhookEndpoint { url: format!("{receiver_url}/webhooks/1099policy"), description: None, events };
+    let webhook_secret = ten99policy
+        .client(http(options.rps))
+        .create_webhook_endpoint(&endpoint, &IdempotencyKey::new("bench-endpoint"))
         .await
-        .and_then(|r| r.error_for_status())
         .expect("the webhook endpoint registers")
-        .json()
-        .await
-        .expect("the endpoint comes back");
-    let webhook_secret = registered["secret"].as_str().expect("the endpoint has a secret").to_owned();
+        .secret
+        .expect("the endpoint has a secret");
     if options.latency_ms > 0 {
         let latency = Fault::Latency { millis: options.latency_ms };
         workmarket.sandbox.harness().inject(FaultRule::new("/", latency.clone()));
@@ -607,7 +603,7 @@ async fn run() {
     let runtime = LocalRuntime::new(store.clone(), reconciler, sink).with_concurrency(options.concurrency);
     let credentials = Credentials {
         workmarket_token: Some(Secret::new(WEBHOOK_TOKEN)),
-        ten99policy: Some(Verifier::new(Secret::new(webhook_secret))),
+        ten99policy: Some(Verifier::new(webhook_secret)),
     };
     let app = webhooks::router(Arc::new(runtime.clone()), credentials, Arc::new(Counters::default()));
     let server = tokio::spawn(async move { axum::serve(receiver, app).await });
