@@ -329,7 +329,7 @@ fn watch(fake: &FakeKube, target: &Target, query: &str) -> Response {
     };
     let wanted_backlog = wanted.clone();
     let backlog = futures::stream::iter(backlog.into_iter().filter(move |e| wanted_backlog(e)).map(line));
-    let live = async_stream_live(move || live.resubscribe(), last)
+    let live = async_stream_live(live, last)
         .filter(move |e| futures::future::ready(wanted(e)))
         .map(line);
     Response::builder()
@@ -338,12 +338,12 @@ fn watch(fake: &FakeKube, target: &Target, query: &str) -> Response {
         .unwrap()
 }
 
-/// Live events after `after`, from a broadcast receiver.
+/// Live events after `after`, from a broadcast receiver subscribed before the backlog was read
+/// (so nothing falls between the two).
 fn async_stream_live(
-    receiver: impl FnOnce() -> broadcast::Receiver<(u64, String, String, Value)>,
+    receiver: broadcast::Receiver<(u64, String, String, Value)>,
     after: u64,
 ) -> impl futures::Stream<Item = (u64, String, String, Value)> {
-    let receiver = receiver();
     futures::stream::unfold(receiver, move |mut rx| async move {
         loop {
             match rx.recv().await {
