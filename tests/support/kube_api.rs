@@ -329,9 +329,7 @@ fn watch(fake: &FakeKube, target: &Target, query: &str) -> Response {
     };
     let wanted_backlog = wanted.clone();
     let backlog = futures::stream::iter(backlog.into_iter().filter(move |e| wanted_backlog(e)).map(line));
-    let live = async_stream_live(live, last)
-        .filter(move |e| futures::future::ready(wanted(e)))
-        .map(line);
+    let live = async_stream_live(live, last).filter(move |e| futures::future::ready(wanted(e))).map(line);
     Response::builder()
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from_stream(backlog.chain(live)))

@@ -15,13 +15,18 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::host::{FIELD_MANAGER, KubeHost, has_finalizer, remove_finalizer};
-use crate::http::RetryPolicy;
 use crate::metrics::Metrics;
 use crate::reconcile::{HostError, ReconcileError, Reconciler};
 use crate::resources::{CategoryMapping, CoverageBinding, Phase};
+use crate::runtime::ReconcileBackoff;
 
-/// How long a binding waits after an error only a person can fix.
-const TERMINAL_BACKOFF: Duration = Duration::from_secs(600);
+/// Waits after failed reconciles; ten minutes for an error only a person can fix.
+const BACKOFF: ReconcileBackoff = ReconcileBackoff {
+    base: Duration::from_secs(1),
+    max: Duration::from_secs(300),
+    floor: Duration::from_millis(200),
+    terminal: Duration::from_secs(600),
+};
 /// How often a mapping's codes are checked against 1099Policy even when nothing changed.
 const MAPPING_RECHECK: Duration = Duration::from_secs(3600);
 
@@ -149,8 +154,7 @@ async fn cleanup(binding: &CoverageBinding, ctx: &Context, host: &KubeHost<'_>) 
     Ok(Action::await_change())
 }
 
-/// Retries with exponential backoff and full jitter per binding; errors only a person can fix
-/// wait long, so a broken binding does not hammer either API.
+/// Retries per binding after [`BACKOFF`].
 pub fn binding_error_policy(binding: Arc<CoverageBinding>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
     let uid = binding.uid().unwrap_or_default();
     let failures = {
@@ -160,15 +164,7 @@ pub fn binding_error_policy(binding: Arc<CoverageBinding>, error: &ReconcileErro
         *count
     };
     tracing::warn!(binding = %binding.name_any(), namespace = ?binding.namespace(), category = error.category(), %error, failures, "reconcile failed");
-    if !error.is_retryable() {
-        return Action::requeue(TERMINAL_BACKOFF);
-    }
-    let policy = RetryPolicy {
-        base_delay: Duration::from_secs(1),
-        max_delay: Duration::from_secs(300),
-        ..RetryPolicy::default()
-    };
-    Action::requeue(policy.delay(failures - 1).max(Duration::from_millis(200)))
+    Action::requeue(BACKOFF.delay(failures, error.is_retryable()))
 }
 
 /// Recomputes a mapping's status: its codes against 1099Policy and how many bindings use it.

@@ -12,11 +12,19 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::http::RetryPolicy;
 use crate::reconcile::ObjectKey;
+use crate::runtime::ReconcileBackoff;
 
 /// How long a binding waits after an error only a person can fix.
 pub const TERMINAL_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Quicker than the operator's: the demo and tests should not sit out long retries.
+const BACKOFF: ReconcileBackoff = ReconcileBackoff {
+    base: Duration::from_millis(500),
+    max: Duration::from_secs(60),
+    floor: Duration::from_millis(50),
+    terminal: TERMINAL_BACKOFF,
+};
 
 /// Keys with due times, plus each key's run of failures for backoff.
 #[derive(Default)]
@@ -174,15 +182,7 @@ impl Queue {
         let mut state = self.lock();
         let failures = state.failures.entry(key.clone()).or_default();
         *failures += 1;
-        if !retryable {
-            return TERMINAL_BACKOFF;
-        }
-        let policy = RetryPolicy {
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(60),
-            ..RetryPolicy::default()
-        };
-        policy.delay(*failures - 1).max(Duration::from_millis(50))
+        BACKOFF.delay(*failures, retryable)
     }
 
     /// Resets `key`'s failure run after a success.
