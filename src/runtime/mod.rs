@@ -2,6 +2,7 @@
 //! and `local` (an in-memory store, for the demo and tests).
 
 mod backoff;
+mod index;
 pub mod kube;
 pub mod local;
 

@@ -1,7 +1,8 @@
 //! An index over the controllers' binding caches: which bindings a work order or an external id
 //! (contractor, job, quote, session, policy, assignment, certificate, invoice) belongs to. Webhook
 //! handlers and the sweep use it to find the bindings to wake, and wake them through the
-//! controllers' trigger channels; a binding already queued is reconciled once.
+//! controllers' trigger channels; a binding already queued is reconciled once. The lookups are
+//! the runtimes' shared index; this adds following the watchers, relists included.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -13,57 +14,41 @@ use tokio::sync::mpsc;
 use super::handoff::Handoff;
 use crate::reconcile::ObjectKey;
 use crate::resources::CoverageBinding;
-use crate::webhooks::{Bindings, external_ids};
+use crate::runtime::index::{Entry, Index};
+use crate::webhooks::Bindings;
 use crate::workmarket::webhook::Delivery;
-
-/// Where one binding is indexed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Entry {
-    work_order: String,
-    external_ids: Vec<String>,
-}
 
 #[derive(Default)]
 struct Maps {
-    entries: HashMap<ObjectKey, Entry>,
+    /// Each indexed binding's shared key and where it is indexed.
+    entries: HashMap<ObjectKey, (Arc<ObjectKey>, Entry)>,
     /// Keys seen so far by a relist in progress, per scope.
     relisting: HashMap<Option<String>, HashSet<ObjectKey>>,
-    by_work_order: HashMap<String, HashSet<ObjectKey>>,
-    by_external_id: HashMap<String, HashSet<ObjectKey>>,
+    index: Index,
 }
 
 impl Maps {
     fn remove(&mut self, key: &ObjectKey) {
-        let Some(entry) = self.entries.remove(key) else { return };
-        let unlink = |map: &mut HashMap<String, HashSet<ObjectKey>>, id: &String| {
-            if let Some(keys) = map.get_mut(id) {
-                keys.remove(key);
-                if keys.is_empty() {
-                    map.remove(id);
-                }
-            }
-        };
-        unlink(&mut self.by_work_order, &entry.work_order);
-        for id in &entry.external_ids {
-            unlink(&mut self.by_external_id, id);
+        if let Some((shared, entry)) = self.entries.remove(key) {
+            self.index.update(&shared, Some(&entry), None);
         }
     }
 
     fn insert(&mut self, binding: &CoverageBinding) {
         let key = ObjectKey::of(binding);
-        let entry = Entry {
-            work_order: binding.spec.work_order_id.clone(),
-            external_ids: binding.status.iter().flat_map(external_ids).map(str::to_owned).collect(),
+        let entry = self.index.entry(&binding.spec.work_order_id, binding.status.as_ref());
+        let (shared, before) = match self.entries.remove(&key) {
+            Some((shared, before)) => (shared, Some(before)),
+            None => (Arc::new(key.clone()), None),
         };
-        if self.entries.get(&key) == Some(&entry) {
-            return;
+        if before.as_ref() != Some(&entry) {
+            self.index.update(&shared, before.as_ref(), Some(&entry));
         }
-        self.remove(&key);
-        self.by_work_order.entry(entry.work_order.clone()).or_default().insert(key.clone());
-        for id in &entry.external_ids {
-            self.by_external_id.entry(id.clone()).or_default().insert(key.clone());
-        }
-        self.entries.insert(key, entry);
+        self.entries.insert(key, (shared, entry));
+    }
+
+    fn keys(found: &[Arc<ObjectKey>]) -> Vec<ObjectKey> {
+        found.iter().map(|key| (**key).clone()).collect()
     }
 }
 
@@ -153,11 +138,11 @@ impl Fleet {
 
 impl Bindings for Fleet {
     fn by_work_order(&self, work_order_id: &str) -> Vec<ObjectKey> {
-        self.maps().by_work_order.get(work_order_id).map(|keys| keys.iter().cloned().collect()).unwrap_or_default()
+        Maps::keys(self.maps().index.by_work_order(work_order_id))
     }
 
     fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey> {
-        self.maps().by_external_id.get(external_id).map(|keys| keys.iter().cloned().collect()).unwrap_or_default()
+        Maps::keys(self.maps().index.by_external_id(external_id))
     }
 
     fn trigger(&self, keys: Vec<ObjectKey>) {

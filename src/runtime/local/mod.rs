@@ -3,7 +3,6 @@
 //! It reconciles one binding at a time unless given a higher [`LocalRuntime::with_concurrency`];
 //! either way a binding is never reconciled by two workers at once.
 
-mod index;
 mod queue;
 mod store;
 

@@ -15,9 +15,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ObjectMeta;
 use serde_json::Value;
 
-use super::index::{Entry, Index};
 use crate::reconcile::ObjectKey;
 use crate::resources::{CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingStatus};
+use crate::runtime::index::{Entry, Index};
 use crate::webhooks::external_ids;
 
 /// Told about every binding status written, with the store's write lock held: it must be quick

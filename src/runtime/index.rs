@@ -1,11 +1,12 @@
 //! Which bindings a work order or an external id (contractor, job, quote, session, policy,
-//! assignment, certificate, invoice) belongs to, kept in step with the store, so a webhook finds
-//! its bindings without scanning the fleet. The same idea as the Kubernetes runtime's fleet
-//! index, fed by the store's writes instead of a watcher.
+//! assignment, certificate, invoice) belongs to, so a webhook finds its bindings without
+//! scanning the fleet. Both runtimes keep one: the local store in step with its writes, the
+//! operator's fleet index in step with its watchers.
 //!
 //! Compact, since it lives as long as the fleet: ids are indexed by a 64-bit hash and a binding
 //! by a shared key, so an entry holds no strings. A hash can collide, so what it finds are
-//! candidates, which the store checks against the bindings themselves.
+//! candidates: the local store checks them against the bindings; for the operator a collision
+//! only wakes a binding that then finds nothing to do.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
