@@ -209,11 +209,10 @@ async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_request
     let bound = cluster.wait_for("cabling", "Bound", |o| phase(o) == "Bound").await;
     assert_eq!(bound["status"]["policyStatus"], "active");
     // The Event follows the status write that records the transition.
-    let until = Instant::now() + Duration::from_secs(5);
-    while !fake.requests().iter().any(|r| r.path.ends_with("/events") && r.body["reason"] == "PolicyActive") {
-        assert!(Instant::now() < until, "a PolicyActive event");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    support::eventually("a PolicyActive event", Duration::from_secs(5), || {
+        fake.requests().iter().any(|r| r.path.ends_with("/events") && r.body["reason"] == "PolicyActive")
+    })
+    .await;
 
     let requests = fake.requests();
     let finalizer_patches: Vec<_> =
@@ -346,11 +345,10 @@ async fn deletion_cleans_up_by_policy_and_then_releases() {
 
     // Cancel: the assignment is cancelled before the binding goes.
     fake.delete("coveragebindings", Some("demo"), "pos");
-    let until = Instant::now() + Duration::from_secs(10);
-    while fake.get("coveragebindings", Some("demo"), "pos").is_some() {
-        assert!(Instant::now() < until, "the Cancel binding was not released");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::eventually("the Cancel binding is released", Duration::from_secs(10), || {
+        fake.get("coveragebindings", Some("demo"), "pos").is_none()
+    })
+    .await;
     let cancels: Vec<_> = cluster
         .ten99policy
         .sandbox
@@ -365,11 +363,10 @@ async fn deletion_cleans_up_by_policy_and_then_releases() {
     // Orphan: nothing is touched; the binding goes.
     let before = cluster.ten99policy.sandbox.harness().calls().iter().filter(|c| c.method == "POST").count();
     fake.delete("coveragebindings", Some("demo"), "cabling");
-    let until = Instant::now() + Duration::from_secs(10);
-    while fake.get("coveragebindings", Some("demo"), "cabling").is_some() {
-        assert!(Instant::now() < until, "the Orphan binding was not released");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::eventually("the Orphan binding is released", Duration::from_secs(10), || {
+        fake.get("coveragebindings", Some("demo"), "cabling").is_none()
+    })
+    .await;
     let after = cluster.ten99policy.sandbox.harness().calls().iter().filter(|c| c.method == "POST").count();
     assert_eq!(before, after, "Orphan leaves coverage alone");
     cluster.stop().await.unwrap();
@@ -386,18 +383,16 @@ async fn cleanup_holds_the_finalizer_until_it_succeeds() {
     // Two cleanups fail (each tries three times), the third succeeds.
     harness.inject(FaultRule::new("/api/v1/assignments/cancel", Fault::Status { status: 503 }).times(6));
     fake.delete("coveragebindings", Some("demo"), "pos");
-    let until = Instant::now() + Duration::from_secs(10);
-    while harness.calls().iter().filter(|c| c.path == "/api/v1/assignments/cancel").count() < 3 {
-        assert!(Instant::now() < until, "cleanup was attempted");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    support::eventually("cleanup was attempted", Duration::from_secs(10), || {
+        harness.calls().iter().filter(|c| c.path == "/api/v1/assignments/cancel").count() >= 3
+    })
+    .await;
     let held = fake.get("coveragebindings", Some("demo"), "pos").expect("held while cleanup fails");
     assert_eq!(held["metadata"]["finalizers"], json!(["coverbridge.io/cleanup"]));
-    let until = Instant::now() + Duration::from_secs(15);
-    while fake.get("coveragebindings", Some("demo"), "pos").is_some() {
-        assert!(Instant::now() < until, "released after the retry succeeded");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    support::eventually("released after the retry succeeded", Duration::from_secs(15), || {
+        fake.get("coveragebindings", Some("demo"), "pos").is_none()
+    })
+    .await;
     let cancels: Vec<u16> =
         harness.calls().iter().filter(|c| c.path == "/api/v1/assignments/cancel").map(|c| c.status).collect();
     assert_eq!(cancels, [503, 503, 503, 503, 503, 503, 200]);
@@ -467,23 +462,15 @@ async fn one_leader_at_a_time_and_the_lease_moves_when_it_is_released() {
     let fake = FakeKube::start().await;
     let a = Leadership::campaign_with(fake.client(), "ns", "lease", "a", 3, 1).await.unwrap();
     let b = Leadership::campaign_with(fake.client(), "ns", "lease", "b", 3, 1).await.unwrap();
-    let until = Instant::now() + Duration::from_secs(10);
     let leaders = || [*a.is_leader.borrow(), *b.is_leader.borrow()];
-    while leaders() == [false, false] {
-        assert!(Instant::now() < until, "nobody became leader");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::eventually("somebody becomes leader", Duration::from_secs(10), || leaders() != [false, false]).await;
     for _ in 0..20 {
         assert_ne!(leaders(), [true, true], "two leaders at once");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (leader, follower, follower_name) = if *a.is_leader.borrow() { (a, b, "b") } else { (b, a, "a") };
     leader.resign().await;
-    let until = Instant::now() + Duration::from_secs(10);
-    while !*follower.is_leader.borrow() {
-        assert!(Instant::now() < until, "the follower did not take over");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::eventually("the follower takes over", Duration::from_secs(10), || *follower.is_leader.borrow()).await;
     assert_eq!(fake.get("leases", Some("ns"), "lease").unwrap()["spec"]["holderIdentity"], follower_name);
     follower.resign().await;
 }

@@ -377,12 +377,12 @@ async fn refused_webhooks_and_secret_errors_show_no_secret() {
     flow.runtime.run_until_quiet(Duration::from_millis(300)).await;
     let session = flow.binding("cabling-6029116324").status.unwrap().application_session_id.expect("a session");
     flow.ten99policy.sandbox.complete_application(&session).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
     let refused =
         |source: Source| flow.counters.unauthorized[source as usize].load(std::sync::atomic::Ordering::Relaxed);
-    while refused(Source::Ten99Policy) == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::eventually("a 1099Policy webhook is refused", Duration::from_secs(30), || {
+        refused(Source::Ten99Policy) > 0
+    })
+    .await;
     assert!(refused(Source::WorkMarket) > 0 && refused(Source::Ten99Policy) > 0, "both sides were refused");
     assert!(logs().text().contains("refused a 1099Policy webhook"));
 

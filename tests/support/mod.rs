@@ -7,3 +7,14 @@ pub mod recording;
 pub mod ten99policy;
 pub mod workmarket;
 pub mod world;
+
+use std::time::{Duration, Instant};
+
+/// Polls `done` every 20 ms until it holds; panics naming `what` after `within`.
+pub async fn eventually(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let until = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < until, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
