@@ -16,7 +16,9 @@ use kube::api::ObjectMeta;
 use serde_json::Value;
 
 use crate::reconcile::ObjectKey;
-use crate::resources::{CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingStatus};
+use crate::resources::{
+    CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingSpec, CoverageBindingStatus,
+};
 use crate::runtime::index::{Entry, Index};
 use crate::webhooks::external_ids;
 
@@ -40,25 +42,15 @@ struct Inner {
     observer: Option<StatusObserver>,
 }
 
-/// A stored binding: `metadata` and `spec` as JSON, the status apart (it changes most), where
-/// the index holds it, and the shared key the index refers to it by.
+/// A stored binding: `metadata`, `spec` and `status` each as JSON (a finalizer or a status
+/// write touches only its own part), where the index holds it, and the shared key the index
+/// refers to it by.
 struct Slot {
     key: Arc<ObjectKey>,
-    head: Box<[u8]>,
+    metadata: Box<[u8]>,
+    spec: Box<[u8]>,
     status: Option<Box<[u8]>>,
     entry: Entry,
-}
-
-#[derive(serde::Serialize)]
-struct HeadRef<'a> {
-    metadata: &'a ObjectMeta,
-    spec: &'a crate::resources::CoverageBindingSpec,
-}
-
-#[derive(serde::Deserialize)]
-struct Head {
-    metadata: ObjectMeta,
-    spec: crate::resources::CoverageBindingSpec,
 }
 
 /// The JSON of `value`, in an allocation of its exact size (copied rather than shrunk in place,
@@ -72,12 +64,8 @@ fn decode<T: serde::de::DeserializeOwned>(json: &[u8]) -> T {
 }
 
 impl Slot {
-    fn head(&self) -> Head {
-        decode(&self.head)
-    }
-
-    fn set_head(&mut self, metadata: &ObjectMeta, spec: &crate::resources::CoverageBindingSpec) {
-        self.head = encode(&HeadRef { metadata, spec });
+    fn metadata(&self) -> ObjectMeta {
+        decode(&self.metadata)
     }
 
     fn status(&self) -> Option<CoverageBindingStatus> {
@@ -85,8 +73,7 @@ impl Slot {
     }
 
     fn binding(&self) -> CoverageBinding {
-        let Head { metadata, spec } = self.head();
-        CoverageBinding { metadata, spec, status: self.status() }
+        CoverageBinding { metadata: self.metadata(), spec: decode(&self.spec), status: self.status() }
     }
 }
 
@@ -173,20 +160,20 @@ impl Store {
         let key = key_of(&binding.metadata, namespace);
         let uid = inner.mint_uid();
         let existing = inner.bindings.remove(&key);
-        let old = existing.as_ref().map(Slot::head);
-        admit(&mut binding.metadata, old.as_ref().map(|h| &h.metadata), &key, uid);
-        if let Some(old) = &old {
-            // Compared as stored: the old spec went through JSON, which keeps times to the second.
-            let changed = serde_json::to_vec(&old.spec).ok() != serde_json::to_vec(&binding.spec).ok();
-            binding.metadata.generation = old.metadata.generation.map(|g| if changed { g + 1 } else { g });
+        let old = existing.as_ref().map(Slot::metadata);
+        admit(&mut binding.metadata, old.as_ref(), &key, uid);
+        // Specs are compared as stored, as the API server compares them.
+        let spec = encode(&binding.spec);
+        if let (Some(old), Some(slot)) = (&old, &existing) {
+            let changed = slot.spec != spec;
+            binding.metadata.generation = old.generation.map(|g| if changed { g + 1 } else { g });
         }
         let status = existing.as_ref().and_then(|s| s.status.clone());
         let shared = existing.as_ref().map_or_else(|| Arc::new(key.clone()), |s| s.key.clone());
         let ids = existing.as_ref().map(|s| s.entry.ids.clone()).unwrap_or_default();
         let entry = Entry { work_order: binding.spec.work_order_id.as_str().into(), ids };
         inner.index.update(&shared, existing.as_ref().map(|s| &s.entry), Some(&entry));
-        let mut slot = Slot { key: shared, head: Box::default(), status, entry };
-        slot.set_head(&binding.metadata, &binding.spec);
+        let slot = Slot { key: shared, metadata: encode(&binding.metadata), spec, status, entry };
         inner.bindings.insert(key.clone(), slot);
         key
     }
@@ -231,14 +218,15 @@ impl Store {
         self.read().bindings.keys().cloned().collect()
     }
 
-    /// The keys of the bindings `filter` selects, in key order, one binding decoded at a time.
-    pub fn keys_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> Vec<ObjectKey> {
-        self.read().bindings.iter().filter(|(_, s)| filter(&s.binding())).map(|(k, _)| k.clone()).collect()
+    /// The keys of the bindings `filter` selects by key and spec, in key order, one spec decoded
+    /// at a time.
+    pub fn keys_where(&self, mut filter: impl FnMut(&ObjectKey, &CoverageBindingSpec) -> bool) -> Vec<ObjectKey> {
+        self.read().bindings.iter().filter(|(k, s)| filter(k, &decode(&s.spec))).map(|(k, _)| k.clone()).collect()
     }
 
-    /// How many bindings `filter` selects, one binding decoded at a time.
-    pub fn count_where(&self, mut filter: impl FnMut(&CoverageBinding) -> bool) -> usize {
-        self.read().bindings.values().filter(|s| filter(&s.binding())).count()
+    /// How many bindings `filter` selects by key and spec, one spec decoded at a time.
+    pub fn count_where(&self, mut filter: impl FnMut(&ObjectKey, &CoverageBindingSpec) -> bool) -> usize {
+        self.read().bindings.iter().filter(|(k, s)| filter(k, &decode(&s.spec))).count()
     }
 
     /// Bindings whose `spec.workOrderId` is `work_order_id`, from the index.
@@ -310,11 +298,11 @@ impl Store {
     pub fn add_finalizer(&self, key: &ObjectKey, finalizer: &str) {
         let mut inner = self.write();
         let Some(slot) = inner.bindings.get_mut(key) else { return };
-        let Head { mut metadata, spec } = slot.head();
+        let mut metadata = slot.metadata();
         let finalizers = metadata.finalizers.get_or_insert_with(Vec::new);
         if !finalizers.iter().any(|f| f == finalizer) {
             finalizers.push(finalizer.to_owned());
-            slot.set_head(&metadata, &spec);
+            slot.metadata = encode(&metadata);
         }
     }
 
@@ -324,7 +312,7 @@ impl Store {
         let Some(slot) = inner.bindings.get_mut(key) else {
             return;
         };
-        let Head { mut metadata, spec } = slot.head();
+        let mut metadata = slot.metadata();
         if let Some(finalizers) = metadata.finalizers.as_mut() {
             finalizers.retain(|f| f != finalizer);
         }
@@ -332,7 +320,7 @@ impl Store {
         if done && metadata.deletion_timestamp.is_some() {
             inner.remove_binding(key);
         } else {
-            slot.set_head(&metadata, &spec);
+            slot.metadata = encode(&metadata);
         }
     }
 
@@ -343,12 +331,12 @@ impl Store {
         let Some(slot) = inner.bindings.get_mut(key) else {
             return;
         };
-        let Head { mut metadata, spec } = slot.head();
+        let mut metadata = slot.metadata();
         if metadata.finalizers.as_ref().is_none_or(Vec::is_empty) {
             inner.remove_binding(key);
         } else if metadata.deletion_timestamp.is_none() {
             metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
-            slot.set_head(&metadata, &spec);
+            slot.metadata = encode(&metadata);
         }
     }
 }
@@ -503,8 +491,8 @@ stringData: {note: hello}
         assert_eq!(store.by_external_id("qt_1"), std::slice::from_ref(&key));
         assert_eq!(*seen.lock().unwrap(), [("b1".to_owned(), Some("qt_1".to_owned()))]);
         assert_eq!(store.keys(), std::slice::from_ref(&key));
-        assert_eq!(store.keys_where(|b| b.spec.work_order_id == "1"), std::slice::from_ref(&key));
-        assert_eq!((store.binding_count(), store.count_where(|b| b.spec.work_order_id == "2")), (1, 0));
+        assert_eq!(store.keys_where(|_, spec| spec.work_order_id == "1"), std::slice::from_ref(&key));
+        assert_eq!((store.binding_count(), store.count_where(|_, spec| spec.work_order_id == "2")), (1, 0));
 
         store.add_finalizer(&key, "f");
         store.delete_binding(&key);
