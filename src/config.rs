@@ -78,6 +78,17 @@ pub struct RunArgs {
     /// automatically.
     #[arg(long, env = "COVERBRIDGE_AUTOBIND_CONFIG")]
     pub auto_bind_config: Option<PathBuf>,
+
+    /// How many bindings the leader reconciles at once. Each reconcile mostly waits on the two
+    /// APIs and the Kubernetes API, so this bounds throughput until a rate limit does.
+    #[arg(long, env = "COVERBRIDGE_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+
+    /// Watch Secrets labelled coverbridge.io/certificate=true, so a replaced bring-your-own
+    /// certificate is picked up at once. Needs RBAC to list and watch Secrets; turn off (chart:
+    /// rbac.secrets=false) when no binding uses spec.certificate.
+    #[arg(long, env = "COVERBRIDGE_CERTIFICATE_SECRETS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub certificate_secrets: bool,
 }
 
 /// Parses a duration such as `90s`, `5m` or `1h`.

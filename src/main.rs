@@ -58,13 +58,20 @@ fn main() -> ExitCode {
             print!("{}", coverbridge::resources::crds::to_yaml());
             ExitCode::SUCCESS
         }
-        Command::Run(args) => match tokio_runtime().block_on(coverbridge::runtime::kube::run(*args)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                tracing::error!(%error, "coverbridge run stopped");
-                ExitCode::FAILURE
+        Command::Run(args) => {
+            let runtime = tokio_runtime();
+            let result = runtime.block_on(coverbridge::runtime::kube::run(*args));
+            // Whatever is still running (an abandoned reconcile, a request in flight) must not
+            // hold the process past its shutdown bound.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!(%error, "coverbridge run stopped");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
         Command::Demo(args) => match tokio_runtime().block_on(coverbridge::demo::run(args)) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,

@@ -101,6 +101,8 @@ impl Cluster {
                 ten99policy: Some(Verifier::new(self.ten99policy.sandbox.configured_webhook_secret())),
             },
             auto_bind,
+            concurrency: 16,
+            certificate_secrets: true,
         };
         let workmarket = self.workmarket.client(PathStyle::Api, fast_http());
         let operator = Operator::new(self.fake.client(), reconciler, workmarket, settings, telemetry);
@@ -526,6 +528,8 @@ async fn a_missing_crd_stops_startup_with_the_install_command() {
         sweep_interval: Duration::from_secs(120),
         credentials: Credentials::default(),
         auto_bind: None,
+        concurrency: 16,
+        certificate_secrets: true,
     };
     let operator = Operator::new(
         fake.client(),

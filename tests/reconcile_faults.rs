@@ -129,7 +129,8 @@ impl Host for Crashing {
 
     async fn save_status(&self, binding: &CoverageBinding, status: &CoverageBindingStatus) -> Result<(), HostError> {
         if self.saves.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
-            return Err(HostError("process killed before the status write".into()));
+            let killed = std::io::Error::other("process killed before the status write");
+            return Err(HostError::Failed { action: "writing the status".into(), cause: std::sync::Arc::new(killed) });
         }
         self.store.set_binding_status(&ObjectKey::of(binding), status.clone());
         Ok(())

@@ -181,7 +181,7 @@ async fn a_foreign_contractor_with_the_workers_email_is_a_conflict() {
 }
 
 #[tokio::test]
-async fn an_unmapped_category_creates_no_job() {
+async fn an_unmapped_category_writes_nothing_and_fails_nothing() {
     let world = World::start().await;
     world.apply(
         "apiVersion: coverbridge.io/v1alpha1\nkind: CategoryMapping\nmetadata: {name: default}\nspec:\n  rules:\n    - {industry: Marketing, categoryCode: jc_5Tqpkbkp6G}\n",
@@ -191,11 +191,13 @@ async fn an_unmapped_category_creates_no_job() {
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let status = world.status("cabling");
-    assert_eq!(status.phase, Some(Phase::Failed));
+    assert_eq!(status.phase, Some(Phase::Pending), "blocked, not failed: {status:#?}");
     let unmapped = condition(&status, ConditionType::CategoryUnmapped).unwrap();
+    assert_eq!(unmapped.reason, "NoMatchingRule");
     assert!(unmapped.message.contains("Technology"), "{}", unmapped.message);
-    assert!(status.job_id.is_none());
-    assert!(!world.ten99_writes().iter().any(|c| c.path == "/api/v1/jobs"));
+    assert!(status.contractor_id.is_none() && status.job_id.is_none());
+    let writes = world.ten99_writes();
+    assert!(writes.is_empty(), "not even the contractor is created: {writes:?}");
 
     // A rule for Technology fixes it.
     world.apply(

@@ -1,6 +1,8 @@
 //! Why a reconcile failed, with a stable category that doubles as the `Synced` condition's
 //! reason, the Event reason and a metric label.
 
+use std::fmt;
+
 use super::host::HostError;
 use crate::ten99policy::Ten99PolicyError;
 use crate::workmarket::WorkMarketError;
@@ -24,15 +26,58 @@ pub enum ReconcileError {
     Host(#[from] HostError),
 }
 
-impl ReconcileError {
-    /// Stable PascalCase category.
-    pub fn category(&self) -> &'static str {
+/// The kind of a failure, in words people and dashboards share: the `Synced` reason, the Event
+/// reason and the `result` label of `coverbridge_reconciles_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCategory {
+    /// WorkMarket did not answer, or answered with a transient error.
+    WorkMarketUnavailable,
+    /// WorkMarket refused the request.
+    WorkMarketRejected,
+    /// 1099Policy did not answer, or answered with a transient error.
+    Ten99PolicyUnavailable,
+    /// 1099Policy refused the request.
+    Ten99PolicyRejected,
+    /// The operator's ServiceAccount lacks a permission.
+    Forbidden,
+    /// The operator's caches are still listing; nothing was decided.
+    CachesSyncing,
+    /// The Kubernetes API (or the local store) failed.
+    RuntimeError,
+}
+
+impl ErrorCategory {
+    /// The PascalCase name.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Self::WorkMarket(e) if e.is_retryable() => "WorkMarketUnavailable",
-            Self::WorkMarket(_) => "WorkMarketRejected",
-            Self::Ten99Policy { error, .. } if error.is_retryable() => "Ten99PolicyUnavailable",
-            Self::Ten99Policy { .. } => "Ten99PolicyRejected",
-            Self::Host(_) => "RuntimeError",
+            Self::WorkMarketUnavailable => "WorkMarketUnavailable",
+            Self::WorkMarketRejected => "WorkMarketRejected",
+            Self::Ten99PolicyUnavailable => "Ten99PolicyUnavailable",
+            Self::Ten99PolicyRejected => "Ten99PolicyRejected",
+            Self::Forbidden => "Forbidden",
+            Self::CachesSyncing => "CachesSyncing",
+            Self::RuntimeError => "RuntimeError",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ReconcileError {
+    /// The failure's category.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            Self::WorkMarket(e) if e.is_retryable() => ErrorCategory::WorkMarketUnavailable,
+            Self::WorkMarket(_) => ErrorCategory::WorkMarketRejected,
+            Self::Ten99Policy { error, .. } if error.is_retryable() => ErrorCategory::Ten99PolicyUnavailable,
+            Self::Ten99Policy { .. } => ErrorCategory::Ten99PolicyRejected,
+            Self::Host(HostError::Forbidden { .. }) => ErrorCategory::Forbidden,
+            Self::Host(HostError::NotReady { .. }) => ErrorCategory::CachesSyncing,
+            Self::Host(_) => ErrorCategory::RuntimeError,
         }
     }
 
@@ -41,8 +86,14 @@ impl ReconcileError {
         match self {
             Self::WorkMarket(e) => e.is_retryable(),
             Self::Ten99Policy { error, .. } => error.is_retryable(),
-            Self::Host(_) => true,
+            Self::Host(e) => e.is_retryable(),
         }
+    }
+
+    /// Whether the failure only means "not yet": a cache still listing. Such a failure is not
+    /// recorded in status nor announced; the runtime simply looks again shortly.
+    pub fn is_not_ready(&self) -> bool {
+        matches!(self, Self::Host(HostError::NotReady { .. }))
     }
 
     pub(crate) fn ten99(step: &'static str) -> impl FnOnce(Ten99PolicyError) -> Self {

@@ -3,13 +3,54 @@
 //! an in-memory store.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use crate::resources::{CategoryMapping, CoverageBinding, CoverageBindingStatus};
 
-/// Something the runtime could not do. The message never carries secret values.
+/// The runtime's own error, kept whole so its kind (a Kubernetes status, say) is not lost.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
+
+/// Something the runtime could not do. Messages never carry secret values.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct HostError(pub String);
+pub enum HostError {
+    /// A cache the answer depends on has not listed its objects yet, so the answer is not
+    /// known: not "missing". The runtime retries shortly; nothing is recorded or announced.
+    #[error("the {cache} cache has not synced yet")]
+    NotReady {
+        /// Which cache, e.g. `CategoryMapping`.
+        cache: &'static str,
+    },
+    /// The runtime's identity may not do this; a person must grant it.
+    #[error("{action} is forbidden: the operator's ServiceAccount may not {permission}; {remedy}")]
+    Forbidden {
+        /// What was being done.
+        action: String,
+        /// The verb, resource and scope that are missing, e.g. `patch coveragebindings/status in
+        /// namespace team-a`.
+        permission: String,
+        /// What to change.
+        remedy: &'static str,
+    },
+    /// The binding went away while it was being reconciled.
+    #[error("{0} no longer exists")]
+    Gone(String),
+    /// Anything else; it may pass by itself.
+    #[error("{action}: {cause}")]
+    Failed {
+        /// What was being done.
+        action: String,
+        /// The runtime's error.
+        #[source]
+        cause: Cause,
+    },
+}
+
+impl HostError {
+    /// Whether trying again soon may succeed without a person acting.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, Self::Forbidden { .. })
+    }
+}
 
 /// A notable moment for people watching the binding (a Kubernetes Event, a demo line).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,17 +61,26 @@ pub struct Notice {
     pub reason: String,
     /// What happened.
     pub message: String,
+    /// When set, the notice is told at most once per binding and this value, however many
+    /// replicas or retries arrive at it: the creation of an object, keyed by the object's id,
+    /// is reported once even when a new leader finds it again through an idempotent replay.
+    pub once_for: Option<String>,
 }
 
 impl Notice {
     /// A Normal notice.
     pub fn normal(reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { warning: false, reason: reason.into(), message: message.into() }
+        Self { warning: false, reason: reason.into(), message: message.into(), once_for: None }
     }
 
     /// A Warning notice.
     pub fn warning(reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { warning: true, reason: reason.into(), message: message.into() }
+        Self { warning: true, reason: reason.into(), message: message.into(), once_for: None }
+    }
+
+    /// The same notice, told only once for `id` (see [`Notice::once_for`]).
+    pub fn once_for(self, id: impl Into<String>) -> Self {
+        Self { once_for: Some(id.into()), ..self }
     }
 }
 
@@ -57,7 +107,8 @@ pub trait Host: Send + Sync {
         key: &str,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, HostError>> + Send;
 
-    /// A CategoryMapping; `Ok(None)` when it does not exist.
+    /// A CategoryMapping; `Ok(None)` only when it is known not to exist, and
+    /// [`HostError::NotReady`] while that cannot be known yet.
     fn mapping(
         &self,
         namespace: &str,

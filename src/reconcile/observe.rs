@@ -60,6 +60,9 @@ impl Observer {
                     PdfFact::Missing { detail: format!("Secret {namespace}/{} has no key {}", secret.name, secret.key) }
                 }
             });
+        } else if status.job_id.is_some() {
+            // The job carries its category from now on; the mapping is not needed any more, so
+            // a mapping that is missing or changed cannot touch coverage already provisioned.
         } else if let Some(name) = spec.mapping_name() {
             facts.category = self.category(&order, namespace, name, host).await?;
         } else if let Some(code) = &spec.category_code {

@@ -175,6 +175,8 @@ impl Reconciler {
         }
         let mut facts = match self.observer.observe(binding, &status, host).await {
             Ok(facts) => facts,
+            // Not known yet is not a failure: nothing to record, nobody to alarm.
+            Err(error) if error.is_not_ready() => return Err(error),
             Err(error) => return Err(self.fail(binding, host, &saved, status, None, error).await),
         };
         let uid = binding.metadata.uid.clone().unwrap_or_default();
@@ -284,7 +286,7 @@ impl Reconciler {
         if let Some(step) = step.filter(|s| s.creates() && spends_key(&error)) {
             *status.create_attempts.entry(step.name().to_owned()).or_default() += 1;
         }
-        let (category, message) = (error.category(), error.to_string());
+        let (category, message) = (error.category().as_str(), error.to_string());
         let fails_binding = !error.is_retryable() && step.is_none_or(Step::builds_coverage);
         let mut desired = if !fails_binding {
             carried_over(&status, &[ConditionType::Synced])

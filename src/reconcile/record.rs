@@ -16,11 +16,13 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
                     "ContractorAdopted",
                     format!("Using 1099Policy contractor {id}, which already exists for WorkMarket worker {worker}"),
                 )
+                .once_for(&id)
             } else {
                 Notice::normal(
                     "ContractorCreated",
                     format!("Created 1099Policy contractor {id} for WorkMarket worker {worker}"),
                 )
+                .once_for(&id)
             };
             status.contractor_id = Some(id);
             notice
@@ -31,7 +33,8 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
         }
         Outcome::Certificate { id, status: review, digest } => {
             let notice =
-                Notice::normal("CertificateUploaded", format!("Uploaded the worker's certificate as {id} for review"));
+                Notice::normal("CertificateUploaded", format!("Uploaded the worker's certificate as {id} for review"))
+                    .once_for(&id);
             status.certificate_id = Some(id);
             status.certificate_digest = Some(digest);
             status.certificate_status = Some(review);
@@ -45,7 +48,8 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
                     "Created 1099Policy job {id} ({} cents {:?}, {}, {})",
                     terms.wage_cents, terms.wage_type, terms.category_code, terms.region
                 ),
-            );
+            )
+            .once_for(&id);
             status.job_id = Some(id);
             status.job_terms = Some(terms);
             status.refused_job_terms = None;
@@ -68,7 +72,7 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
             Notice::warning("JobNotUpdatable", format!("1099Policy refused to update the job: {message}"))
         }
         Outcome::Quote { id, eligible } => {
-            let notice = Notice::normal("QuoteCreated", format!("Created 1099Policy quote {id}"));
+            let notice = Notice::normal("QuoteCreated", format!("Created 1099Policy quote {id}")).once_for(&id);
             status.quote_id = Some(id);
             facts.quote = Some(QuoteFacts { eligible });
             notice
@@ -84,7 +88,8 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
             let notice = Notice::normal(
                 "ApplicationStarted",
                 format!("The worker must complete the 1099Policy application at {url}"),
-            );
+            )
+            .once_for(&id);
             status.application_session_id = Some(id);
             status.application_url = Some(url.clone());
             facts.session = Some(SessionFacts { url, expired: false });
@@ -94,7 +99,8 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
             let notice = Notice::normal(
                 "AssignmentCreated",
                 format!("Created 1099Policy assignment {id} under the worker's existing policy"),
-            );
+            )
+            .once_for(&id);
             status.assignment_id = Some(id);
             facts.assignment = Some(assignment);
             facts.policy = policy;
@@ -116,7 +122,7 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
             Notice::normal("ApplicationExpired", "Expired the worker's unfinished 1099Policy application")
         }
         Outcome::Invoice { id } => {
-            let notice = Notice::normal("InvoiceRecorded", format!("Recorded 1099Policy invoice {id}"));
+            let notice = Notice::normal("InvoiceRecorded", format!("Recorded 1099Policy invoice {id}")).once_for(&id);
             status.invoice_id = Some(id);
             notice
         }

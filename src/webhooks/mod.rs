@@ -44,8 +44,19 @@ pub trait Bindings: Send + Sync + 'static {
     fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey>;
     /// Queues a reconcile of each binding; a binding already queued is queued once.
     fn trigger(&self, keys: Vec<ObjectKey>);
-    /// A WorkMarket delivery for a work order no binding covers (auto-binding hooks in here).
-    fn unbound(&self, _delivery: &Delivery) {}
+    /// A delivery that found no binding. A runtime whose caches are catching up keeps it to
+    /// match again once they are; otherwise a WorkMarket work order nobody covers is offered to
+    /// auto-binding.
+    fn unmatched(&self, _wake: Unmatched) {}
+}
+
+/// What a delivery that matched no binding was looking for.
+#[derive(Clone, Debug)]
+pub enum Unmatched {
+    /// A WorkMarket work order.
+    WorkOrder(Delivery),
+    /// 1099Policy object ids (contractor, job, quote, session, policy, assignment, …).
+    ExternalIds(Vec<String>),
 }
 
 /// Secrets the receiver authenticates with. A source without its secret refuses every
@@ -197,7 +208,7 @@ async fn workmarket<B: Bindings>(
         "WorkMarket webhook"
     );
     if keys.is_empty() {
-        receiver.bindings.unbound(&delivery);
+        receiver.bindings.unmatched(Unmatched::WorkOrder(delivery));
     } else {
         receiver.bindings.trigger(keys);
     }
@@ -230,9 +241,12 @@ async fn ten99policy<B: Bindings>(
                 .into_response();
         }
     };
-    let ids = [event.object_id(), event.policy_id(), event.quote_id(), event.job_id(), event.contractor_id()];
-    let mut keys: Vec<ObjectKey> =
-        ids.into_iter().flatten().flat_map(|id| receiver.bindings.by_external_id(id)).collect();
+    let ids: Vec<&str> =
+        [event.object_id(), event.policy_id(), event.quote_id(), event.job_id(), event.contractor_id()]
+            .into_iter()
+            .flatten()
+            .collect();
+    let mut keys: Vec<ObjectKey> = ids.iter().flat_map(|id| receiver.bindings.by_external_id(id)).collect();
     keys.sort();
     keys.dedup();
     tracing::info!(
@@ -241,7 +255,11 @@ async fn ten99policy<B: Bindings>(
         bindings = keys.len(),
         "1099Policy webhook"
     );
-    receiver.bindings.trigger(keys);
+    if keys.is_empty() {
+        receiver.bindings.unmatched(Unmatched::ExternalIds(ids.into_iter().map(str::to_owned).collect()));
+    } else {
+        receiver.bindings.trigger(keys);
+    }
     count(&receiver.counters.accepted, source);
     StatusCode::OK.into_response()
 }

@@ -14,8 +14,9 @@ use tokio::net::TcpListener;
 
 /// How long a client may take to send its request headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long open connections get to finish after shutdown begins.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long open connections get to finish after shutdown begins (webhooks are small; this
+/// stays well inside the operator's shutdown bound).
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Serves `router` until `shutdown` resolves, then lets open connections finish (for at most
 /// [`DRAIN_TIMEOUT`]).

@@ -1,33 +1,59 @@
 //! Policy coverage: the job (and its updates), the quote with its clamped window, then either the
 //! worker's application and policy or an assignment under the policy they hold, and the invoice.
 
+const REGION_UNKNOWN: &str = "the work location has no state and neither does the worker's address; set spec.region";
+
+fn schedule(wo: &WorkOrderFacts) -> Option<(Timestamp, Timestamp)> {
+    wo.window_start.zip(wo.window_end)
+}
+
+fn schedule_missing(wo: &WorkOrderFacts) -> String {
+    format!("work order {} has no schedule window to cover", wo.id)
+}
+
 use jiff::{SignedDuration, Timestamp};
 
-use super::{APPLICATION_POLL, Decision, Planner, Wait, problem, region};
+use super::{APPLICATION_POLL, Decision, Planner, Problem, Wait, problem, region};
 use crate::reconcile::conditions::Desired;
 use crate::reconcile::facts::{CategoryFact, WorkOrderFacts, WorkStage};
 use crate::reconcile::steps::{Coverage, JobDraft, Step};
 use crate::resources::{ConditionType as C, JobTerms, Phase, PolicyStatus};
 
+/// What a new job needs (its quote needs the schedule too), all known before anything is written.
+pub(super) struct JobInputs {
+    terms: JobTerms,
+    entity: String,
+}
+
 impl Planner<'_> {
-    /// Category, entity, wage, region and window: what a job and a quote need.
-    fn job_inputs(&mut self, wo: &WorkOrderFacts) -> Result<(JobTerms, String, (Timestamp, Timestamp)), Box<Decision>> {
-        let code = match &self.facts.category {
-            CategoryFact::Direct(code) => code.clone(),
-            CategoryFact::Mapped { chosen, .. } => chosen.code.clone(),
-            CategoryFact::Unmapped { mapping, detail } => {
-                let message = format!(
+    /// The job category code for a job still to be created, or the condition that blocks it.
+    fn category_code(&self) -> Result<String, Desired> {
+        let unmapped = |reason: &str, message: String| Desired::yes(C::CategoryUnmapped, reason, message);
+        match &self.facts.category {
+            CategoryFact::Direct(code) => Ok(code.clone()),
+            CategoryFact::Mapped { chosen, .. } => Ok(chosen.code.clone()),
+            CategoryFact::Unmapped { mapping, detail } => Err(unmapped(
+                "NoMatchingRule",
+                format!(
                     "no rule of CategoryMapping {mapping} matches this work order ({detail}) and it has no defaultCategoryCode"
-                );
-                return Err(self.blocked_by_condition(wo, C::CategoryUnmapped, "CategoryUnmapped", message));
-            }
-            CategoryFact::MappingMissing { mapping } => {
-                let message = format!("CategoryMapping {mapping} does not exist; create it or set spec.categoryCode");
-                return Err(self.blocked_by_condition(wo, C::CategoryUnmapped, "CategoryMappingMissing", message));
-            }
+                ),
+            )),
+            CategoryFact::MappingMissing { mapping } => Err(unmapped(
+                "MappingNotFound",
+                format!("CategoryMapping {mapping} does not exist; create it or set spec.categoryCode"),
+            )),
             CategoryFact::NotNeeded => {
-                unreachable!("the observer resolves the category for policy coverage")
+                unreachable!("the observer resolves the category while the job does not exist")
             }
+        }
+    }
+
+    /// Category, entity, wage, region and window of a job still to be created. Checked before
+    /// the binding's first write, so nothing is created that a later step would have to refuse.
+    pub(super) fn job_inputs(&mut self, wo: &WorkOrderFacts) -> Result<JobInputs, Box<Decision>> {
+        let code = match self.category_code() {
+            Ok(code) => code,
+            Err(condition) => return Err(self.blocked_by_condition(wo, condition)),
         };
         let Some(entity) = self.spec.entity.clone().or_else(|| self.ctx.default_entity.clone()) else {
             return Err(self.blocked(
@@ -43,21 +69,31 @@ impl Planner<'_> {
             }
         };
         let Some(region) = region(self.spec, wo) else {
-            return Err(self.blocked(
-                wo,
-                "RegionUnknown",
-                "the work location has no state and neither does the worker's address; set spec.region",
-            ));
+            return Err(self.blocked(wo, "RegionUnknown", REGION_UNKNOWN));
         };
-        let (Some(start), Some(end)) = (wo.window_start, wo.window_end) else {
-            return Err(self.blocked(
-                wo,
-                "ScheduleMissing",
-                format!("work order {} has no schedule window to cover", wo.id),
-            ));
-        };
+        if schedule(wo).is_none() {
+            return Err(self.blocked(wo, "ScheduleMissing", schedule_missing(wo)));
+        }
         let terms = JobTerms { category_code: code, wage_cents: wage.get(), wage_type, region };
-        Ok((terms, entity, (start, end)))
+        Ok(JobInputs { terms, entity })
+    }
+
+    /// The terms an existing job should have now: pay and place follow WorkMarket, the category
+    /// stays what the job was created with (a mapping that changed or went away affects only
+    /// what is still to be created).
+    fn current_terms(&self, wo: &WorkOrderFacts, created: &JobTerms) -> Result<JobTerms, Problem> {
+        let (wage, wage_type) = wo.wage.as_ref().map_err(|why| Problem {
+            reason: "UnsupportedPricing",
+            message: format!("cannot derive a 1099Policy wage for the job update: {why}"),
+        })?;
+        let region =
+            region(self.spec, wo).ok_or_else(|| Problem { reason: "RegionUnknown", message: REGION_UNKNOWN.into() })?;
+        Ok(JobTerms {
+            category_code: created.category_code.clone(),
+            wage_cents: wage.get(),
+            wage_type: *wage_type,
+            region,
+        })
     }
 
     fn blocked(&mut self, wo: &WorkOrderFacts, reason: &'static str, message: impl Into<String>) -> Box<Decision> {
@@ -65,52 +101,72 @@ impl Planner<'_> {
         Box::new((Phase::Failed, None, Wait::ForChange, problem(reason, message)))
     }
 
-    fn blocked_by_condition(
-        &mut self,
-        wo: &WorkOrderFacts,
-        type_: C,
-        reason: &'static str,
-        message: String,
-    ) -> Box<Decision> {
-        self.conditions.push(Desired::yes(type_, reason, message));
+    /// Blocked by a condition that fixing configuration clears (a mapping, say): nothing is
+    /// written and the phase says how far the binding got, not `Failed`.
+    fn blocked_by_condition(&mut self, wo: &WorkOrderFacts, condition: Desired) -> Box<Decision> {
+        self.conditions.push(condition);
         self.uninsured(wo, false);
-        Box::new((Phase::Failed, None, Wait::ForChange, None))
+        let phase = if self.status.contractor_id.is_some() { Phase::Provisioning } else { Phase::Pending };
+        Box::new((phase, None, Wait::ForChange, None))
+    }
+
+    /// Before the trigger: a category problem is shown already, so it can be fixed in time.
+    pub(super) fn show_category_problem(&mut self) {
+        let unresolved = self.spec.certificate.is_none() && self.status.job_id.is_none();
+        if unresolved && let Err(condition) = self.category_code() {
+            self.conditions.push(condition);
+        }
     }
 
     pub(super) fn policy_coverage(&mut self, wo: &WorkOrderFacts, contractor_id: String) -> Decision {
-        let (terms, entity, window) = match self.job_inputs(wo) {
-            Ok(inputs) => inputs,
-            Err(decision) => return *decision,
-        };
         let Some(job_id) = self.status.job_id.clone() else {
+            let inputs = match self.job_inputs(wo) {
+                Ok(inputs) => inputs,
+                Err(decision) => return *decision,
+            };
             self.insured(false, "Provisioning", "creating the 1099Policy job");
             self.uninsured(wo, false);
             let draft = JobDraft {
                 name: format!("WO {} — {}", wo.id, wo.title),
                 description: if wo.description.trim().is_empty() { wo.title.clone() } else { wo.description.clone() },
-                entity,
-                terms,
+                entity: inputs.entity,
+                terms: inputs.terms,
                 work_order_id: wo.id.clone(),
             };
             return (Phase::Provisioning, Some(Step::CreateJob(draft)), Wait::ForChange, None);
         };
-        let mut job_problem = None;
-        let job_current = self.status.job_terms.as_ref() == Some(&terms);
-        if !job_current {
-            if self.status.refused_job_terms.as_ref() != Some(&terms) {
-                return self.with_coverage_state(wo, Some(Step::UpdateJob { job_id, terms }));
-            }
-            job_problem = problem(
-                "JobNotUpdatable",
-                "WorkMarket changed the work order's pay, category or place, and 1099Policy refuses to update a job that is in use or invoiced",
-            );
-        }
+        let job_problem = match self.job_update(wo, &job_id) {
+            Ok(Some(step)) => return self.with_coverage_state(wo, Some(step)),
+            Ok(None) => None,
+            Err(problem) => Some(problem),
+        };
+        let Some(window) = schedule(wo) else {
+            let (phase, step, wait, _) = self.with_coverage_state(wo, None);
+            return (phase, step, wait, problem("ScheduleMissing", schedule_missing(wo)));
+        };
         let coverage = self.coverage(window);
         let decision = self.coverage_step(wo, contractor_id, job_id, coverage);
         match (decision, job_problem) {
             ((phase, step, wait, None), Some(p)) => (phase, step, wait, Some(p)),
             (decision, _) => decision,
         }
+    }
+
+    /// An update of the existing job when WorkMarket changed its pay or place, unless
+    /// 1099Policy already refused exactly that update; or why the job is left as it is.
+    fn job_update(&self, wo: &WorkOrderFacts, job_id: &str) -> Result<Option<Step>, Problem> {
+        let Some(created) = self.status.job_terms.as_ref() else { return Ok(None) };
+        let terms = self.current_terms(wo, created)?;
+        if terms == *created {
+            return Ok(None);
+        }
+        if self.status.refused_job_terms.as_ref() != Some(&terms) {
+            return Ok(Some(Step::UpdateJob { job_id: job_id.to_owned(), terms }));
+        }
+        Err(Problem {
+            reason: "JobNotUpdatable",
+            message: "WorkMarket changed the work order's pay or place, and 1099Policy refuses to update a job that is in use or invoiced".into(),
+        })
     }
 
     /// Coverage state without a new step; used when a job update must go first.

@@ -92,17 +92,21 @@ pub fn plan(spec: &CoverageBindingSpec, status: &CoverageBindingStatus, facts: &
 }
 
 fn ready_reason(phase: Phase, problem: Option<&Problem>, conditions: &[Desired]) -> (String, String) {
-    // What blocks a Failed binding explains it best.
+    // What blocks a binding explains it best.
     let blocking = [C::WorkerMismatch, C::ContractorConflict, C::ContractorIncomplete, C::CategoryUnmapped];
-    if phase == Phase::Failed {
-        if let Some(problem) = problem {
-            return (problem.reason.to_owned(), problem.message.clone());
-        }
-        if let Some(c) =
-            conditions.iter().find(|c| blocking.contains(&c.type_) || (c.status == "False" && c.type_ != C::Ready))
-        {
-            return (c.reason.clone(), c.message.clone());
-        }
+    if phase == Phase::Failed
+        && let Some(problem) = problem
+    {
+        return (problem.reason.to_owned(), problem.message.clone());
+    }
+    let explains = |c: &&Desired| {
+        (blocking.contains(&c.type_) && c.status == "True")
+            || (phase == Phase::Failed && c.status == "False" && c.type_ != C::Ready)
+    };
+    if !matches!(phase, Phase::Bound | Phase::Completed)
+        && let Some(c) = conditions.iter().find(explains)
+    {
+        return (c.reason.clone(), c.message.clone());
     }
     let message = match phase {
         Phase::Pending => "not observed yet",
@@ -181,6 +185,7 @@ impl Planner<'_> {
                 "waiting for work order {} to be {waits_for}; WorkMarket status is {}",
                 wo.id, wo.status_code
             ));
+            self.show_category_problem();
             return (Phase::WaitingForTrigger, None, Wait::ForChange, None);
         }
         let Some(worker) = wo.worker.as_ref() else {
@@ -197,6 +202,14 @@ impl Planner<'_> {
             return (Phase::Failed, None, Wait::ForChange, problem("CompletedUninsured", message));
         }
 
+        // Policy coverage needs a job; what it needs is checked before the first write, so no
+        // contractor is created for a job 1099Policy would refuse.
+        if self.spec.certificate.is_none()
+            && self.status.job_id.is_none()
+            && let Err(decision) = self.job_inputs(wo)
+        {
+            return *decision;
+        }
         let Some(contractor_id) = self.status.contractor_id.clone() else {
             return self.contractor(wo, worker);
         };

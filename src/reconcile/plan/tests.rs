@@ -219,22 +219,82 @@ fn region_prefers_the_override_then_the_location_then_the_worker() {
 }
 
 #[test]
-fn no_category_means_no_job() {
-    let status = CoverageBindingStatus { contractor_id: Some("cn_1".into()), ..Default::default() };
+fn no_category_means_no_write_at_all_and_no_failure() {
     let mut f = facts(WorkStage::Assigned);
     f.category = CategoryFact::Unmapped { mapping: "default".into(), detail: "industry Marketing".into() };
-    let p = plan(&spec(), &status, &f, &ctx());
-    assert_eq!((p.phase, p.step.clone()), (Phase::Failed, None));
-    assert!(condition(&p, ConditionType::CategoryUnmapped).unwrap().message.contains("Marketing"));
+    // Not even the contractor: the job it would be for cannot be created.
+    let p = plan(&spec(), &Default::default(), &f, &ctx());
+    assert_eq!((p.phase, p.step.clone()), (Phase::Pending, None));
+    let unmapped = condition(&p, ConditionType::CategoryUnmapped).unwrap();
+    assert_eq!((unmapped.status, unmapped.reason.as_str()), ("True", "NoMatchingRule"));
+    assert!(unmapped.message.contains("Marketing"), "{}", unmapped.message);
+    let ready = condition(&p, ConditionType::Ready).unwrap();
+    assert_eq!((ready.status, ready.reason.as_str()), ("False", "NoMatchingRule"), "Ready says why");
+    assert_eq!(p.wait, Wait::ForChange, "a mapping change wakes it");
 
+    // A contractor made before (by an earlier version, say): the phase says how far it got.
+    let status = CoverageBindingStatus { contractor_id: Some("cn_1".into()), ..Default::default() };
     f.category = CategoryFact::MappingMissing { mapping: "default".into() };
     let p = plan(&spec(), &status, &f, &ctx());
-    assert_eq!(condition(&p, ConditionType::CategoryUnmapped).unwrap().reason, "CategoryMappingMissing");
+    assert_eq!((p.phase, p.step.clone()), (Phase::Provisioning, None));
+    assert_eq!(condition(&p, ConditionType::CategoryUnmapped).unwrap().reason, "MappingNotFound");
 
     f.category =
         CategoryFact::Mapped { mapping: "default".into(), chosen: Chosen { code: "jc_X".into(), rule: Some(0) } };
     let Some(Step::CreateJob(job)) = plan(&spec(), &status, &f, &ctx()).step else { panic!() };
     assert_eq!(job.terms.category_code, "jc_X");
+}
+
+#[test]
+fn a_category_problem_shows_before_the_trigger() {
+    let mut f = facts(WorkStage::Open);
+    f.category = CategoryFact::MappingMissing { mapping: "default".into() };
+    let p = plan(&spec(), &Default::default(), &f, &ctx());
+    assert_eq!((p.phase, p.step.clone()), (Phase::WaitingForTrigger, None));
+    assert_eq!(condition(&p, ConditionType::CategoryUnmapped).unwrap().reason, "MappingNotFound");
+}
+
+#[test]
+fn a_provisioned_binding_does_not_need_its_mapping_any_more() {
+    let bound = CoverageBindingStatus {
+        application_session_id: Some("ias_1".into()),
+        policy_id: Some("pl_1".into()),
+        policy_status: Some(PolicyStatus::Active),
+        ..quoted()
+    };
+    // The observer no longer reads the mapping once the job exists.
+    let mut f = Facts { category: CategoryFact::NotNeeded, ..facts(WorkStage::Assigned) };
+    f.policy = Some(active_policy());
+    let p = plan(&spec(), &bound, &f, &ctx());
+    assert_eq!((p.phase, p.step.clone(), p.problem.clone()), (Phase::Bound, None, None));
+    assert!(condition(&p, ConditionType::CategoryUnmapped).is_none());
+
+    // Repricing still updates the job, with the category it was created with.
+    f.work_order.as_mut().unwrap().wage = Ok((Cents(40000), WageType::Flatfee));
+    let p = plan(&spec(), &bound, &f, &ctx());
+    assert_eq!(
+        p.step,
+        Some(Step::UpdateJob { job_id: "jb_1".into(), terms: JobTerms { wage_cents: 40000, ..terms() } })
+    );
+    assert_eq!(p.phase, Phase::Bound);
+
+    // Pricing WorkMarket now describes in a way no wage comes from: the job stays, coverage stays.
+    f.work_order.as_mut().unwrap().wage = Err("pricing type internal".into());
+    let p = plan(&spec(), &bound, &f, &ctx());
+    assert_eq!((p.phase, p.step.clone()), (Phase::Bound, None));
+    assert_eq!(p.problem.unwrap().reason, "UnsupportedPricing");
+}
+
+#[test]
+fn what_a_job_needs_is_checked_before_the_contractor_is_created() {
+    let no_entity = CoverageBindingSpec { entity: None, ..spec() };
+    let p = plan(&no_entity, &Default::default(), &facts(WorkStage::Assigned), &ctx());
+    assert_eq!((p.phase, p.step.clone()), (Phase::Failed, None));
+    assert_eq!(p.problem.unwrap().reason, "EntityMissing");
+    let mut f = facts(WorkStage::Assigned);
+    f.work_order.as_mut().unwrap().window_end = None;
+    let p = plan(&spec(), &Default::default(), &f, &ctx());
+    assert_eq!((p.step.clone(), p.problem.unwrap().reason), (None, "ScheduleMissing"));
 }
 
 #[test]

@@ -8,15 +8,15 @@ use std::time::{Duration, Instant};
 
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::Recorder;
-use kube::runtime::reflector::Store;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::host::{FIELD_MANAGER, KubeHost, has_finalizer, remove_finalizer};
+use super::caches::Caches;
+use super::host::{Call, FIELD_MANAGER, KubeHost, has_finalizer, remove_finalizer};
+use super::notices::Notices;
 use crate::metrics::Metrics;
-use crate::reconcile::{HostError, ReconcileError, Reconciler};
+use crate::reconcile::{ReconcileError, Reconciler};
 use crate::resources::{CategoryMapping, CoverageBinding, Phase};
 use crate::runtime::ReconcileBackoff;
 
@@ -29,6 +29,10 @@ const BACKOFF: ReconcileBackoff = ReconcileBackoff {
 };
 /// How often a mapping's codes are checked against 1099Policy even when nothing changed.
 const MAPPING_RECHECK: Duration = Duration::from_secs(3600);
+/// How long a reconcile waits for the caches it reads before it is put back in the queue.
+const CACHE_WAIT: Duration = Duration::from_secs(5);
+/// When to look again at a binding whose caches were not ready.
+const CACHE_RETRY: Duration = Duration::from_secs(1);
 
 /// What every reconcile shares.
 pub struct Context {
@@ -37,11 +41,9 @@ pub struct Context {
     /// The core.
     pub reconciler: Reconciler,
     /// Publishes Events.
-    pub recorder: Recorder,
-    /// The mapping caches (one per watched namespace).
-    pub mappings: Vec<Store<CategoryMapping>>,
-    /// Every binding cache (one per watched namespace), for mapping usage counts.
-    pub bindings: Vec<Store<CoverageBinding>>,
+    pub notices: Notices,
+    /// Every scope's caches, with their health.
+    pub caches: Caches,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// True while this replica holds the lease.
@@ -54,13 +56,11 @@ pub struct Context {
 
 impl Context {
     /// A context; see the fields.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         client: kube::Client,
         reconciler: Reconciler,
-        recorder: Recorder,
-        mappings: Vec<Store<CategoryMapping>>,
-        bindings: Vec<Store<CoverageBinding>>,
+        notices: Notices,
+        caches: Caches,
         metrics: Arc<Metrics>,
         leader: watch::Receiver<bool>,
         resync: Duration,
@@ -68,15 +68,30 @@ impl Context {
         Self {
             client,
             reconciler,
-            recorder,
-            mappings,
-            bindings,
+            notices,
+            caches,
             metrics,
             leader,
             resync,
             failures: Mutex::default(),
             triggered_at: Mutex::default(),
         }
+    }
+
+    /// Waits (a little) until every cache a reconcile in `namespace` reads has listed; whether
+    /// it has.
+    async fn caches_ready(&self, namespace: &str) -> bool {
+        let health = &self.caches.health;
+        let mut changes = health.subscribe();
+        let ready = async {
+            while !health.ready_for(namespace) {
+                if changes.changed().await.is_err() {
+                    return false;
+                }
+            }
+            true
+        };
+        tokio::time::timeout(CACHE_WAIT, ready).await.unwrap_or(false)
     }
 
     fn is_leader(&self) -> bool {
@@ -114,14 +129,18 @@ impl Context {
     }
 }
 
-/// Reconciles one binding: cleanup when it is being deleted, else the core.
+/// Reconciles one binding: cleanup when it is being deleted, else the core. Nothing is
+/// decided before the caches it reads have listed.
 pub async fn reconcile_binding(binding: Arc<CoverageBinding>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     if !ctx.is_leader() {
         return Ok(Action::await_change());
     }
+    if !ctx.caches_ready(&binding.namespace().unwrap_or_default()).await {
+        return Ok(Action::requeue(CACHE_RETRY));
+    }
     let started = Instant::now();
     let uid = binding.uid().unwrap_or_default();
-    let host = KubeHost::new(&ctx.client, &ctx.recorder, &ctx.mappings, &binding);
+    let host = KubeHost::new(&ctx.client, &ctx.notices, &ctx.caches, &binding);
     let result = if binding.meta().deletion_timestamp.is_some() {
         cleanup(&binding, &ctx, &host).await
     } else {
@@ -132,7 +151,7 @@ pub async fn reconcile_binding(binding: Arc<CoverageBinding>, ctx: Arc<Context>)
     };
     let outcome = match &result {
         Ok(_) => "success",
-        Err(error) => error.category(),
+        Err(error) => error.category().as_str(),
     };
     ctx.metrics.reconciled("CoverageBinding", outcome, started.elapsed().as_secs_f64());
     if result.is_ok() {
@@ -154,8 +173,12 @@ async fn cleanup(binding: &CoverageBinding, ctx: &Context, host: &KubeHost<'_>) 
     Ok(Action::await_change())
 }
 
-/// Retries per binding after [`BACKOFF`].
+/// Retries per binding after [`BACKOFF`]; a cache that is not ready yet only delays it.
 pub fn binding_error_policy(binding: Arc<CoverageBinding>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    if error.is_not_ready() {
+        tracing::debug!(binding = %binding.name_any(), %error, "waiting for the caches");
+        return Action::requeue(CACHE_RETRY);
+    }
     let uid = binding.uid().unwrap_or_default();
     let failures = {
         let mut failures = ctx.failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -163,37 +186,36 @@ pub fn binding_error_policy(binding: Arc<CoverageBinding>, error: &ReconcileErro
         *count += 1;
         *count
     };
-    tracing::warn!(binding = %binding.name_any(), namespace = ?binding.namespace(), category = error.category(), %error, failures, "reconcile failed");
+    tracing::warn!(binding = %binding.name_any(), namespace = ?binding.namespace(), category = error.category().as_str(), %error, failures, "reconcile failed");
     Action::requeue(BACKOFF.delay(failures, error.is_retryable()))
 }
 
 /// Recomputes a mapping's status: its codes against 1099Policy and how many bindings use it.
 pub async fn reconcile_mapping(mapping: Arc<CategoryMapping>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let namespace = mapping.namespace().unwrap_or_default();
     if !ctx.is_leader() {
         return Ok(Action::await_change());
     }
+    if !ctx.caches_ready(&namespace).await {
+        return Ok(Action::requeue(CACHE_RETRY));
+    }
     let started = Instant::now();
-    let namespace = mapping.namespace().unwrap_or_default();
     let name = mapping.name_any();
-    let users = ctx
-        .bindings
-        .iter()
-        .flat_map(|store| store.state())
-        .filter(|b| b.namespace().as_deref() == Some(&namespace) && b.spec.mapping_name() == Some(name.as_str()))
-        .count();
+    let users = ctx.caches.bindings_in(&namespace, |b| b.spec.mapping_name() == Some(name.as_str())).len();
     let result: Result<Action, ReconcileError> = async {
         let status = ctx.reconciler.mapping_status(&mapping, users).await?;
         let body = json!({"apiVersion": CategoryMapping::api_version(&()), "kind": CategoryMapping::kind(&()), "status": status});
+        let call = Call { action: "writing the mapping status", verb: "patch", resource: "categorymappings/status", namespace: &namespace };
         Api::<CategoryMapping>::namespaced(ctx.client.clone(), &namespace)
             .patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(body))
             .await
-            .map_err(|e| HostError(format!("writing the mapping status: {e}")))?;
+            .map_err(|e| call.failed(e))?;
         Ok(Action::requeue(MAPPING_RECHECK))
     }
     .await;
     let outcome = match &result {
         Ok(_) => "success",
-        Err(error) => error.category(),
+        Err(error) => error.category().as_str(),
     };
     ctx.metrics.reconciled("CategoryMapping", outcome, started.elapsed().as_secs_f64());
     result

@@ -2,16 +2,16 @@
 //! manager, the cleanup finalizer before the first external write, Secrets read on demand,
 //! mappings from the controller's cache, and Events.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType, Recorder};
-use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
+use super::caches::Caches;
+use super::notices::Notices;
 use crate::reconcile::{Host, HostError, Notice};
 use crate::resources::{CategoryMapping, CoverageBinding, CoverageBindingStatus, Phase};
 
@@ -23,24 +23,19 @@ pub const FIELD_MANAGER: &str = "coverbridge";
 /// One binding's host.
 pub struct KubeHost<'a> {
     client: &'a kube::Client,
-    recorder: &'a Recorder,
-    mappings: &'a [Store<CategoryMapping>],
+    notices: &'a Notices,
+    caches: &'a Caches,
     has_finalizer: AtomicBool,
     saved_phase: Mutex<Option<Phase>>,
 }
 
 impl<'a> KubeHost<'a> {
     /// The host for `binding`.
-    pub fn new(
-        client: &'a kube::Client,
-        recorder: &'a Recorder,
-        mappings: &'a [Store<CategoryMapping>],
-        binding: &CoverageBinding,
-    ) -> Self {
+    pub fn new(client: &'a kube::Client, notices: &'a Notices, caches: &'a Caches, binding: &CoverageBinding) -> Self {
         Self {
             client,
-            recorder,
-            mappings,
+            notices,
+            caches,
             has_finalizer: AtomicBool::new(has_finalizer(binding)),
             saved_phase: Mutex::new(None),
         }
@@ -61,8 +56,35 @@ fn api(client: &kube::Client, binding: &CoverageBinding) -> Api<CoverageBinding>
     Api::namespaced(client.clone(), &binding.namespace().unwrap_or_default())
 }
 
-fn failed(what: &str) -> impl FnOnce(kube::Error) -> HostError + '_ {
-    move |error| HostError(format!("{what}: {error}"))
+/// A Kubernetes call the core depended on, for its error: what was done, and the permission it
+/// takes, which a 403 names.
+pub struct Call<'a> {
+    /// What was being done, e.g. `writing the status`.
+    pub action: &'a str,
+    /// The RBAC verb.
+    pub verb: &'a str,
+    /// The resource (with subresource), e.g. `coveragebindings/status`.
+    pub resource: &'a str,
+    /// The namespace.
+    pub namespace: &'a str,
+}
+
+impl Call<'_> {
+    /// The core's error for this call failing with `error`.
+    pub fn failed(&self, error: kube::Error) -> HostError {
+        match error {
+            kube::Error::Api(status) if status.is_forbidden() => HostError::Forbidden {
+                action: self.action.to_owned(),
+                permission: format!("{} {} in namespace {}", self.verb, self.resource, self.namespace),
+                remedy: "grant it in the operator's Role or ClusterRole (the chart's RBAC does)",
+            },
+            error => HostError::Failed { action: self.action.to_owned(), cause: Arc::new(error) },
+        }
+    }
+}
+
+fn binding_call<'a>(action: &'a str, verb: &'a str, resource: &'a str, binding: &'a CoverageBinding) -> Call<'a> {
+    Call { action, verb, resource, namespace: binding.meta().namespace.as_deref().unwrap_or_default() }
 }
 
 /// Adds the finalizer, guarded by a test of the current list so a concurrent edit fails
@@ -86,7 +108,7 @@ pub async fn add_finalizer(client: &kube::Client, binding: &CoverageBinding) -> 
         .patch(&binding.name_any(), &PatchParams::default(), &Patch::<()>::Json(patch))
         .await
         .map(drop)
-        .map_err(failed("adding the cleanup finalizer"))
+        .map_err(|e| binding_call("adding the cleanup finalizer", "patch", "coveragebindings", binding).failed(e))
 }
 
 /// Removes the finalizer (the binding then goes), guarded like [`add_finalizer`].
@@ -101,7 +123,9 @@ pub async fn remove_finalizer(client: &kube::Client, binding: &CoverageBinding) 
         Ok(_) => Ok(()),
         // Already gone: nothing holds it any more.
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
-        Err(error) => Err(failed("removing the cleanup finalizer")(error)),
+        Err(error) => {
+            Err(binding_call("removing the cleanup finalizer", "patch", "coveragebindings", binding).failed(error))
+        }
     }
 }
 
@@ -120,7 +144,7 @@ pub async fn apply_status(
         .patch_status(&binding.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(body))
         .await
         .map(drop)
-        .map_err(failed("writing the status"))
+        .map_err(|e| binding_call("writing the status", "patch", "coveragebindings/status", binding).failed(e))
 }
 
 impl Host for KubeHost<'_> {
@@ -140,32 +164,16 @@ impl Host for KubeHost<'_> {
 
     async fn secret_value(&self, namespace: &str, name: &str, key: &str) -> Result<Option<Vec<u8>>, HostError> {
         let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
-        let secret = secrets.get_opt(name).await.map_err(failed("reading the certificate Secret"))?;
+        let call = Call { action: "reading the certificate Secret", verb: "get", resource: "secrets", namespace };
+        let secret = secrets.get_opt(name).await.map_err(|e| call.failed(e))?;
         Ok(secret.and_then(|s| s.data).and_then(|mut data| data.remove(key)).map(|bytes| bytes.0))
     }
 
     async fn mapping(&self, namespace: &str, name: &str) -> Result<Option<CategoryMapping>, HostError> {
-        let key = ObjectRef::new(name).within(namespace);
-        Ok(self.mappings.iter().find_map(|store| store.get(&key)).map(|m| (*m).clone()))
+        Ok(self.caches.mapping(namespace, name)?.map(|m| (*m).clone()))
     }
 
     async fn notify(&self, binding: &CoverageBinding, notice: Notice) {
-        publish(self.recorder, binding, notice).await;
-    }
-}
-
-/// Publishes a notice as an events.k8s.io Event on the binding. The recorder folds repeats
-/// into a series, so a recurring error is one Event with a count.
-pub async fn publish(recorder: &Recorder, binding: &CoverageBinding, notice: Notice) {
-    let event = Event {
-        type_: if notice.warning { EventType::Warning } else { EventType::Normal },
-        action: if notice.warning { "Reconciling".into() } else { notice.reason.clone() },
-        reason: notice.reason,
-        // The API server caps notes at 1 kB.
-        note: Some(notice.message.chars().take(1000).collect()),
-        secondary: None,
-    };
-    if let Err(error) = recorder.publish(&event, &binding.object_ref(&())).await {
-        tracing::warn!(binding = %binding.name_any(), %error, "could not publish an event");
+        self.notices.publish(binding, notice).await;
     }
 }

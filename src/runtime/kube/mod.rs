@@ -3,16 +3,20 @@
 //! replica holding the Lease reconciles and writes.
 
 mod autobind;
+mod caches;
 mod controller;
+mod fleet;
 mod fleet_metrics;
 mod handoff;
+mod health;
 mod host;
-mod index;
 mod leader;
+mod notices;
 mod probes;
 mod scope;
 mod start;
 mod sweep;
+mod watch;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,18 +26,22 @@ use std::time::Duration;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 use kube::api::Api;
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::reflector::Store;
-use tokio::sync::watch;
+use tokio::sync::watch as signal;
+use tokio::task::JoinHandle;
 
 pub use autobind::{AUTO_CREATED_LABEL, AutoBinder, Considered, Template, TemplateError};
+use caches::Caches;
 pub use controller::Context;
+pub use fleet::Fleet;
 pub use fleet_metrics::FleetCollector;
 pub use handoff::{Handoff, WAKE_ANNOTATION};
+pub use health::CacheHealth;
 pub use host::{FIELD_MANAGER, FINALIZER};
-pub use index::Fleet;
 pub use leader::Leadership;
-use scope::{Scope, Synced, on_stop};
+use notices::Notices;
+use scope::{Scope, Wiring, on_stop};
 pub use start::{StartError, run};
 pub use sweep::sweep_once;
 
@@ -45,6 +53,13 @@ use crate::workmarket::WorkMarketClient;
 
 /// The label on Secrets whose changes wake the bindings that use them as certificates.
 pub const CERTIFICATE_LABEL: &str = "coverbridge.io/certificate";
+
+/// The longest the operator takes to exit after SIGTERM, whatever it was doing: running
+/// reconciles get their grace and are then abandoned (every create they might repeat is
+/// idempotent). The chart's `terminationGracePeriodSeconds` must stay above it.
+pub const SHUTDOWN_BOUND: Duration = Duration::from_secs(20);
+/// The part of [`SHUTDOWN_BOUND`] kept for handing the Lease over.
+const RESIGN_GRACE: Duration = Duration::from_secs(3);
 
 /// Why the operator stopped or could not start.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +103,10 @@ pub struct Settings {
     pub credentials: Credentials,
     /// Auto-binding template, when enabled.
     pub auto_bind: Option<Template>,
+    /// How many bindings this replica reconciles at once.
+    pub concurrency: u16,
+    /// Whether Secrets labelled as certificates are watched (it needs RBAC for Secrets).
+    pub certificate_secrets: bool,
 }
 
 /// Metrics and the parts they read, created before the clients so the clients can report.
@@ -135,9 +154,27 @@ impl Operator {
         Self { client, reconciler, workmarket, settings, telemetry }
     }
 
-    /// Runs until `shutdown` resolves, then stops taking webhooks, lets running reconciles
-    /// finish and releases the lease.
+    /// Runs until `shutdown` resolves, then stops taking webhooks, gives running reconciles
+    /// their grace and releases the lease — all within [`SHUTDOWN_BOUND`].
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), RunError> {
+        let (stop_tx, _) = signal::channel(false);
+        let stop = stop_tx.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new webhooks, finishing running reconciles");
+            let _ = stop.send(true);
+        });
+        let started = tokio::select! {
+            started = self.start(&stop_tx) => started?,
+            () = on_stop(&stop_tx) => return Ok(()),
+        };
+        on_stop(&stop_tx).await;
+        started.stop().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    async fn start(self, stop: &signal::Sender<bool>) -> Result<Running, RunError> {
         let Self { client, reconciler, workmarket, settings, telemetry } = self;
         check_crds(&client).await?;
         let webhook_listener = tokio::net::TcpListener::bind(settings.webhook_addr).await?;
@@ -145,76 +182,125 @@ impl Operator {
         let leadership =
             Leadership::campaign(client.clone(), &settings.lease_namespace, &settings.lease_name, &settings.identity)
                 .await?;
-        let (stop_tx, _) = watch::channel(false);
-        let stopped = || on_stop(&stop_tx);
-
-        let unbound = settings.auto_bind.clone().map(|template| {
-            let binder = AutoBinder::new(template, client.clone(), workmarket.clone());
-            Arc::new(move |id: String| {
-                let binder = binder.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = binder.consider(&id).await {
-                        tracing::warn!(work_order = %id, %error, "auto-binding failed");
-                    }
-                });
-            }) as index::Unbound
-        });
-        let fleet = Fleet::new(unbound).with_handoff(Handoff::new(client.clone(), leadership.is_leader.clone()));
+        let stopped = || on_stop(stop);
+        let health = Arc::new(CacheHealth::default());
+        let fleet = Fleet::new(auto_binding(&settings, &client, &workmarket))
+            .with_handoff(Handoff::new(client.clone(), leadership.is_leader.clone()))
+            .with_health(health.clone());
         let scopes: Vec<Scope> = if settings.namespaces.is_empty() {
-            vec![Scope::new(None)]
+            vec![Scope::new(None, &health, settings.certificate_secrets)]
         } else {
-            settings.namespaces.iter().cloned().map(|ns| Scope::new(Some(ns))).collect()
+            let new = |ns: &String| Scope::new(Some(ns.clone()), &health, settings.certificate_secrets);
+            settings.namespaces.iter().map(new).collect()
         };
-        // The context and the metrics read every cache.
-        let binding_readers: Vec<Store<CoverageBinding>> = scopes.iter().map(Scope::bindings).collect();
-        let mapping_readers: Vec<Store<CategoryMapping>> = scopes.iter().map(Scope::mappings).collect();
-        *telemetry.stores.write().unwrap_or_else(|p| p.into_inner()) = binding_readers.clone();
+        let stores: Vec<_> = scopes.iter().map(Scope::stores).collect();
+        *telemetry.stores.write().unwrap_or_else(|p| p.into_inner()) =
+            stores.iter().map(|s| s.bindings.clone()).collect();
         let reporter = Reporter { controller: "coverbridge".into(), instance: Some(settings.identity.clone()) };
         let ctx = Arc::new(Context::new(
             client.clone(),
             reconciler,
-            Recorder::new(client.clone(), reporter),
-            mapping_readers,
-            binding_readers,
+            Notices::new(client.clone(), reporter),
+            Caches::new(stores, health.clone()),
             telemetry.metrics.clone(),
             leadership.is_leader.clone(),
             settings.resync,
         ));
-
-        // Ready once every binding and mapping watcher has listed its objects.
-        let synced = Synced::new(2 * scopes.len());
-        let mut tasks = Vec::new();
-        for scope in scopes {
-            tasks.extend(scope.spawn(&client, &ctx, &fleet, &synced, &leadership.is_leader, &stop_tx));
-        }
+        let wiring = Wiring {
+            client: client.clone(),
+            ctx,
+            fleet: fleet.clone(),
+            health: health.clone(),
+            leader: leadership.is_leader.clone(),
+            stop: stop.clone(),
+            concurrency: settings.concurrency,
+        };
+        let mut tasks: Vec<JoinHandle<()>> = scopes.into_iter().flat_map(|scope| scope.spawn(&wiring)).collect();
+        tasks.push(tokio::spawn(settle_kept_wakes(fleet.clone(), health.clone(), stopped())));
 
         let receiver =
             webhooks::router(Arc::new(fleet.clone()), settings.credentials.clone(), telemetry.counters.clone());
-        let webhook_server = webhooks::serve(webhook_listener, receiver, stopped());
-        let probes = probes::router(probes::Probes { metrics: telemetry.metrics.clone(), ready: synced.ready.clone() });
-        let probe_server = webhooks::serve(probe_listener, probes, stopped());
-        let servers = tokio::spawn(async move {
-            let (webhooks, probes) = tokio::join!(webhook_server, probe_server);
-            webhooks.and(probes)
-        });
+        let probes = probes::router(probes::Probes { metrics: telemetry.metrics.clone(), health });
+        tasks.push(serve("webhook", webhooks::serve(webhook_listener, receiver, stopped())));
+        tasks.push(serve("metrics", webhooks::serve(probe_listener, probes, stopped())));
         let sweep = sweep::run(workmarket, fleet, leadership.is_leader.clone(), settings.sweep_interval, stopped());
         tasks.push(tokio::spawn(sweep));
         tracing::info!(webhooks = %settings.webhook_addr, metrics = %settings.metrics_addr, namespaces = ?settings.namespaces, "coverbridge is running");
+        Ok(Running { tasks, leadership, ctx: wiring.ctx })
+    }
+}
 
-        shutdown.await;
-        tracing::info!("shutting down: no new webhooks, finishing running reconciles");
-        let _ = stop_tx.send(true);
-        if let Err(error) = servers.await.map_err(std::io::Error::other).and_then(|r| r) {
-            tracing::warn!(%error, "a listener stopped with an error");
+/// The operator once started.
+struct Running {
+    tasks: Vec<JoinHandle<()>>,
+    leadership: Leadership,
+    ctx: Arc<Context>,
+}
+
+impl Running {
+    /// Lets every task finish until the deadline, abandons the rest, and hands the lease over.
+    async fn stop(self) {
+        let Self { tasks, leadership, ctx } = self;
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_BOUND - RESIGN_GRACE;
+        let mut abandoned = 0;
+        for mut task in tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                task.abort();
+                abandoned += 1;
+            }
         }
-        for task in tasks {
-            let _ = task.await;
+        if abandoned > 0 {
+            tracing::warn!(
+                abandoned,
+                "stopped what was still running at the shutdown deadline; its creates are idempotent"
+            );
         }
         // The lease campaign ends when nobody watches it any more.
         drop(ctx);
-        leadership.resign().await;
-        tracing::info!("stopped");
-        Ok(())
+        if tokio::time::timeout(RESIGN_GRACE, leadership.resign()).await.is_err() {
+            tracing::warn!("could not release the lease in time; it expires on its own");
+        }
+    }
+}
+
+/// The auto-binding hook, when a template is configured.
+fn auto_binding(settings: &Settings, client: &kube::Client, workmarket: &WorkMarketClient) -> Option<fleet::Unbound> {
+    let binder = AutoBinder::new(settings.auto_bind.clone()?, client.clone(), workmarket.clone());
+    Some(Arc::new(move |id: String| {
+        let binder = binder.clone();
+        tokio::spawn(async move {
+            if let Err(error) = binder.consider(&id).await {
+                tracing::warn!(work_order = %id, %error, "auto-binding failed");
+            }
+        });
+    }))
+}
+
+/// Serves a listener as a task; an error is logged.
+fn serve(name: &'static str, server: impl Future<Output = std::io::Result<()>> + Send + 'static) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(error) = server.await {
+            tracing::warn!(listener = name, %error, "a listener stopped with an error");
+        }
+    })
+}
+
+/// Each time every cache follows changes again, matches the wakes kept meanwhile.
+async fn settle_kept_wakes(fleet: Fleet, health: Arc<CacheHealth>, stop: impl Future<Output = ()>) {
+    let mut changes = health.subscribe();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                if health.settled() {
+                    fleet.settle();
+                }
+            }
+            () = &mut stop => return,
+        }
     }
 }
 

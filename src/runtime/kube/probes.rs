@@ -1,8 +1,8 @@
 //! `GET /metrics`, `GET /healthz` (the process serves) and `GET /readyz` (every cache has
-//! synced; not leadership, so every replica takes webhooks).
+//! listed and none is refused; not leadership, so every replica takes webhooks). A 503 from
+//! `/readyz` says in its body what is missing, a refusal by RBAC first.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use super::health::CacheHealth;
 use crate::metrics::Metrics;
 
 /// Shared by the probe handlers.
@@ -17,8 +18,8 @@ use crate::metrics::Metrics;
 pub struct Probes {
     /// The metrics to serve.
     pub metrics: Arc<Metrics>,
-    /// Set once every cache has synced.
-    pub ready: Arc<AtomicBool>,
+    /// The caches' health.
+    pub health: Arc<CacheHealth>,
 }
 
 /// The probe and metrics routes.
@@ -35,9 +36,8 @@ async fn metrics(State(probes): State<Probes>) -> impl IntoResponse {
 }
 
 async fn readyz(State(probes): State<Probes>) -> impl IntoResponse {
-    if probes.ready.load(Ordering::SeqCst) {
-        (StatusCode::OK, "ready\n")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "caches are still syncing\n")
+    match probes.health.readiness() {
+        Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")),
     }
 }

@@ -95,6 +95,8 @@ pub async fn run(args: RunArgs) -> Result<(), StartError> {
             ten99policy: webhook_secret.map(|s| Verifier::new(s).with_tolerance(args.webhook_tolerance)),
         },
         auto_bind,
+        concurrency: args.concurrency,
+        certificate_secrets: args.certificate_secrets,
     };
     Operator::new(client, reconciler, workmarket, settings, telemetry).run(terminated()).await?;
     Ok(())

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
-use super::index::Fleet;
+use super::fleet::Fleet;
 use crate::webhooks::Bindings;
 use crate::workmarket::WorkMarketClient;
 

@@ -227,7 +227,7 @@ impl Host for LocalHost {
         if self.runtime.store.set_binding_status(&self.key, status.clone()) {
             Ok(())
         } else {
-            Err(HostError(format!("binding {} no longer exists", self.key)))
+            Err(HostError::Gone(format!("binding {}", self.key)))
         }
     }
 

@@ -7,8 +7,7 @@ use std::time::Duration;
 use coverbridge::reconcile::ObjectKey;
 use coverbridge::secret::Secret;
 use coverbridge::ten99policy::Verifier;
-use coverbridge::webhooks::{self, Bindings, Counters, Credentials, Source};
-use coverbridge::workmarket::webhook::Delivery;
+use coverbridge::webhooks::{self, Bindings, Counters, Credentials, Source, Unmatched};
 
 /// The token the receiver expects on WorkMarket deliveries.
 pub const TOKEN: &str = "wm-hook-7d3f9a1c";
@@ -23,7 +22,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// The calls so far, as `lookup work order 1`, `trigger ns/1`, `unbound 1`.
+    /// The calls so far, as `lookup work order 1`, `trigger ns/1`, `unmatched work order 1`.
     pub fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }
@@ -50,8 +49,11 @@ impl Bindings for Recorder {
         }
     }
 
-    fn unbound(&self, delivery: &Delivery) {
-        self.record(format!("unbound {}", delivery.assignment_id));
+    fn unmatched(&self, wake: Unmatched) {
+        match wake {
+            Unmatched::WorkOrder(delivery) => self.record(format!("unmatched work order {}", delivery.assignment_id)),
+            Unmatched::ExternalIds(ids) => self.record(format!("unmatched ids {}", ids.join(","))),
+        }
     }
 }
 
