@@ -3,9 +3,16 @@
 //! status subresources, finalizers and graceful deletion, generation bumps, and a Lease that
 //! refuses an apply by another field manager while held. Every request is recorded so tests can
 //! assert the exact calls, in order.
+//!
+//! It also has a real server's unkind habits, each switched on per test: lists of one kind
+//! answering late (so kinds arrive in any order), watch streams cut, the whole API unreachable
+//! (connection refused) and back with `410 Gone` for every older resource version, and `403`
+//! for lists and watches at the cluster scope (RBAC granted per namespace only).
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -42,6 +49,12 @@ struct Inner {
     requests: Vec<Recorded>,
     lease_owner: HashMap<Key, String>,
     hook: Option<Hook>,
+    /// Lists of these kinds answer only after the delay.
+    list_delays: HashMap<String, Duration>,
+    /// Watches from a resource version below this answer 410 Gone.
+    compacted: u64,
+    /// Lists and watches of namespaced kinds across all namespaces answer 403.
+    forbid_cluster_scope: bool,
 }
 
 /// The fake API. Cheap to clone.
@@ -49,8 +62,27 @@ struct Inner {
 pub struct FakeKube {
     inner: Arc<Mutex<Inner>>,
     events: broadcast::Sender<(u64, String, String, Value)>,
+    /// Ends every open watch stream when it changes.
+    cuts: tokio::sync::watch::Sender<u64>,
+    server: Arc<Mutex<Option<Serving>>>,
+    addr: SocketAddr,
     /// Base URL.
     pub url: String,
+}
+
+/// The accept loop and every open connection, so "down" can drop them all at once.
+struct Serving {
+    accept: tokio::task::JoinHandle<()>,
+    connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Serving {
+    fn stop(self) {
+        self.accept.abort();
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
 }
 
 fn kind_of(plural: &str) -> (&'static str, &'static str) {
@@ -121,15 +153,86 @@ impl FakeKube {
     /// Serves a fake API on a free loopback port, with the coverbridge CRDs installed.
     pub async fn start() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (events, _) = broadcast::channel(4096);
-        let fake = Self { inner: Arc::default(), events, url };
+        let addr = listener.local_addr().unwrap();
+        let (events, _) = broadcast::channel(65536);
+        let fake = Self {
+            inner: Arc::default(),
+            events,
+            cuts: tokio::sync::watch::channel(0).0,
+            server: Arc::default(),
+            addr,
+            url: format!("http://{addr}"),
+        };
         for name in ["coveragebindings.coverbridge.io", "categorymappings.coverbridge.io"] {
             fake.insert("customresourcedefinitions", None, json!({"metadata": {"name": name}}));
         }
-        let app = Router::new().fallback(handle).with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        fake.serve(listener);
         fake
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let app = Router::new().fallback(handle).with_state(self.clone());
+        let connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let open = connections.clone();
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                let connection = tokio::spawn(async move {
+                    let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                        .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+                let mut open = open.lock().unwrap();
+                open.retain(|c| !c.is_finished());
+                open.push(connection.abort_handle());
+            }
+        });
+        *self.server.lock().unwrap() = Some(Serving { accept, connections });
+    }
+
+    /// The API server goes away: its port refuses connections and every open request and watch
+    /// breaks.
+    pub fn go_down(&self) {
+        if let Some(serving) = self.server.lock().unwrap().take() {
+            serving.stop();
+        }
+    }
+
+    /// The API server comes back on the same port, having forgotten every resource version the
+    /// clients hold: a watch from one answers 410 Gone, as after etcd compaction.
+    pub async fn come_back(&self) {
+        {
+            let mut inner = self.lock();
+            inner.rv += 1000;
+            inner.compacted = inner.rv;
+        }
+        let listener = tokio::net::TcpListener::bind(self.addr).await.expect("the port is free again");
+        self.serve(listener);
+    }
+
+    /// Ends every open watch stream, as a load balancer or a server timeout does.
+    pub fn cut_watches(&self) {
+        self.cuts.send_modify(|n| *n += 1);
+    }
+
+    /// Lists of `plural` answer only after `delay`.
+    pub fn delay_lists(&self, plural: &str, delay: Duration) {
+        self.lock().list_delays.insert(plural.to_owned(), delay);
+    }
+
+    /// Whether lists and watches across all namespaces answer 403, as for a ServiceAccount with
+    /// per-namespace RBAC only.
+    pub fn forbid_cluster_scope(&self, forbid: bool) {
+        self.lock().forbid_cluster_scope = forbid;
+    }
+
+    /// Replaces an object's status without telling anybody why (a write the operator's cache may
+    /// not have seen), as one more change.
+    pub fn replace_status(&self, plural: &str, namespace: Option<&str>, name: &str, status: Value) {
+        let key = (plural.to_owned(), namespace.map(str::to_owned), name.to_owned());
+        let mut inner = self.lock();
+        self.update(&mut inner, &key, |o| o["status"] = status);
     }
 
     /// A kube client talking to this fake.
@@ -266,6 +369,15 @@ async fn handle(State(fake): State<FakeKube>, request: Request) -> Response {
         hook(&recorded);
     }
     let Some(target) = parse_path(parts.uri.path()) else { return status(404, "NotFound", "no such path") };
+    if parts.method == Method::GET && target.name.is_none() {
+        if let Some(refusal) = refusal(&fake, &target, &query) {
+            return refusal;
+        }
+        let delay = fake.lock().list_delays.get(&target.plural).copied();
+        if let Some(delay) = delay.filter(|_| query_param(&query, "watch").as_deref() != Some("true")) {
+            tokio::time::sleep(delay).await;
+        }
+    }
     match (&parts.method, &target.name) {
         (&Method::GET, None) if query_param(&query, "watch").as_deref() == Some("true") => {
             watch(&fake, &target, &query)
@@ -293,6 +405,22 @@ async fn handle(State(fake): State<FakeKube>, request: Request) -> Response {
     }
 }
 
+/// A 403 for a list or watch across all namespaces, worded as the API server words it.
+fn refusal(fake: &FakeKube, target: &Target, query: &str) -> Option<Response> {
+    let namespaced = ["coveragebindings", "categorymappings", "secrets"].contains(&target.plural.as_str());
+    if !(fake.lock().forbid_cluster_scope && namespaced && target.namespace.is_none()) {
+        return None;
+    }
+    let verb = if query_param(query, "watch").as_deref() == Some("true") { "watch" } else { "list" };
+    let group = if target.plural == "secrets" { "" } else { "coverbridge.io" };
+    let message = format!(
+        "{plural}{dot}{group} is forbidden: User \"system:serviceaccount:coverbridge:coverbridge\" cannot {verb} resource \"{plural}\" in API group \"{group}\" at the cluster scope",
+        plural = target.plural,
+        dot = if group.is_empty() { "" } else { "." },
+    );
+    Some(status(403, "Forbidden", &message))
+}
+
 fn list(fake: &FakeKube, target: &Target, query: &str) -> Response {
     let selector = query_param(query, "labelSelector");
     let inner = fake.lock();
@@ -313,6 +441,16 @@ fn list(fake: &FakeKube, target: &Target, query: &str) -> Response {
 
 fn watch(fake: &FakeKube, target: &Target, query: &str) -> Response {
     let from: u64 = query_param(query, "resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let compacted = fake.lock().compacted;
+    if from != 0 && from < compacted {
+        // As the API server answers a watch from a compacted version: 200, one ERROR event.
+        let gone = json!({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": format!("too old resource version: {from} ({compacted})"), "reason": "Expired", "code": 410}});
+        return Response::builder()
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(format!("{gone}\n")))
+            .unwrap();
+    }
     let selector = query_param(query, "labelSelector");
     let live = fake.events.subscribe();
     let backlog: Vec<(u64, String, String, Value)> =
@@ -330,9 +468,13 @@ fn watch(fake: &FakeKube, target: &Target, query: &str) -> Response {
     let wanted_backlog = wanted.clone();
     let backlog = futures::stream::iter(backlog.into_iter().filter(move |e| wanted_backlog(e)).map(line));
     let live = async_stream_live(live, last).filter(move |e| futures::future::ready(wanted(e))).map(line);
+    let mut cuts = fake.cuts.subscribe();
+    let cut = async move {
+        let _ = cuts.changed().await;
+    };
     Response::builder()
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from_stream(backlog.chain(live)))
+        .body(Body::from_stream(backlog.chain(live).take_until(cut)))
         .unwrap()
 }
 

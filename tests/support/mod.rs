@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod cluster;
 pub mod kube_api;
 pub mod recording;
 pub mod ten99policy;

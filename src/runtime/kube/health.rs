@@ -59,6 +59,8 @@ struct Watch {
     forbidden_told: Option<Instant>,
     /// When the current outage began; `None` while healthy.
     outage: Option<Instant>,
+    /// Whether "listing again" was told in this outage (it is tried every few seconds).
+    relist_told: bool,
     listed: usize,
 }
 
@@ -112,6 +114,7 @@ impl CacheHealth {
             forbidden: None,
             forbidden_told: None,
             outage: None,
+            relist_told: false,
             listed: 0,
         });
         WatchId(watches.len() - 1)
@@ -178,8 +181,9 @@ impl CacheHealth {
 }
 
 fn listing(watch: &mut Watch) {
-    if watch.state == State::Down && watch.outage.is_some() {
+    if watch.outage.is_some() && !watch.relist_told {
         tracing::info!(resource = watch.kind.resource(), "listing {} {} again", watch.kind.resource(), watch.where_());
+        watch.relist_told = true;
     }
     if watch.state != State::Forbidden {
         watch.state = State::Listing;
@@ -216,7 +220,10 @@ fn failed(watch: &mut Watch, error: &watcher::Error) {
         }
         watch.forbidden = Some(refusal);
         watch.state = State::Forbidden;
-        watch.outage.get_or_insert_with(Instant::now);
+        if watch.outage.is_none() {
+            watch.outage = Some(Instant::now());
+            watch.relist_told = false;
+        }
         return;
     }
     if watch.outage.is_none() {
@@ -228,6 +235,7 @@ fn failed(watch: &mut Watch, error: &watcher::Error) {
             watch.where_()
         );
         watch.outage = Some(Instant::now());
+        watch.relist_told = false;
     } else {
         tracing::debug!(resource = watch.kind.resource(), %error, "watch still failing");
     }

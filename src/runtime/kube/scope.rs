@@ -111,6 +111,9 @@ impl Scope {
                 }
                 health.observe(id, item);
             })
+            // Told to the health already; the controller would add its own backoff (up to 30 s)
+            // on top of the relisting watch's short pause.
+            .filter(|item| future::ready(item.is_ok()))
             .applied_objects()
             .predicate_filter(spec_deletion_or_wake, Default::default());
         let binding_controller = Controller::for_stream(bindings, stores.bindings)

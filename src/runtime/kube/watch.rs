@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use crate::runtime::ReconcileBackoff;
 
 /// The pause before a failed watch lists again.
-const RESTART: ReconcileBackoff = ReconcileBackoff {
+pub(super) const RESTART: ReconcileBackoff = ReconcileBackoff {
     base: Duration::from_millis(250),
     max: Duration::from_secs(3),
     floor: Duration::from_millis(100),
