@@ -201,7 +201,7 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
         Step::ExpireSession { session_id } => match client.expire_application_session(session_id, &key).await {
             Ok(_) => Ok(Outcome::SessionExpired),
             // Already expired or completed: nothing left to expire.
-            Err(e) if matches!(e.code(), Some(ErrorCode::Other(code)) if code == "session_expired" || code == "application_already_complete") => {
+            Err(e) if matches!(e.code(), Some(ErrorCode::SessionExpired | ErrorCode::ApplicationAlreadyComplete)) => {
                 Ok(Outcome::SessionExpired)
             }
             Err(e) => Err(failed(e)),

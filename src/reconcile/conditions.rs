@@ -5,13 +5,44 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::resources::ConditionType;
 
+/// A condition's status, as Kubernetes spells it in `metav1.Condition`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionStatus {
+    /// The condition holds.
+    True,
+    /// It does not.
+    False,
+    /// Nobody can tell yet.
+    Unknown,
+}
+
+impl ConditionStatus {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::True => "True",
+            Self::False => "False",
+            Self::Unknown => "Unknown",
+        }
+    }
+
+    /// Reads a stored condition's status; anything but `True` or `False` is `Unknown`.
+    pub fn of(condition: &Condition) -> Self {
+        match condition.status.as_str() {
+            "True" => Self::True,
+            "False" => Self::False,
+            _ => Self::Unknown,
+        }
+    }
+}
+
 /// The desired state of one condition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Desired {
     /// Which condition.
     pub type_: ConditionType,
-    /// "True", "False" or "Unknown".
-    pub status: &'static str,
+    /// Whether it holds.
+    pub status: ConditionStatus,
     /// PascalCase reason; doubles as Event reason and metric label.
     pub reason: String,
     /// Human-readable detail.
@@ -21,17 +52,17 @@ pub struct Desired {
 impl Desired {
     /// A condition with status True.
     pub fn yes(type_: ConditionType, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { type_, status: "True", reason: reason.into(), message: message.into() }
+        Self { type_, status: ConditionStatus::True, reason: reason.into(), message: message.into() }
     }
 
     /// A condition with status False.
     pub fn no(type_: ConditionType, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { type_, status: "False", reason: reason.into(), message: message.into() }
+        Self { type_, status: ConditionStatus::False, reason: reason.into(), message: message.into() }
     }
 
     /// A condition with status Unknown.
     pub fn unknown(type_: ConditionType, reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { type_, status: "Unknown", reason: reason.into(), message: message.into() }
+        Self { type_, status: ConditionStatus::Unknown, reason: reason.into(), message: message.into() }
     }
 }
 
@@ -45,11 +76,11 @@ pub fn merge(current: &[Condition], desired: &[Desired], generation: Option<i64>
             let status = want.status;
             let last_transition_time = current
                 .iter()
-                .find(|c| c.type_ == want.type_.as_str() && c.status == status)
+                .find(|c| c.type_ == want.type_.as_str() && c.status == status.as_str())
                 .map_or_else(|| now.clone(), |c| c.last_transition_time.clone());
             Condition {
                 type_: want.type_.as_str().to_owned(),
-                status: status.to_owned(),
+                status: status.as_str().to_owned(),
                 reason: want.reason.clone(),
                 message: want.message.clone(),
                 observed_generation: generation,
@@ -69,7 +100,7 @@ pub fn find(conditions: &[Condition], type_: ConditionType) -> Option<&Condition
 
 /// Whether the condition of `type_` is present with status True.
 pub fn is_true(conditions: &[Condition], type_: ConditionType) -> bool {
-    find(conditions, type_).is_some_and(|c| c.status == "True")
+    find(conditions, type_).is_some_and(|c| ConditionStatus::of(c) == ConditionStatus::True)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::act::act;
-use super::conditions::{self, Desired};
+use super::conditions::{self, ConditionStatus, Desired};
 use super::error::ReconcileError;
 use super::host::{Host, Notice};
 use super::mapping::KnownCode;
@@ -313,14 +313,9 @@ fn carried_over(status: &CoverageBindingStatus, except: &[ConditionType]) -> Vec
         .iter()
         .filter_map(|c| {
             let type_ = ConditionType::ALL.into_iter().find(|t| t.as_str() == c.type_)?;
-            let state = match c.status.as_str() {
-                "True" => "True",
-                "False" => "False",
-                _ => "Unknown",
-            };
             (!except.contains(&type_)).then(|| Desired {
                 type_,
-                status: state,
+                status: ConditionStatus::of(c),
                 reason: c.reason.clone(),
                 message: c.message.clone(),
             })

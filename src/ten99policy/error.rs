@@ -156,6 +156,10 @@ pub enum ErrorCode {
     InvalidFileType,
     /// `invalid_file_size`: an uploaded certificate is too large.
     InvalidFileSize,
+    /// `session_expired`: the application session ran out before this request.
+    SessionExpired,
+    /// `application_already_complete`: the worker already finished the application.
+    ApplicationAlreadyComplete,
     /// The "No matching policy found for assignment." answer, recognised by its message
     /// whatever its code.
     NoMatchingPolicy,
@@ -189,6 +193,8 @@ impl ErrorCode {
             "insufficient_permissions" => Self::InsufficientPermissions,
             "invalid_file_type" => Self::InvalidFileType,
             "invalid_file_size" => Self::InvalidFileSize,
+            "session_expired" => Self::SessionExpired,
+            "application_already_complete" => Self::ApplicationAlreadyComplete,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -215,6 +221,8 @@ impl ErrorCode {
             Self::InsufficientPermissions => "insufficient_permissions",
             Self::InvalidFileType => "invalid_file_type",
             Self::InvalidFileSize => "invalid_file_size",
+            Self::SessionExpired => "session_expired",
+            Self::ApplicationAlreadyComplete => "application_already_complete",
             Self::NoMatchingPolicy => "no_matching_policy",
             Self::Other(code) => code,
         }
@@ -264,7 +272,9 @@ mod tests {
             ("resource_not_found", ErrorCode::ResourceNotFound),
             ("invalid_api_key", ErrorCode::InvalidApiKey),
             ("insufficient_permissions", ErrorCode::InsufficientPermissions),
-            ("session_expired", ErrorCode::Other("session_expired".into())),
+            ("session_expired", ErrorCode::SessionExpired),
+            ("application_already_complete", ErrorCode::ApplicationAlreadyComplete),
+            ("session_teleported", ErrorCode::Other("session_teleported".into())),
         ] {
             let parsed = ErrorCode::parse(code, "whatever");
             assert_eq!(parsed, expected, "{code}");

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::conditions::Desired;
+use super::conditions::{ConditionStatus, Desired};
 use super::facts::{Facts, WorkOrderFacts, WorkStage, WorkerFacts};
 use super::steps::Step;
 use crate::resources::{
@@ -100,8 +100,8 @@ fn ready_reason(phase: Phase, problem: Option<&Problem>, conditions: &[Desired])
         return (problem.reason.to_owned(), problem.message.clone());
     }
     let explains = |c: &&Desired| {
-        (blocking.contains(&c.type_) && c.status == "True")
-            || (phase == Phase::Failed && c.status == "False" && c.type_ != C::Ready)
+        (blocking.contains(&c.type_) && c.status == ConditionStatus::True)
+            || (phase == Phase::Failed && c.status == ConditionStatus::False && c.type_ != C::Ready)
     };
     if !matches!(phase, Phase::Bound | Phase::Completed)
         && let Some(c) = conditions.iter().find(explains)

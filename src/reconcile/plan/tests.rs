@@ -4,6 +4,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::*;
 use crate::money::Cents;
+use crate::reconcile::conditions::ConditionStatus;
 use crate::reconcile::facts::*;
 use crate::reconcile::mapping::Chosen;
 use crate::resources::*;
@@ -102,7 +103,7 @@ fn nothing_happens_before_the_trigger() {
     assert_eq!(p.phase, Phase::WaitingForTrigger);
     assert_eq!(p.step, None);
     let ready = condition(&p, ConditionType::Ready).unwrap();
-    assert_eq!((ready.status, ready.reason.as_str()), ("False", "WaitingForTrigger"));
+    assert_eq!((ready.status, ready.reason.as_str()), (ConditionStatus::False, "WaitingForTrigger"));
     assert!(ready.message.contains("to be assigned") && ready.message.contains("open"), "{}", ready.message);
     assert_eq!(p.work_order.unwrap().status.as_deref(), Some("open"));
 
@@ -162,7 +163,7 @@ fn missing_contractor_data_is_named_not_invented() {
     assert_eq!(p.phase, Phase::Failed);
     assert_eq!(p.step, None);
     let c = condition(&p, ConditionType::ContractorIncomplete).unwrap();
-    assert_eq!(c.status, "True");
+    assert_eq!(c.status, ConditionStatus::True);
     for part in ["e-mail", "phone", "region"] {
         assert!(c.message.contains(part), "{}", c.message);
     }
@@ -175,7 +176,7 @@ fn a_foreign_contractor_with_the_same_email_is_a_conflict() {
     f.contractor_conflict = Some("alex.nguyen@example.com belongs to contractor cn_9 (worker 1)".into());
     let p = plan(&spec(), &Default::default(), &f, &ctx());
     assert_eq!((p.phase, p.step.clone()), (Phase::Failed, None));
-    assert_eq!(condition(&p, ConditionType::ContractorConflict).unwrap().status, "True");
+    assert_eq!(condition(&p, ConditionType::ContractorConflict).unwrap().status, ConditionStatus::True);
 }
 
 #[test]
@@ -200,7 +201,7 @@ fn job_carries_name_terms_and_metadata() {
     assert_eq!(job.name, "WO 6029116324 — Low Voltage Cabling");
     assert_eq!((job.entity.as_str(), job.work_order_id.as_str()), ("en_Ah3tqYn", "6029116324"));
     assert_eq!(job.terms, terms());
-    assert_eq!(condition(&p, ConditionType::Insured).unwrap().status, "False");
+    assert_eq!(condition(&p, ConditionType::Insured).unwrap().status, ConditionStatus::False);
 }
 
 #[test]
@@ -226,10 +227,10 @@ fn no_category_means_no_write_at_all_and_no_failure() {
     let p = plan(&spec(), &Default::default(), &f, &ctx());
     assert_eq!((p.phase, p.step.clone()), (Phase::Pending, None));
     let unmapped = condition(&p, ConditionType::CategoryUnmapped).unwrap();
-    assert_eq!((unmapped.status, unmapped.reason.as_str()), ("True", "NoMatchingRule"));
+    assert_eq!((unmapped.status, unmapped.reason.as_str()), (ConditionStatus::True, "NoMatchingRule"));
     assert!(unmapped.message.contains("Marketing"), "{}", unmapped.message);
     let ready = condition(&p, ConditionType::Ready).unwrap();
-    assert_eq!((ready.status, ready.reason.as_str()), ("False", "NoMatchingRule"), "Ready says why");
+    assert_eq!((ready.status, ready.reason.as_str()), (ConditionStatus::False, "NoMatchingRule"), "Ready says why");
     assert_eq!(p.wait, Wait::ForChange, "a mapping change wakes it");
 
     // A contractor made before (by an earlier version, say): the phase says how far it got.
@@ -335,7 +336,7 @@ fn a_start_in_the_past_is_clamped_and_said_so() {
     assert_eq!(coverage.effective, at(0) + SignedDuration::from_mins(10));
     assert_eq!(coverage.end, coverage.effective + SignedDuration::from_hours(24), "the end follows the start");
     assert_eq!(coverage.window, (at(-5), at(-1)), "the key still derives from the work order's own window");
-    assert_eq!(condition(&p, ConditionType::EffectiveDateClamped).unwrap().status, "True");
+    assert_eq!(condition(&p, ConditionType::EffectiveDateClamped).unwrap().status, ConditionStatus::True);
 }
 
 #[test]
@@ -381,14 +382,14 @@ fn an_active_policy_binds_and_a_cancelled_one_unprotects() {
     f.policy = Some(active_policy());
     let p = plan(&spec(), &awaiting, &f, &ctx());
     assert_eq!((p.phase, p.step.clone()), (Phase::Bound, None));
-    assert_eq!(condition(&p, ConditionType::Ready).unwrap().status, "True");
-    assert_eq!(condition(&p, ConditionType::Insured).unwrap().status, "True");
+    assert_eq!(condition(&p, ConditionType::Ready).unwrap().status, ConditionStatus::True);
+    assert_eq!(condition(&p, ConditionType::Insured).unwrap().status, ConditionStatus::True);
 
     f.policy.as_mut().unwrap().status = PolicyStatus::Cancelled;
     let p = plan(&spec(), &awaiting, &f, &ctx());
     assert_eq!(p.phase, Phase::Unprotected);
     let insured = condition(&p, ConditionType::Insured).unwrap();
-    assert_eq!((insured.status, insured.reason.as_str()), ("False", "PolicyCancelled"));
+    assert_eq!((insured.status, insured.reason.as_str()), (ConditionStatus::False, "PolicyCancelled"));
 }
 
 #[test]
@@ -499,7 +500,7 @@ fn work_in_progress_without_coverage_is_flagged() {
     let p = plan(&spec(), &awaiting, &facts(WorkStage::InProgress), &ctx());
     assert_eq!(p.phase, Phase::AwaitingApplication);
     let c = condition(&p, ConditionType::WorkStartedUninsured).unwrap();
-    assert_eq!(c.status, "True");
+    assert_eq!(c.status, ConditionStatus::True);
     assert!(c.message.contains("8823578"));
 
     let mut f = facts(WorkStage::InProgress);
@@ -522,7 +523,7 @@ fn completion_while_covered_is_completed() {
     f.policy = Some(active_policy());
     let p = plan(&spec(), &bound, &f, &ctx());
     assert_eq!(p.phase, Phase::Completed);
-    assert_eq!(condition(&p, ConditionType::Ready).unwrap().status, "True");
+    assert_eq!(condition(&p, ConditionType::Ready).unwrap().status, ConditionStatus::True);
 }
 
 #[test]
@@ -584,10 +585,10 @@ fn own_certificate_is_uploaded_then_follows_review() {
         ..contractor
     };
     for (status, phase, valid) in [
-        (CertificateStatus::Pending, Phase::AwaitingCertificateReview, "Unknown"),
-        (CertificateStatus::Approved, Phase::Bound, "True"),
-        (CertificateStatus::Flagged, Phase::NeedsReview, "False"),
-        (CertificateStatus::Denied, Phase::Failed, "False"),
+        (CertificateStatus::Pending, Phase::AwaitingCertificateReview, ConditionStatus::Unknown),
+        (CertificateStatus::Approved, Phase::Bound, ConditionStatus::True),
+        (CertificateStatus::Flagged, Phase::NeedsReview, ConditionStatus::False),
+        (CertificateStatus::Denied, Phase::Failed, ConditionStatus::False),
     ] {
         f.certificate = Some(CertificateFacts { status, pdf_url: None });
         let p = plan(&own_coi(), &uploaded, &f, &ctx());
