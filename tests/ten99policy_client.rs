@@ -183,7 +183,7 @@ async fn quotes_sessions_and_policies_through_a_completed_application() {
     assert!(certificates.gl_coi_pdf_url.is_some() && certificates.wc_coi_pdf_url.is_some());
 
     let error = client.expire_application_session(&session.id, &key("expire done")).await.unwrap_err();
-    assert_eq!(api_code(&error), (400, ErrorCode::Other("application_already_complete".into())));
+    assert_eq!(api_code(&error), (400, ErrorCode::ApplicationAlreadyComplete));
     let error = client.update_quote(&created.id, &later).await.unwrap_err();
     assert_eq!(api_code(&error), (400, ErrorCode::Other("cant_update_create_new_quote".into())));
     // Now insured for this category: a second quote is refused.
@@ -211,7 +211,7 @@ async fn sessions_expire_once() {
     let expired = client.expire_application_session(&session.id, &key("x1")).await.unwrap();
     assert!(expired.expired);
     let error = client.expire_application_session(&session.id, &key("x2")).await.unwrap_err();
-    assert_eq!(api_code(&error), (400, ErrorCode::Other("session_expired".into())));
+    assert_eq!(api_code(&error), (400, ErrorCode::SessionExpired));
     let error = sandbox.sandbox.complete_application(&session.id).unwrap_err();
     assert_eq!(error.code, "session_expired");
 }

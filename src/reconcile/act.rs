@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use jiff::Timestamp;
 
-use super::error::ReconcileError;
+use super::error::{ReconcileError, Ten99Read};
 use super::facts::{AddressFacts, AssignmentFacts, PolicyFacts};
 use super::keys::key;
 use super::observe::{assignment_facts, policy_facts};
@@ -102,7 +102,7 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
         return Ok(outcome);
     }
     let key = key(uid, step, attempt);
-    let failed = ReconcileError::ten99(step.name());
+    let failed = ReconcileError::writing(step.kind());
     let metadata = |work_order_id: &str| Metadata::default().with("work_order_id", work_order_id);
     match step {
         Step::CreateContractor(draft) => match client.create_contractor(&new_contractor(draft), &key).await {
@@ -183,9 +183,9 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
             let assignment = new_assignment(contractor_id, job_id, coverage, metadata(work_order_id));
             let created = client.create_assignment(&assignment, &key).await.map_err(failed)?;
             let policy = match &created.policy {
-                Some(id) => {
-                    Some(policy_facts(&client.get_policy(id).await.map_err(ReconcileError::ten99("read policy"))?))
-                }
+                Some(id) => Some(policy_facts(
+                    &client.get_policy(id).await.map_err(ReconcileError::reading(Ten99Read::Policy))?,
+                )),
                 None => None,
             };
             Ok(Outcome::Assignment { facts: assignment_facts(&created), id: created.id, policy })
@@ -224,7 +224,7 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
 /// What an earlier attempt of `step` created, if anything: found among the newest objects of
 /// its kind by what the request carried (work order metadata, job, quote, contractor, digest).
 async fn find_existing(client: &Ten99PolicyClient, step: &Step) -> Result<Option<Outcome>, ReconcileError> {
-    let lookup = || ReconcileError::ten99(step.name());
+    let lookup = || ReconcileError::reading(Ten99Read::Recent(step.kind()));
     let outcome = match step {
         Step::CreateContractor(draft) => return adopt(client, draft).await,
         Step::CreateJob(draft) => client
@@ -296,7 +296,7 @@ async fn find_existing(client: &Ten99PolicyClient, step: &Step) -> Result<Option
         _ => None,
     };
     if let Some(outcome) = &outcome {
-        tracing::info!(step = step.name(), ?outcome, "adopting what an earlier attempt created");
+        tracing::info!(step = step.kind().as_str(), ?outcome, "adopting what an earlier attempt created");
     }
     Ok(outcome)
 }
@@ -304,8 +304,10 @@ async fn find_existing(client: &Ten99PolicyClient, step: &Step) -> Result<Option
 /// Finds the worker's existing contractor by e-mail: ours if its metadata names the same worker,
 /// a conflict if it names someone else (or no one).
 async fn adopt(client: &Ten99PolicyClient, draft: &ContractorDraft) -> Result<Option<Outcome>, ReconcileError> {
-    let found =
-        client.list_contractors_by_email(&draft.email).await.map_err(ReconcileError::ten99("find contractor"))?;
+    let found = client
+        .list_contractors_by_email(&draft.email)
+        .await
+        .map_err(ReconcileError::reading(Ten99Read::ContractorsByEmail))?;
     let Some(existing) = found.into_iter().next() else { return Ok(None) };
     Ok(Some(match existing.custom_metadata.get("workmarket_worker_id") {
         Some(worker) if worker == draft.worker_id => Outcome::Contractor { id: existing.id, adopted: true },

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::host::HostError;
+use crate::resources::StepKind;
 use crate::ten99policy::Ten99PolicyError;
 use crate::workmarket::WorkMarketError;
 
@@ -14,16 +15,65 @@ pub enum ReconcileError {
     #[error("{0}")]
     WorkMarket(#[from] WorkMarketError),
     /// A 1099Policy call failed.
-    #[error("{step}: {error}")]
+    #[error("{call}: {error}")]
     Ten99Policy {
-        /// The step or read that failed.
-        step: &'static str,
+        /// The write or read that failed.
+        call: Ten99Call,
         /// What 1099Policy said.
         error: Ten99PolicyError,
     },
     /// The runtime could not read or write what the core needed.
     #[error("{0}")]
     Host(#[from] HostError),
+}
+
+/// A 1099Policy call the core makes: one of its writes, or a read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ten99Call {
+    /// A step's write.
+    Write(StepKind),
+    /// A read.
+    Read(Ten99Read),
+}
+
+/// The reads the core makes of 1099Policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ten99Read {
+    /// A policy by id.
+    Policy,
+    /// The policies bought on a quote.
+    PoliciesOfQuote,
+    /// A quote by id.
+    Quote,
+    /// An application session by id.
+    Session,
+    /// An assignment by id.
+    Assignment,
+    /// An uploaded certificate by id.
+    Certificate,
+    /// Contractors by e-mail.
+    ContractorsByEmail,
+    /// The job category codes.
+    CategoryCodes,
+    /// The newest objects of a kind, to find what a lost create made.
+    Recent(StepKind),
+}
+
+impl fmt::Display for Ten99Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Write(kind) => write!(f, "{kind}"),
+            Self::Read(Ten99Read::Policy) => f.write_str("read policy"),
+            Self::Read(Ten99Read::PoliciesOfQuote) => f.write_str("list policies"),
+            Self::Read(Ten99Read::Quote) => f.write_str("read quote"),
+            Self::Read(Ten99Read::Session) => f.write_str("read session"),
+            Self::Read(Ten99Read::Assignment) => f.write_str("read assignment"),
+            Self::Read(Ten99Read::Certificate) => f.write_str("read certificate"),
+            Self::Read(Ten99Read::ContractorsByEmail) => f.write_str("find contractor"),
+            Self::Read(Ten99Read::CategoryCodes) => f.write_str("list category codes"),
+            Self::Read(Ten99Read::Recent(kind)) => write!(f, "look for the {kind} an earlier attempt made"),
+        }
+    }
 }
 
 /// The kind of a failure, in words people and dashboards share: the `Synced` reason, the Event
@@ -96,7 +146,13 @@ impl ReconcileError {
         matches!(self, Self::Host(HostError::NotReady { .. }))
     }
 
-    pub(crate) fn ten99(step: &'static str) -> impl FnOnce(Ten99PolicyError) -> Self {
-        move |error| Self::Ten99Policy { step, error }
+    /// The error of a failed write of `kind`.
+    pub(crate) fn writing(kind: StepKind) -> impl FnOnce(Ten99PolicyError) -> Self {
+        move |error| Self::Ten99Policy { call: Ten99Call::Write(kind), error }
+    }
+
+    /// The error of a failed read.
+    pub(crate) fn reading(read: Ten99Read) -> impl FnOnce(Ten99PolicyError) -> Self {
+        move |error| Self::Ten99Policy { call: Ten99Call::Read(read), error }
     }
 }

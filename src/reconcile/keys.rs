@@ -19,7 +19,7 @@ pub fn key(uid: &str, step: &Step, attempt: u32) -> IdempotencyKey {
         _ => {
             let terms = serde_json::to_vec(&step.key_terms()).expect("key terms serialize");
             let digest = hex::encode(Sha256::digest(terms));
-            IdempotencyKey::from_parts(["cb", uid, step.name(), &digest[..16]])
+            IdempotencyKey::from_parts(["cb", uid, step.kind().as_str(), &digest[..16]])
         }
     };
     base.attempt(attempt)

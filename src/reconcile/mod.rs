@@ -14,7 +14,7 @@ mod record;
 pub mod steps;
 
 pub use act::Outcome;
-pub use error::{ErrorCategory, ReconcileError};
+pub use error::{ErrorCategory, ReconcileError, Ten99Call, Ten99Read};
 pub use host::{Host, HostError, Notice};
 pub use reconciler::{Next, Reconciler, Settings};
 use std::fmt;

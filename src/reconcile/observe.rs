@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
-use super::error::ReconcileError;
+use super::error::{ReconcileError, Ten99Read};
 use super::facts::*;
 use super::host::Host;
 use super::keys::sha256_hex;
@@ -69,31 +69,33 @@ impl Observer {
             facts.category = CategoryFact::Direct(code.clone());
         }
 
-        let read = |step: &'static str| ReconcileError::ten99(step);
+        let read = ReconcileError::reading;
         if let Some(id) = &status.certificate_id {
-            let certificate = self.ten99policy.get_certificate(id).await.map_err(read("read certificate"))?;
+            let certificate = self.ten99policy.get_certificate(id).await.map_err(read(Ten99Read::Certificate))?;
             facts.certificate = Some(CertificateFacts { status: certificate.status, pdf_url: certificate.pdf_url });
         }
         if let Some(id) = &status.assignment_id {
-            let assignment = self.ten99policy.get_assignment(id).await.map_err(read("read assignment"))?;
+            let assignment = self.ten99policy.get_assignment(id).await.map_err(read(Ten99Read::Assignment))?;
             facts.assignment = Some(assignment_facts(&assignment));
         }
         if let Some(id) = &status.policy_id {
-            let policy = self.ten99policy.get_policy(id).await.map_err(read("read policy"))?;
+            let policy = self.ten99policy.get_policy(id).await.map_err(read(Ten99Read::Policy))?;
             facts.policy = Some(policy_facts(&policy));
         } else if let (Some(quote), None) = (&status.quote_id, &status.assignment_id) {
             if status.application_session_id.is_some() {
-                let policies = self.ten99policy.list_policies_by_quote(quote).await.map_err(read("list policies"))?;
+                let policies =
+                    self.ten99policy.list_policies_by_quote(quote).await.map_err(read(Ten99Read::PoliciesOfQuote))?;
                 facts.policy = best_policy(&policies).map(policy_facts);
                 if facts.policy.is_none()
                     && let Some(id) = &status.application_session_id
                 {
-                    let session = self.ten99policy.get_application_session(id).await.map_err(read("read session"))?;
+                    let session =
+                        self.ten99policy.get_application_session(id).await.map_err(read(Ten99Read::Session))?;
                     facts.session =
                         Some(SessionFacts { url: session.url.unwrap_or_default(), expired: session.expired });
                 }
             } else {
-                let quote = self.ten99policy.get_quote(quote).await.map_err(read("read quote"))?;
+                let quote = self.ten99policy.get_quote(quote).await.map_err(read(Ten99Read::Quote))?;
                 facts.quote = Some(QuoteFacts { eligible: quote.eligible.unwrap_or(true) });
             }
         }

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::act::act;
 use super::conditions::{self, ConditionStatus, Desired};
-use super::error::ReconcileError;
+use super::error::{ReconcileError, Ten99Read};
 use super::host::{Host, Notice};
 use super::mapping::KnownCode;
 use super::observe::{Observer, assignment_facts};
@@ -104,7 +104,7 @@ impl Reconciler {
         binding_count: usize,
     ) -> Result<crate::resources::CategoryMappingStatus, ReconcileError> {
         let codes =
-            self.ten99policy.list_category_codes().await.map_err(ReconcileError::ten99("list category codes"))?;
+            self.ten99policy.list_category_codes().await.map_err(ReconcileError::reading(Ten99Read::CategoryCodes))?;
         let known: Vec<KnownCode> = codes
             .into_iter()
             .map(|c| KnownCode { approved: c.approved.unwrap_or(true), code: c.category_code })
@@ -123,7 +123,7 @@ impl Reconciler {
         let uid = binding.metadata.uid.clone().unwrap_or_default();
         let client = &self.ten99policy;
         if let (Some(id), Some(job_id)) = (&status.assignment_id, &status.job_id) {
-            let assignment = client.get_assignment(id).await.map_err(ReconcileError::ten99("read assignment"))?;
+            let assignment = client.get_assignment(id).await.map_err(ReconcileError::reading(Ten99Read::Assignment))?;
             let assignment = assignment_facts(&assignment);
             if !assignment.cancelled {
                 if !assignment.started((self.clock)()) {
@@ -145,7 +145,8 @@ impl Reconciler {
             }
         }
         if let (Some(id), None) = (&status.application_session_id, &status.policy_id) {
-            let session = client.get_application_session(id).await.map_err(ReconcileError::ten99("read session"))?;
+            let session =
+                client.get_application_session(id).await.map_err(ReconcileError::reading(Ten99Read::Session))?;
             if !session.expired {
                 act(client, &uid, &Step::ExpireSession { session_id: id.clone() }, 0).await?;
                 host.notify(
@@ -195,7 +196,7 @@ impl Reconciler {
             match act(&self.ten99policy, &uid, &step, attempt).await {
                 Ok(outcome) => {
                     let notice = record(outcome, &mut status, &mut facts);
-                    status.create_attempts.remove(step.name());
+                    status.create_attempts.remove(&step.kind());
                     mirror(&facts, &mut status);
                     host.notify(binding, notice).await;
                     self.save(binding, host, &last_saved, &status).await?;
@@ -284,7 +285,7 @@ impl Reconciler {
         error: ReconcileError,
     ) -> ReconcileError {
         if let Some(step) = step.filter(|s| s.creates() && spends_key(&error)) {
-            *status.create_attempts.entry(step.name().to_owned()).or_default() += 1;
+            *status.create_attempts.entry(step.kind()).or_default() += 1;
         }
         let (category, message) = (error.category().as_str(), error.to_string());
         let fails_binding = !error.is_retryable() && step.is_none_or(Step::builds_coverage);
@@ -325,7 +326,7 @@ fn carried_over(status: &CoverageBindingStatus, except: &[ConditionType]) -> Vec
 
 /// The attempt number a step's key carries.
 fn attempts(status: &CoverageBindingStatus, step: &Step) -> u32 {
-    status.create_attempts.get(step.name()).copied().unwrap_or(0).max(0) as u32
+    status.create_attempts.get(&step.kind()).copied().unwrap_or(0).max(0) as u32
 }
 
 /// Whether 1099Policy may have stored this failure under the key, so a retry needs a new one:

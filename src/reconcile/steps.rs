@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::facts::AddressFacts;
 use crate::money::Cents;
-use crate::resources::{CoverageType, JobTerms};
+use crate::resources::{CoverageType, JobTerms, StepKind};
 
 /// A 1099Policy contractor to create for a WorkMarket worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,20 +146,20 @@ pub enum Step {
 }
 
 impl Step {
-    /// The step's stable name: idempotency keys, `status.createAttempts`, logs and metrics use it.
-    pub fn name(&self) -> &'static str {
+    /// What kind of write this is.
+    pub fn kind(&self) -> StepKind {
         match self {
-            Self::CreateContractor(_) => "contractor",
-            Self::UploadCertificate { .. } => "certificate",
-            Self::CreateJob(_) => "job",
-            Self::UpdateJob { .. } => "job-update",
-            Self::CreateQuote { .. } => "quote",
-            Self::CreateSession { .. } => "session",
-            Self::CreateAssignment { .. } => "assignment",
-            Self::ExtendAssignment { .. } => "assignment-extend",
-            Self::CancelAssignment { .. } => "assignment-cancel",
-            Self::ExpireSession { .. } => "session-expire",
-            Self::CreateInvoice { .. } => "invoice",
+            Self::CreateContractor(_) => StepKind::Contractor,
+            Self::UploadCertificate { .. } => StepKind::Certificate,
+            Self::CreateJob(_) => StepKind::Job,
+            Self::UpdateJob { .. } => StepKind::JobUpdate,
+            Self::CreateQuote { .. } => StepKind::Quote,
+            Self::CreateSession { .. } => StepKind::Session,
+            Self::CreateAssignment { .. } => StepKind::Assignment,
+            Self::ExtendAssignment { .. } => StepKind::AssignmentExtend,
+            Self::CancelAssignment { .. } => StepKind::AssignmentCancel,
+            Self::ExpireSession { .. } => StepKind::SessionExpire,
+            Self::CreateInvoice { .. } => StepKind::Invoice,
         }
     }
 

@@ -10,7 +10,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::CoverageType;
+use super::{CoverageType, StepKind};
 
 /// Desired coverage for one WorkMarket work order. coverbridge creates the 1099Policy contractor,
 /// job, quote and application (or assignment, or certificate review) this needs, and reports what
@@ -378,7 +378,7 @@ pub struct CoverageBindingStatus {
     /// attempt ended without a usable answer, with how many did. The next attempt first looks for
     /// the object and then uses a fresh idempotency key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub create_attempts: BTreeMap<String, i32>,
+    pub create_attempts: BTreeMap<StepKind, i32>,
 
     /// When coverbridge last compared this binding with WorkMarket and 1099Policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]

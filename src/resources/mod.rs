@@ -7,6 +7,7 @@ mod binding;
 mod conditions;
 pub mod crds;
 mod mapping;
+mod steps;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use binding::*;
 pub use conditions::ConditionType;
 pub use mapping::*;
+pub use steps::StepKind;
 
 /// API group of every coverbridge resource.
 pub const GROUP: &str = "coverbridge.io";

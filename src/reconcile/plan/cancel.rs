@@ -29,6 +29,6 @@ impl Planner<'_> {
                 .filter(|_| open)
                 .map(|session_id| Step::ExpireSession { session_id })
         });
-        (Phase::Cancelled, step, Wait::ForChange, None)
+        Decision { phase: Phase::Cancelled, step, wait: Wait::ForChange, problem: None }
     }
 }

@@ -13,7 +13,12 @@ impl Planner<'_> {
             Some(PdfFact::Missing { detail }) => {
                 self.conditions.push(Desired::no(C::CertificateValid, "CertificateMissing", detail.clone()));
                 self.uninsured(wo, false);
-                return (Phase::Failed, None, Wait::ForChange, problem("CertificateMissing", detail.clone()));
+                return Decision {
+                    phase: Phase::Failed,
+                    step: None,
+                    wait: Wait::ForChange,
+                    problem: problem("CertificateMissing", detail.clone()),
+                };
             }
             None => None,
         };
@@ -27,7 +32,7 @@ impl Planner<'_> {
                 digest: digest.clone(),
                 work_order_id: wo.id.clone(),
             };
-            return (Phase::Provisioning, Some(step), Wait::ForChange, None);
+            return Decision { phase: Phase::Provisioning, step: Some(step), wait: Wait::ForChange, problem: None };
         }
         let status = self.facts.certificate.as_ref().map(|c| c.status).or(self.status.certificate_status);
         let (phase, wait) = match status {
@@ -73,6 +78,6 @@ impl Planner<'_> {
             }
         };
         self.uninsured(wo, phase == Phase::Bound || phase == Phase::Completed);
-        (phase, None, wait, None)
+        Decision { phase, step: None, wait, problem: None }
     }
 }

@@ -11,12 +11,17 @@ impl Planner<'_> {
     pub(super) fn contractor(&mut self, wo: &WorkOrderFacts, worker: &WorkerFacts) -> Decision {
         if let Some(conflict) = &self.facts.contractor_conflict {
             self.conditions.push(Desired::yes(C::ContractorConflict, "ContractorConflict", conflict.clone()));
-            return (Phase::Failed, None, Wait::ForChange, None);
+            return Decision { phase: Phase::Failed, step: None, wait: Wait::ForChange, problem: None };
         }
         match contractor_draft(self.spec, worker, self.ctx.proxy_email_domain.as_deref()) {
             Ok(draft) => {
                 self.uninsured(wo, false);
-                (Phase::Provisioning, Some(Step::CreateContractor(draft)), Wait::ForChange, None)
+                Decision {
+                    phase: Phase::Provisioning,
+                    step: Some(Step::CreateContractor(draft)),
+                    wait: Wait::ForChange,
+                    problem: None,
+                }
             }
             Err(missing) => {
                 let message = format!(
@@ -26,7 +31,7 @@ impl Planner<'_> {
                 );
                 self.conditions.push(Desired::yes(C::ContractorIncomplete, "ContractorIncomplete", message));
                 self.uninsured(wo, false);
-                (Phase::Failed, None, Wait::ForChange, None)
+                Decision { phase: Phase::Failed, step: None, wait: Wait::ForChange, problem: None }
             }
         }
     }

@@ -98,7 +98,12 @@ impl Planner<'_> {
 
     fn blocked(&mut self, wo: &WorkOrderFacts, reason: &'static str, message: impl Into<String>) -> Box<Decision> {
         self.uninsured(wo, false);
-        Box::new((Phase::Failed, None, Wait::ForChange, problem(reason, message)))
+        Box::new(Decision {
+            phase: Phase::Failed,
+            step: None,
+            wait: Wait::ForChange,
+            problem: problem(reason, message),
+        })
     }
 
     /// Blocked by a condition that fixing configuration clears (a mapping, say): nothing is
@@ -107,7 +112,7 @@ impl Planner<'_> {
         self.conditions.push(condition);
         self.uninsured(wo, false);
         let phase = if self.status.contractor_id.is_some() { Phase::Provisioning } else { Phase::Pending };
-        Box::new((phase, None, Wait::ForChange, None))
+        Box::new(Decision { phase, step: None, wait: Wait::ForChange, problem: None })
     }
 
     /// Before the trigger: a category problem is shown already, so it can be fixed in time.
@@ -133,7 +138,12 @@ impl Planner<'_> {
                 terms: inputs.terms,
                 work_order_id: wo.id.clone(),
             };
-            return (Phase::Provisioning, Some(Step::CreateJob(draft)), Wait::ForChange, None);
+            return Decision {
+                phase: Phase::Provisioning,
+                step: Some(Step::CreateJob(draft)),
+                wait: Wait::ForChange,
+                problem: None,
+            };
         };
         let job_problem = match self.job_update(wo, &job_id) {
             Ok(Some(step)) => return self.with_coverage_state(wo, Some(step)),
@@ -141,13 +151,13 @@ impl Planner<'_> {
             Err(problem) => Some(problem),
         };
         let Some(window) = schedule(wo) else {
-            let (phase, step, wait, _) = self.with_coverage_state(wo, None);
-            return (phase, step, wait, problem("ScheduleMissing", schedule_missing(wo)));
+            let state = self.with_coverage_state(wo, None);
+            return Decision { problem: problem("ScheduleMissing", schedule_missing(wo)), ..state };
         };
         let coverage = self.coverage(window);
         let decision = self.coverage_step(wo, contractor_id, job_id, coverage);
         match (decision, job_problem) {
-            ((phase, step, wait, None), Some(p)) => (phase, step, wait, Some(p)),
+            (decision @ Decision { problem: None, .. }, Some(p)) => Decision { problem: Some(p), ..decision },
             (decision, _) => decision,
         }
     }
@@ -175,7 +185,7 @@ impl Planner<'_> {
         self.insured(insured, if insured { "InForce" } else { "Provisioning" }, "");
         self.uninsured(wo, insured);
         let phase = if insured { self.finished_or(wo, Phase::Bound) } else { Phase::Provisioning };
-        (phase, step, Wait::ForChange, None)
+        Decision { phase, step, wait: Wait::ForChange, problem: None }
     }
 
     /// Whether coverage is in force, from what was read, else from what status recorded.
@@ -230,7 +240,7 @@ impl Planner<'_> {
             self.insured(false, "Provisioning", "quoting the coverage");
             self.uninsured(wo, false);
             let step = Step::CreateQuote { contractor_id, job_id, coverage, work_order_id: wo.id.clone() };
-            return (Phase::Provisioning, Some(step), Wait::ForChange, None);
+            return Decision { phase: Phase::Provisioning, step: Some(step), wait: Wait::ForChange, problem: None };
         };
         if self.facts.quote.as_ref().is_some_and(|q| !q.eligible) {
             self.insured(
@@ -239,7 +249,7 @@ impl Planner<'_> {
                 "1099Policy will not insure this contractor for this job (quote not eligible)",
             );
             self.uninsured(wo, false);
-            return (Phase::Failed, None, Wait::ForChange, None);
+            return Decision { phase: Phase::Failed, step: None, wait: Wait::ForChange, problem: None };
         }
         if let Some(policy) = &self.facts.policy {
             return self.policy_state(wo, policy.status, job_id, contractor_id);
@@ -263,11 +273,11 @@ impl Planner<'_> {
                     .unwrap_or_else(|| format!("{default_url}?coverage=canceled")),
                 work_order_id: wo.id.clone(),
             };
-            return (Phase::Provisioning, Some(step), Wait::ForChange, None);
+            return Decision { phase: Phase::Provisioning, step: Some(step), wait: Wait::ForChange, problem: None };
         }
         self.insured(false, "AwaitingApplication", "the worker has not finished the 1099Policy application");
         self.uninsured(wo, false);
-        (Phase::AwaitingApplication, None, Wait::Poll(APPLICATION_POLL), None)
+        Decision { phase: Phase::AwaitingApplication, step: None, wait: Wait::Poll(APPLICATION_POLL), problem: None }
     }
 
     fn policy_state(
@@ -282,14 +292,14 @@ impl Planner<'_> {
                 self.insured(true, "PolicyActive", "the worker's 1099Policy policy is active");
                 self.uninsured(wo, true);
                 let phase = self.finished_or(wo, Phase::Bound);
-                (phase, self.invoice(wo, contractor_id, job_id), Wait::ForChange, None)
+                Decision { phase, step: self.invoice(wo, contractor_id, job_id), wait: Wait::ForChange, problem: None }
             }
             PolicyStatus::Cancelled | PolicyStatus::Expired => {
                 let word = if status == PolicyStatus::Cancelled { "cancelled" } else { "expired" };
                 let reason = if status == PolicyStatus::Cancelled { "PolicyCancelled" } else { "PolicyExpired" };
                 self.insured(false, reason, format!("the 1099Policy policy was {word}"));
                 self.uninsured(wo, false);
-                (Phase::Unprotected, None, Wait::ForChange, None)
+                Decision { phase: Phase::Unprotected, step: None, wait: Wait::ForChange, problem: None }
             }
         }
     }
@@ -305,7 +315,7 @@ impl Planner<'_> {
             self.insured(false, "Provisioning", "covering the job under the worker's existing policy");
             self.uninsured(wo, false);
             let step = Step::CreateAssignment { contractor_id, job_id, coverage, work_order_id: wo.id.clone() };
-            return (Phase::Provisioning, Some(step), Wait::ForChange, None);
+            return Decision { phase: Phase::Provisioning, step: Some(step), wait: Wait::ForChange, problem: None };
         }
         let Some(assignment) = self.facts.assignment.clone() else {
             // Not read this time (e.g. just created): trust what status says.
@@ -313,12 +323,12 @@ impl Planner<'_> {
             self.insured(insured, if insured { "AssignmentActive" } else { "Provisioning" }, "");
             self.uninsured(wo, insured);
             let phase = if insured { self.finished_or(wo, Phase::Bound) } else { Phase::Provisioning };
-            return (phase, None, Wait::ForChange, None);
+            return Decision { phase, step: None, wait: Wait::ForChange, problem: None };
         };
         if assignment.cancelled {
             self.insured(false, "AssignmentCancelled", "the 1099Policy assignment was cancelled");
             self.uninsured(wo, false);
-            return (Phase::Unprotected, None, Wait::ForChange, None);
+            return Decision { phase: Phase::Unprotected, step: None, wait: Wait::ForChange, problem: None };
         }
         if !assignment.eligible {
             let why = assignment
@@ -327,7 +337,7 @@ impl Planner<'_> {
                 .unwrap_or_else(|| "1099Policy found the assignment not eligible".into());
             self.insured(false, "NotEligible", why);
             self.uninsured(wo, false);
-            return (Phase::Failed, None, Wait::ForChange, None);
+            return Decision { phase: Phase::Failed, step: None, wait: Wait::ForChange, problem: None };
         }
         if let Some(policy) = &self.facts.policy
             && policy.status != PolicyStatus::Active
@@ -340,9 +350,14 @@ impl Planner<'_> {
         // A rescheduled work order that now ends later: extend the assignment to match.
         let rescheduled_later = assignment.end.is_some_and(|end| end < coverage.end);
         if rescheduled_later && matches!(wo.stage, WorkStage::Assigned | WorkStage::InProgress) {
-            return (phase, Some(Step::ExtendAssignment { job_id, end: coverage.end }), Wait::ForChange, None);
+            return Decision {
+                phase,
+                step: Some(Step::ExtendAssignment { job_id, end: coverage.end }),
+                wait: Wait::ForChange,
+                problem: None,
+            };
         }
-        (phase, self.invoice(wo, contractor_id, job_id), Wait::ForChange, None)
+        Decision { phase, step: self.invoice(wo, contractor_id, job_id), wait: Wait::ForChange, problem: None }
     }
 
     fn invoice(&self, wo: &WorkOrderFacts, contractor_id: String, job_id: String) -> Option<Step> {

@@ -70,7 +70,7 @@ pub const CERTIFICATE_POLL: Duration = Duration::from_secs(120);
 /// Decides the next step for a binding.
 pub fn plan(spec: &CoverageBindingSpec, status: &CoverageBindingStatus, facts: &Facts, ctx: &Context) -> Plan {
     let mut p = Planner { spec, status, facts, ctx, conditions: Vec::new(), note: None };
-    let (phase, step, wait, problem) = p.decide();
+    let Decision { phase, step, wait, problem } = p.decide();
     let ready = matches!(phase, Phase::Bound | Phase::Completed);
     let (reason, message) = match p.note.take() {
         Some(note) => (format!("{phase:?}"), note),
@@ -147,7 +147,13 @@ fn observe(wo: &WorkOrderFacts, spec: &CoverageBindingSpec) -> ObservedWorkOrder
     }
 }
 
-type Decision = (Phase, Option<Step>, Wait, Option<Problem>);
+/// Where a binding stands and what comes next, before conditions are settled.
+struct Decision {
+    phase: Phase,
+    step: Option<Step>,
+    wait: Wait,
+    problem: Option<Problem>,
+}
 
 struct Planner<'a> {
     spec: &'a CoverageBindingSpec,
@@ -170,7 +176,12 @@ impl Planner<'_> {
                 "WorkMarket does not know work order {} or does not show it to this API user",
                 self.spec.work_order_id
             );
-            return (Phase::Failed, None, Wait::Poll(Duration::from_secs(600)), problem("WorkOrderNotFound", message));
+            return Decision {
+                phase: Phase::Failed,
+                step: None,
+                wait: Wait::Poll(Duration::from_secs(600)),
+                problem: problem("WorkOrderNotFound", message),
+            };
         };
         if wo.stage == WorkStage::Cancelled {
             return self.cancelled(wo);
@@ -186,20 +197,25 @@ impl Planner<'_> {
                 wo.id, wo.status_code
             ));
             self.show_category_problem();
-            return (Phase::WaitingForTrigger, None, Wait::ForChange, None);
+            return Decision { phase: Phase::WaitingForTrigger, step: None, wait: Wait::ForChange, problem: None };
         }
         let Some(worker) = wo.worker.as_ref() else {
             self.note = Some(format!("work order {} has no assigned worker yet", wo.id));
-            return (Phase::WaitingForTrigger, None, Wait::ForChange, None);
+            return Decision { phase: Phase::WaitingForTrigger, step: None, wait: Wait::ForChange, problem: None };
         };
         if let Some(mismatch) = self.worker_mismatch(worker) {
             self.conditions.push(Desired::yes(C::WorkerMismatch, "WorkerMismatch", mismatch));
-            return (Phase::Failed, None, Wait::ForChange, None);
+            return Decision { phase: Phase::Failed, step: None, wait: Wait::ForChange, problem: None };
         }
         if !provisioned && matches!(wo.stage, WorkStage::Complete | WorkStage::Paid) {
             self.uninsured(wo, false);
             let message = format!("work order {} finished before any coverage was in place", wo.id);
-            return (Phase::Failed, None, Wait::ForChange, problem("CompletedUninsured", message));
+            return Decision {
+                phase: Phase::Failed,
+                step: None,
+                wait: Wait::ForChange,
+                problem: problem("CompletedUninsured", message),
+            };
         }
 
         // Policy coverage needs a job; what it needs is checked before the first write, so no
