@@ -9,7 +9,7 @@ use super::error::{ReconcileError, Ten99Read};
 use super::facts::{AddressFacts, AssignmentFacts, PolicyFacts};
 use super::keys::key;
 use super::observe::{assignment_facts, policy_facts};
-use super::steps::{ContractorDraft, Coverage, Step};
+use super::steps::{ContractorDraft, Coverage, Step, Undo};
 use crate::resources::{CertificateStatus, JobTerms};
 use crate::ten99policy::{self as t99, ErrorCode, Metadata, Ten99PolicyClient, Ten99PolicyError};
 
@@ -78,9 +78,17 @@ pub enum Outcome {
     /// The assignment now ends later.
     AssignmentExtended(AssignmentFacts),
     /// The assignment was cancelled.
-    AssignmentCancelled(AssignmentFacts),
+    AssignmentCancelled {
+        /// What it says now.
+        facts: AssignmentFacts,
+        /// Why it was cancelled.
+        because: Undo,
+    },
     /// The application session was expired (or had already ended).
-    SessionExpired,
+    SessionExpired {
+        /// Why it was expired.
+        because: Undo,
+    },
     /// The invoice was recorded.
     Invoice {
         /// Invoice id.
@@ -194,18 +202,22 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
             let extended = client.extend_assignment(job_id, (*end).into(), &key).await.map_err(failed)?;
             Ok(Outcome::AssignmentExtended(assignment_facts(&extended)))
         }
-        Step::CancelAssignment { job_id } => {
+        Step::CancelAssignment { job_id, because } => {
             let cancelled = client.cancel_assignment(job_id, Some("client_request"), &key).await.map_err(failed)?;
-            Ok(Outcome::AssignmentCancelled(assignment_facts(&cancelled)))
+            Ok(Outcome::AssignmentCancelled { facts: assignment_facts(&cancelled), because: *because })
         }
-        Step::ExpireSession { session_id } => match client.expire_application_session(session_id, &key).await {
-            Ok(_) => Ok(Outcome::SessionExpired),
-            // Already expired or completed: nothing left to expire.
-            Err(e) if matches!(e.code(), Some(ErrorCode::SessionExpired | ErrorCode::ApplicationAlreadyComplete)) => {
-                Ok(Outcome::SessionExpired)
+        Step::ExpireSession { session_id, because } => {
+            match client.expire_application_session(session_id, &key).await {
+                Ok(_) => Ok(Outcome::SessionExpired { because: *because }),
+                // Already expired or completed: nothing left to expire.
+                Err(e)
+                    if matches!(e.code(), Some(ErrorCode::SessionExpired | ErrorCode::ApplicationAlreadyComplete)) =>
+                {
+                    Ok(Outcome::SessionExpired { because: *because })
+                }
+                Err(e) => Err(failed(e)),
             }
-            Err(e) => Err(failed(e)),
-        },
+        }
         Step::CreateInvoice { contractor_id, job_id, gross_pay, start, end } => {
             let invoice = t99::NewInvoice {
                 contractor: contractor_id.clone(),

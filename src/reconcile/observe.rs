@@ -12,7 +12,7 @@ use super::facts::*;
 use super::host::Host;
 use super::keys::sha256_hex;
 use super::mapping::{WorkCategory, choose};
-use crate::resources::{CoverageBinding, CoverageBindingStatus, PolicyStatus};
+use crate::resources::{CoverageBinding, CoverageBindingStatus, DeletionPolicy, PolicyStatus};
 use crate::ten99policy::{self as t99, Ten99PolicyClient};
 use crate::workmarket::{self as wm, Industry, WorkMarketClient, WorkMarketError, WorkOrderStatus};
 
@@ -98,6 +98,29 @@ impl Observer {
                 let quote = self.ten99policy.get_quote(quote).await.map_err(read(Ten99Read::Quote))?;
                 facts.quote = Some(QuoteFacts { eligible: quote.eligible.unwrap_or(true) });
             }
+        }
+        Ok(facts)
+    }
+
+    /// What undoing a deleted binding needs, by its deletion policy: the assignment and the
+    /// unfinished application, if any. WorkMarket is not read; deletion does not depend on it.
+    pub async fn observe_deleted(
+        &self,
+        binding: &CoverageBinding,
+        status: &CoverageBindingStatus,
+    ) -> Result<Facts, ReconcileError> {
+        let mut facts = Facts { deleting: true, ..Facts::new(None) };
+        if binding.spec.deletion_policy == DeletionPolicy::Orphan {
+            return Ok(facts);
+        }
+        let read = ReconcileError::reading;
+        if let (Some(id), Some(_)) = (&status.assignment_id, &status.job_id) {
+            let assignment = self.ten99policy.get_assignment(id).await.map_err(read(Ten99Read::Assignment))?;
+            facts.assignment = Some(assignment_facts(&assignment));
+        }
+        if let (Some(id), None) = (&status.application_session_id, &status.policy_id) {
+            let session = self.ten99policy.get_application_session(id).await.map_err(read(Ten99Read::Session))?;
+            facts.session = Some(SessionFacts { url: session.url.unwrap_or_default(), expired: session.expired });
         }
         Ok(facts)
     }

@@ -111,15 +111,20 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
             facts.assignment = Some(assignment);
             Notice::normal("AssignmentExtended", format!("Extended the 1099Policy assignment to {end}"))
         }
-        Outcome::AssignmentCancelled(assignment) => {
+        Outcome::AssignmentCancelled { facts: assignment, because } => {
             facts.assignment = Some(assignment);
-            Notice::normal("AssignmentCancelled", "Cancelled the 1099Policy assignment: the work order was cancelled")
+            let id = status.assignment_id.clone().unwrap_or_default();
+            Notice::normal("AssignmentCancelled", format!("Cancelled 1099Policy assignment {id}: {}", because.cause()))
         }
-        Outcome::SessionExpired => {
+        Outcome::SessionExpired { because } => {
             if let Some(session) = facts.session.as_mut() {
                 session.expired = true;
             }
-            Notice::normal("ApplicationExpired", "Expired the worker's unfinished 1099Policy application")
+            let id = status.application_session_id.clone().unwrap_or_default();
+            Notice::normal(
+                "ApplicationExpired",
+                format!("Expired the worker's unfinished 1099Policy application {id}: {}", because.cause()),
+            )
         }
         Outcome::Invoice { id } => {
             let notice = Notice::normal("InvoiceRecorded", format!("Recorded 1099Policy invoice {id}")).once_for(&id);
@@ -160,7 +165,8 @@ pub fn mirror(facts: &Facts, status: &mut CoverageBindingStatus) {
 }
 
 /// Notices for changes people must hear about even when no step caused them: a policy turning
-/// active or lapsing, a certificate verdict, work starting uninsured, a binding failing.
+/// active or lapsing, a certificate verdict, work starting uninsured, an assignment that could
+/// not be cancelled because it had started, a binding failing.
 pub fn transitions(before: &CoverageBindingStatus, after: &CoverageBindingStatus) -> Vec<Notice> {
     use crate::reconcile::conditions::is_true;
     use crate::resources::{CertificateStatus as Cert, ConditionType as C};
@@ -203,6 +209,12 @@ pub fn transitions(before: &CoverageBindingStatus, after: &CoverageBindingStatus
             .map(|c| c.message.clone())
             .unwrap_or_default();
         notices.push(Notice::warning("WorkStartedUninsured", message));
+    }
+    fn started(s: &CoverageBindingStatus) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+        crate::reconcile::conditions::find(&s.conditions, C::Insured).filter(|c| c.reason == "AssignmentStarted")
+    }
+    if let (Some(kept), None) = (started(after), started(before)) {
+        notices.push(Notice::warning("AssignmentStarted", kept.message.clone()));
     }
     if after.phase == Some(Phase::Failed)
         && before.phase != Some(Phase::Failed)

@@ -53,6 +53,25 @@ pub struct Coverage {
     pub window: (Timestamp, Timestamp),
 }
 
+/// Why coverage is being undone: the two ways a binding's work can end before it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undo {
+    /// WorkMarket voided or cancelled the work order.
+    WorkOrderCancelled,
+    /// The binding was deleted with `deletionPolicy: Cancel`.
+    BindingDeleted,
+}
+
+impl Undo {
+    /// The cause as people read it, after a colon.
+    pub fn cause(self) -> &'static str {
+        match self {
+            Self::WorkOrderCancelled => "the work order was cancelled",
+            Self::BindingDeleted => "the binding was deleted",
+        }
+    }
+}
+
 /// One external write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -124,11 +143,15 @@ pub enum Step {
     CancelAssignment {
         /// Assignments are addressed by job.
         job_id: String,
+        /// Why; it changes only what people are told.
+        because: Undo,
     },
     /// Expire an unfinished application.
     ExpireSession {
         /// The session.
         session_id: String,
+        /// Why; it changes only what people are told.
+        because: Undo,
     },
     /// Record actual remuneration.
     CreateInvoice {
@@ -208,8 +231,8 @@ impl Step {
                 json!({"quote": quote_id, "replaces": replaces, "success": success_url, "cancel": cancel_url})
             }
             Self::ExtendAssignment { job_id, end } => json!({"job": job_id, "end": secs(end)}),
-            Self::CancelAssignment { job_id } => json!({"job": job_id}),
-            Self::ExpireSession { session_id } => json!({"session": session_id}),
+            Self::CancelAssignment { job_id, .. } => json!({"job": job_id}),
+            Self::ExpireSession { session_id, .. } => json!({"session": session_id}),
             Self::CreateInvoice { contractor_id, job_id, gross_pay, start, end } => json!({
                 "contractor": contractor_id,
                 "job": job_id,

@@ -171,6 +171,9 @@ fn problem(reason: &'static str, message: impl Into<String>) -> Option<Problem> 
 
 impl Planner<'_> {
     fn decide(&mut self) -> Decision {
+        if self.facts.deleting {
+            return self.released();
+        }
         let Some(wo) = self.facts.work_order.as_ref() else {
             let message = format!(
                 "WorkMarket does not know work order {} or does not show it to this API user",
