@@ -50,25 +50,8 @@ impl Observer {
             Err(e) => return Err(e.into()),
         };
         let mut facts = Facts::new(Some(work_order_facts(&order)));
-        let namespace = binding.metadata.namespace.as_deref().unwrap_or_default();
 
-        if let Some(source) = &spec.certificate {
-            let secret = &source.secret_ref;
-            facts.pdf = Some(match host.secret_value(namespace, &secret.name, &secret.key).await? {
-                Some(bytes) => PdfFact::Present { digest: sha256_hex(&bytes), bytes },
-                None => {
-                    PdfFact::Missing { detail: format!("Secret {namespace}/{} has no key {}", secret.name, secret.key) }
-                }
-            });
-        } else if status.job_id.is_some() {
-            // The job carries its category from now on; the mapping is not needed any more, so
-            // a mapping that is missing or changed cannot touch coverage already provisioned.
-        } else if let Some(name) = spec.mapping_name() {
-            facts.category = self.category(&order, namespace, name, host).await?;
-        } else if let Some(code) = &spec.category_code {
-            facts.category = CategoryFact::Direct(code.clone());
-        }
-
+        self.inputs(binding, status, &order, host, &mut facts).await?;
         let read = ReconcileError::reading;
         if let Some(id) = &status.certificate_id {
             let certificate = self.ten99policy.get_certificate(id).await.map_err(read(Ten99Read::Certificate))?;
@@ -123,6 +106,36 @@ impl Observer {
             facts.session = Some(SessionFacts { url: session.url.unwrap_or_default(), expired: session.expired });
         }
         Ok(facts)
+    }
+
+    /// What the binding's own inputs say: its certificate PDF, or its job category while the job
+    /// is still to be created.
+    async fn inputs(
+        &self,
+        binding: &CoverageBinding,
+        status: &CoverageBindingStatus,
+        order: &wm::WorkOrder,
+        host: &impl Host,
+        facts: &mut Facts,
+    ) -> Result<(), ReconcileError> {
+        let (spec, namespace) = (&binding.spec, binding.metadata.namespace.as_deref().unwrap_or_default());
+        if let Some(source) = &spec.certificate {
+            let secret = &source.secret_ref;
+            facts.pdf = Some(match host.secret_value(namespace, &secret.name, &secret.key).await? {
+                Some(bytes) => PdfFact::Present { digest: sha256_hex(&bytes), bytes },
+                None => {
+                    PdfFact::Missing { detail: format!("Secret {namespace}/{} has no key {}", secret.name, secret.key) }
+                }
+            });
+        } else if status.job_id.is_some() {
+            // The job carries its category from now on; the mapping is not needed any more, so
+            // a mapping that is missing or changed cannot touch coverage already provisioned.
+        } else if let Some(name) = spec.mapping_name() {
+            facts.category = self.category(order, namespace, name, host).await?;
+        } else if let Some(code) = &spec.category_code {
+            facts.category = CategoryFact::Direct(code.clone());
+        }
+        Ok(())
     }
 
     async fn category(

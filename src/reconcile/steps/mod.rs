@@ -1,57 +1,15 @@
 //! The external writes the core can ask for, one per step, described in the core's own terms.
+//! What each one sends is built from its draft in `drafts`.
+
+mod drafts;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::facts::AddressFacts;
+pub use drafts::{ContractorDraft, Coverage, JobDraft, requests, work_order_metadata};
+
 use crate::money::Cents;
-use crate::resources::{CoverageType, JobTerms, StepKind};
-
-/// A 1099Policy contractor to create for a WorkMarket worker.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContractorDraft {
-    /// WorkMarket user number (`custom_metadata.workmarket_worker_id`).
-    pub worker_id: String,
-    /// First name.
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// E-mail (the worker's, an override, or a proxy address).
-    pub email: String,
-    /// Phone number.
-    pub phone: String,
-    /// Home address.
-    pub address: AddressFacts,
-}
-
-/// A 1099Policy job for a work order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobDraft {
-    /// `WO <id> — <title>`.
-    pub name: String,
-    /// The work order's description.
-    pub description: String,
-    /// 1099Policy entity.
-    pub entity: String,
-    /// Category, wage and region.
-    pub terms: JobTerms,
-    /// `custom_metadata.work_order_id`.
-    pub work_order_id: String,
-}
-
-/// The coverage window and types of a quote or assignment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Coverage {
-    /// Coverage types.
-    pub types: Vec<CoverageType>,
-    /// Start, never earlier than 1099Policy accepts.
-    pub effective: Timestamp,
-    /// End.
-    pub end: Timestamp,
-    /// The work order's own window, which the idempotency key is derived from: the clamped
-    /// start depends on the clock, so it must not.
-    pub window: (Timestamp, Timestamp),
-}
+use crate::resources::{JobTerms, StepKind};
 
 /// Why coverage is being undone: the two ways a binding's work can end before it starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
