@@ -3,6 +3,9 @@
 //! least-privilege RBAC and a restricted security context. Renders with the real `helm
 //! template`: `$HELM`, else `.tools/bin/helm`, else `helm` on PATH, else it runs
 //! `.ci/install-helm` first, so a fresh clone tests the chart too.
+//!
+//! The chart refuses to render without credentials, so every rendering here passes fake ones
+//! ([`CREDENTIALS`]) unless it is about their absence.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -11,6 +14,7 @@ use std::sync::OnceLock;
 
 use clap::Args;
 use coverbridge::config::{self, RunArgs, secrets};
+use coverbridge::runtime::kube::{FINALIZER, SHUTDOWN_BOUND};
 use serde_json::{Value, json};
 
 const RELEASE: &str = "coverbridge";
@@ -24,6 +28,22 @@ const SECRET_VARS: [&str; 5] = [
     secrets::TEN99POLICY_WEBHOOK_SECRET,
     secrets::WEBHOOK_TOKEN,
 ];
+/// The chart's value of each credential, with an obviously fake value for it.
+const CREDENTIAL_VALUES: [(&str, &str); 5] = [
+    ("workmarketApiToken", "wm_token_test"),
+    ("workmarketApiSecret", "wm_secret_test"),
+    ("ten99policyApiKey", "t9k_test_key"),
+    ("ten99policyWebhookSecret", "whsec_test"),
+    ("webhookToken", "webhook_token_test"),
+];
+
+/// `--set` arguments giving the chart's own Secret every credential.
+fn credentials() -> Vec<String> {
+    CREDENTIAL_VALUES
+        .iter()
+        .flat_map(|(key, value)| ["--set".to_owned(), format!("credentials.values.{key}={value}")])
+        .collect()
+}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -69,9 +89,16 @@ fn rendered(extra: &[&str]) -> Vec<Value> {
     template(extra).unwrap_or_else(|e| panic!("helm template {extra:?} failed:\n{e}"))
 }
 
+/// [`rendered`] with the fake credentials first, so `extra` may override them.
+fn with_credentials(extra: &[&str]) -> Vec<Value> {
+    let credentials = credentials();
+    let args: Vec<&str> = credentials.iter().map(String::as_str).chain(extra.iter().copied()).collect();
+    rendered(&args)
+}
+
 fn defaults() -> &'static [Value] {
     static DOCS: OnceLock<Vec<Value>> = OnceLock::new();
-    DOCS.get_or_init(|| rendered(&[]))
+    DOCS.get_or_init(|| with_credentials(&[]))
 }
 
 fn all_features() -> &'static [Value] {
@@ -211,6 +238,8 @@ fn default_values_are_the_binarys_defaults() {
         "COVERBRIDGE_WORKMARKET_RPS",
         "COVERBRIDGE_WEBHOOK_TOLERANCE",
         "COVERBRIDGE_LEASE_NAME",
+        "COVERBRIDGE_CONCURRENCY",
+        "COVERBRIDGE_CERTIFICATE_SECRETS",
         "POD_NAMESPACE",
     ] {
         assert!(env(docs).contains_key(name), "{name} is set");
@@ -234,6 +263,8 @@ fn values_reach_their_variables() {
         ("COVERBRIDGE_NAMESPACES", "coverage,contractors"),
         ("COVERBRIDGE_RESYNC_INTERVAL", "30m"),
         ("COVERBRIDGE_LEASE_NAME", "coverbridge-leader"),
+        ("COVERBRIDGE_CONCURRENCY", "32"),
+        ("COVERBRIDGE_CERTIFICATE_SECRETS", "true"),
         ("RUST_LOG", "info,coverbridge=debug"),
     ];
     for (name, value) in expected {
@@ -243,18 +274,201 @@ fn values_reach_their_variables() {
     for name in ["COVERBRIDGE_DEFAULT_ENTITY", "COVERBRIDGE_PROXY_EMAIL_DOMAIN", "COVERBRIDGE_NAMESPACES"] {
         assert!(!env(defaults()).contains_key(name), "{name} is unset by default");
     }
+    // Without RBAC for Secrets the operator must not watch them: its watch would be refused.
+    let without_secrets = with_credentials(&["--set", "rbac.secrets=false"]);
+    assert_eq!(env_value(&without_secrets, "COVERBRIDGE_CERTIFICATE_SECRETS").as_deref(), Some("false"));
     // What the chart passes, the binary accepts.
-    let cli = RunArgs::augment_args(clap::Command::new("run")).no_binary_name(true);
-    let mut argv = Vec::new();
-    for (name, var) in env(docs) {
-        if let Some(value) = var["value"].as_str()
-            && let Some(arg) = cli.get_arguments().find(|arg| arg.get_env().is_some_and(|e| e == name.as_str()))
-        {
-            argv.push(format!("--{}={value}", arg.get_long().unwrap()));
+    for docs in [docs, &without_secrets[..]] {
+        let cli = RunArgs::augment_args(clap::Command::new("run")).no_binary_name(true);
+        let mut argv = Vec::new();
+        for (name, var) in env(docs) {
+            if let Some(value) = var["value"].as_str()
+                && let Some(arg) = cli.get_arguments().find(|arg| arg.get_env().is_some_and(|e| e == name.as_str()))
+            {
+                argv.push(format!("--{}={value}", arg.get_long().unwrap()));
+            }
+        }
+        if let Err(e) = cli.try_get_matches_from(&argv) {
+            panic!("coverbridge run rejects the chart's settings {argv:?}:\n{e}");
         }
     }
-    if let Err(e) = cli.try_get_matches_from(&argv) {
-        panic!("coverbridge run rejects the chart's settings {argv:?}:\n{e}");
+}
+
+#[test]
+fn installing_or_upgrading_without_credentials_fails_at_render_time() {
+    // No credentials at all: the pod would crash-loop on empty ones, so nothing renders. A
+    // `helm upgrade --set x=y` without --reuse-values renders exactly like this.
+    for extra in [&[][..], &["--set", "replicaCount=2"]] {
+        let message = template(extra).map(|_| ()).expect_err("rendered without credentials");
+        for (key, _) in CREDENTIAL_VALUES {
+            assert!(message.contains(&format!("credentials.values.{key}")), "{key} not named in:\n{message}");
+        }
+        assert!(message.contains("credentials.existingSecret"), "existingSecret not offered in:\n{message}");
+    }
+    // Some of them: the message names exactly the missing ones.
+    let message = template(&["--set", "credentials.values.ten99policyApiKey=t9k_test_key"])
+        .map(|_| ())
+        .expect_err("rendered with one credential of five");
+    assert!(!message.contains("credentials.values.ten99policyApiKey"), "{message}");
+    assert!(message.contains("credentials.values.webhookToken"), "{message}");
+
+    // A Secret of your own needs none of the values; nothing is rendered for them.
+    let docs = rendered(&["--set", "credentials.existingSecret=coverbridge-credentials"]);
+    assert!(of_kind(&docs, "Secret").is_empty());
+    assert_eq!(credentials_volume(&docs).0, "coverbridge-credentials");
+    // null is "not given", which existingSecret allows.
+    rendered(&[
+        "--set",
+        "credentials.existingSecret=coverbridge-credentials",
+        "--set",
+        "credentials.values.ten99policyApiKey=null",
+    ]);
+
+    // A credential that is given must not be empty, with or without existingSecret.
+    for existing in ["", "coverbridge-credentials"] {
+        let mut args = credentials();
+        args.extend(["--set".to_owned(), format!("credentials.existingSecret={existing}")]);
+        for (key, _) in CREDENTIAL_VALUES {
+            let mut args = args.clone();
+            args.extend(["--set".to_owned(), format!("credentials.values.{key}=")]);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let message = template(&args).map(|_| ()).expect_err("rendered with an empty credential");
+            assert!(message.contains(&format!("/credentials/values/{key}")), "{key}:\n{message}");
+        }
+    }
+}
+
+/// Writes `text` to a temporary values file, removed when the guard drops.
+struct ValuesFile(PathBuf);
+
+impl ValuesFile {
+    fn new(text: &str) -> Self {
+        let file =
+            std::env::temp_dir().join(format!("coverbridge-chart-{}-{}.yaml", std::process::id(), fastrand::u64(..)));
+        std::fs::write(&file, text).unwrap();
+        Self(file)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for ValuesFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Whether the operator is set up for all namespaces: no COVERBRIDGE_NAMESPACES, its
+/// ClusterRole bound cluster-wide and nowhere per namespace.
+fn cluster_scoped(docs: &[Value]) -> bool {
+    let bound = |kind: &str| of_kind(docs, kind).iter().filter(|b| b["roleRef"]["name"] == RELEASE).count();
+    !env(docs).contains_key("COVERBRIDGE_NAMESPACES")
+        && of_kind(docs, "ClusterRole").iter().any(|r| r["metadata"]["name"] == RELEASE)
+        && bound("ClusterRoleBinding") == 1
+        && bound("RoleBinding") == 0
+}
+
+#[test]
+fn watch_namespaces_go_back_to_all_with_a_plain_set() {
+    let team_a = ValuesFile::new("watchNamespaces: [team-a]\n");
+    let docs = with_credentials(&["--values", team_a.path()]);
+    assert!(!cluster_scoped(&docs));
+    assert_eq!(env_value(&docs, "COVERBRIDGE_NAMESPACES").as_deref(), Some("team-a"));
+
+    // `--set watchNamespaces=""` in a shell: the argument helm sees is `watchNamespaces=`.
+    let reset = ["--values", team_a.path(), "--set", "watchNamespaces="];
+    let docs = with_credentials(&reset);
+    assert!(cluster_scoped(&docs), "{:?}", env_value(&docs, "COVERBRIDGE_NAMESPACES"));
+
+    // `helm upgrade --reuse-values` makes the previous release's values the chart's defaults
+    // and drops a null --set before it could override them, so `--set watchNamespaces=null`
+    // keeps [team-a]. An empty string is a value: it overrides the list wherever it came from.
+    let chart = std::env::temp_dir().join(format!("coverbridge-chart-{}-{}", std::process::id(), fastrand::u64(..)));
+    let status = Command::new("cp").arg("-r").arg(root().join("charts/coverbridge")).arg(&chart).status().unwrap();
+    assert!(status.success());
+    let values = std::fs::read_to_string(chart.join("values.yaml")).unwrap();
+    assert!(values.contains("\nwatchNamespaces: []\n"));
+    std::fs::write(
+        chart.join("values.yaml"),
+        values.replace("\nwatchNamespaces: []\n", "\nwatchNamespaces: [team-a]\n"),
+    )
+    .unwrap();
+    let render = |set: &str| {
+        let output = Command::new(helm())
+            .args(["template", RELEASE])
+            .arg(&chart)
+            .args(["--namespace", NAMESPACE, "--set", "credentials.existingSecret=coverbridge-credentials"])
+            .args(["--set", set])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let docs: Vec<Value> = serde_saphyr::from_multiple(&String::from_utf8(output.stdout).unwrap()).unwrap();
+        docs.into_iter().filter(|doc| !doc.is_null()).collect::<Vec<_>>()
+    };
+    let reused = cluster_scoped(&render("watchNamespaces="));
+    let scoped = !cluster_scoped(&render("replicaCount=1"));
+    std::fs::remove_dir_all(&chart).unwrap();
+    assert!(scoped, "the stored [team-a] applies without a reset");
+    assert!(reused, "watchNamespaces= overrides a stored list");
+
+    // Any other string is still refused.
+    let message = template(&["--set", "watchNamespaces=team-a"]).map(|_| ()).expect_err("a string");
+    assert!(message.contains("/watchNamespaces"), "{message}");
+}
+
+#[test]
+fn termination_grace_outlasts_the_binarys_shutdown_bound() {
+    let bound = SHUTDOWN_BOUND.as_secs();
+    assert_eq!(bound, 20);
+    let grace = |docs: &[Value]| {
+        one(docs, "Deployment")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+            .as_u64()
+            .expect("terminationGracePeriodSeconds is set")
+    };
+    assert_eq!(grace(defaults()), 30);
+    for docs in [defaults(), all_features()] {
+        assert!(grace(docs) > bound, "the kubelet would kill the operator before it handed the Lease over");
+    }
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("charts/coverbridge/values.schema.json")).unwrap())
+            .unwrap();
+    let minimum = schema["properties"]["terminationGracePeriodSeconds"]["minimum"].as_u64().unwrap();
+    assert!(minimum > bound, "the schema admits {minimum}, not above the {bound} s bound");
+    let message = template(&["--set", &format!("terminationGracePeriodSeconds={bound}")])
+        .map(|_| ())
+        .expect_err("a grace period at the shutdown bound");
+    assert!(message.contains("/terminationGracePeriodSeconds"), "{message}");
+}
+
+/// The install notes, as `helm install --dry-run=client` prints them (no cluster needed).
+fn notes(extra: &[&str]) -> String {
+    let output = Command::new(helm())
+        .args(["install", RELEASE, "charts/coverbridge", "--namespace", NAMESPACE, "--dry-run=client"])
+        .args(extra)
+        .env("KUBECONFIG", root().join("target/no-kubeconfig"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    text.split_once("\nNOTES:\n").unwrap_or_else(|| panic!("no notes in:\n{text}")).1.to_owned()
+}
+
+#[test]
+fn uninstalling_is_explained_with_the_real_finalizer() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for text in [notes(&["--set", "credentials.existingSecret=coverbridge-credentials"]), readme] {
+        for needle in [
+            FINALIZER,
+            "helm uninstall",
+            "kubectl delete coveragebindings --all -A",
+            r#"--type=merge -p '{"metadata":{"finalizers":null}}'"#,
+            "deletionPolicy",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
     }
 }
 
@@ -393,11 +607,13 @@ fn rbac_grants_exactly_what_the_operator_uses() {
     assert_subjects_are_the_service_account(docs, "coverbridge");
 
     // Without bring-your-own certificates, no Secrets at all.
-    let without = rendered(&["--set", "rbac.secrets=false"]);
+    let without = with_credentials(&["--set", "rbac.secrets=false"]);
     let mut expected = operator_grants();
     expected.remove("core/secrets: get,list,watch");
     assert_eq!(grants(role(&without, "ClusterRole", "coverbridge")), expected);
-    assert!(rendered(&["--set", "rbac.create=false"]).iter().all(|d| !d["kind"].as_str().unwrap().contains("Role")));
+    assert!(
+        with_credentials(&["--set", "rbac.create=false"]).iter().all(|d| !d["kind"].as_str().unwrap().contains("Role"))
+    );
 }
 
 #[test]
@@ -532,8 +748,12 @@ fn auto_binding_template_is_mounted_where_the_variable_points() {
     assert_eq!(env_value(docs, "COVERBRIDGE_AUTOBIND_CONFIG"), Some(path));
 
     // A direct category code replaces the mapping; both at once is refused.
-    let docs =
-        rendered(&["--set", "autoBinding.enabled=true", "--set", "autoBinding.template.categoryCode=jc_MTqpkbkp6G"]);
+    let docs = with_credentials(&[
+        "--set",
+        "autoBinding.enabled=true",
+        "--set",
+        "autoBinding.template.categoryCode=jc_MTqpkbkp6G",
+    ]);
     let file: Value =
         serde_saphyr::from_str(one(&docs, "ConfigMap")["data"]["auto-binding.yaml"].as_str().unwrap()).unwrap();
     assert_eq!(file["categoryCode"], "jc_MTqpkbkp6G");
@@ -619,7 +839,10 @@ fn rejected(values: &str) -> String {
     let file =
         std::env::temp_dir().join(format!("coverbridge-chart-{}-{}.yaml", std::process::id(), fastrand::u64(..)));
     std::fs::write(&file, values).unwrap();
-    let result = template(&["--values", file.to_str().unwrap()]);
+    let credentials = credentials();
+    let mut args: Vec<&str> = credentials.iter().map(String::as_str).collect();
+    args.extend(["--values", file.to_str().unwrap()]);
+    let result = template(&args);
     std::fs::remove_file(&file).unwrap();
     match result {
         Ok(_) => panic!("helm accepted values it should refuse:\n{values}"),
@@ -640,6 +863,10 @@ fn the_schema_rejects_unknown_keys_and_bad_values() {
         ("ten99policy:\n  defaultEntity: Ah3tqYn\n", "/ten99policy/defaultEntity"),
         ("resyncInterval: 15 minutes\n", "/resyncInterval"),
         ("workmarket:\n  requestsPerSecond: 0\n", "/workmarket/requestsPerSecond"),
+        ("concurrency: 0\n", "/concurrency"),
+        ("concurrency: 1025\n", "/concurrency"),
+        ("terminationGracePeriodSeconds: 10\n", "/terminationGracePeriodSeconds"),
+        ("watchNamespaces: all\n", "/watchNamespaces"),
         ("ingress:\n  enabled: true\n", "ingress.host is required"),
         ("autoBinding:\n  enabled: true\nwatchNamespaces: [team-a]\n", "not in watchNamespaces"),
     ];

@@ -441,3 +441,62 @@ async fn webhooks_only_trigger_a_fresh_read() {
     assert_eq!(status.work_order.unwrap().status.as_deref(), Some("sent"));
     assert!(world.ten99_writes().is_empty());
 }
+
+/// The same bindings, deletions and expected calls as the operator's
+/// `deletion_cleans_up_by_policy_and_then_releases` in tests/kube_runtime.rs, in the local
+/// runtime: deletion is one path in the core, whichever runtime runs it.
+#[tokio::test]
+async fn deletion_undoes_by_policy_and_then_releases() {
+    let world = World::start().await;
+    world.apply(&binding("pos", "6029116326", "  deletionPolicy: Cancel\n")).await;
+    world.apply(&binding("cabling", "6029116324", "  deletionPolicy: Orphan\n")).await;
+    world.apply(&binding("idle", "6029116325", "  deletionPolicy: Cancel\n")).await;
+    world.workmarket.sandbox.assign("6029116326", "8823580").unwrap();
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    assert_eq!(world.status("pos").phase, Some(Phase::Bound));
+    assert_eq!(world.status("cabling").phase, Some(Phase::AwaitingApplication));
+    assert_eq!(world.status("idle").phase, Some(Phase::WaitingForTrigger));
+    let key = |name: &str| coverbridge::reconcile::ObjectKey::new(support::world::NAMESPACE, name);
+    let gone = |name: &str| world.runtime.store().binding(&key(name)).is_none();
+
+    // Never wrote outside: no finalizer, gone at once.
+    world.runtime.delete(&key("idle"));
+    assert!(gone("idle"));
+
+    // Cancel: held by its finalizer until the assignment is cancelled, then gone.
+    world.runtime.delete(&key("pos"));
+    assert!(!gone("pos"), "held until its deletion policy is carried out");
+    world.settle().await;
+    assert!(gone("pos"));
+    let cancels: Vec<_> = world.ten99_calls().into_iter().filter(|c| c.path == "/api/v1/assignments/cancel").collect();
+    assert_eq!(cancels.len(), 1);
+    assert_eq!(cancels[0].status, 200);
+    let cancelled = world.notices.lock().unwrap().iter().find(|(_, n)| n.reason == "AssignmentCancelled").cloned();
+    let (_, notice) = cancelled.expect("the cancellation is announced");
+    assert!(notice.message.ends_with(": the binding was deleted"), "{}", notice.message);
+
+    // Orphan: nothing is touched; the binding goes.
+    let before = world.ten99_writes().len();
+    world.runtime.delete(&key("cabling"));
+    world.settle().await;
+    assert!(gone("cabling"));
+    assert_eq!(world.ten99_writes().len(), before, "Orphan leaves coverage alone");
+}
+
+/// With `deletionPolicy: Cancel`, an application nobody finished is expired before the binding
+/// goes, and only then.
+#[tokio::test]
+async fn deleting_a_binding_expires_its_unfinished_application() {
+    let world = World::start().await;
+    world.apply(&binding("cabling", "6029116324", "  deletionPolicy: Cancel\n")).await;
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    let session = world.status("cabling").application_session_id.unwrap();
+    world.runtime.delete(&coverbridge::reconcile::ObjectKey::new(support::world::NAMESPACE, "cabling"));
+    world.settle().await;
+    assert!(world.runtime.store().bindings().is_empty());
+    let client = world.ten99policy.client(support::world::fast_http());
+    assert!(client.get_application_session(&session).await.unwrap().expired);
+    assert!(world.notice_reasons("cabling").contains(&"ApplicationExpired".to_owned()));
+}

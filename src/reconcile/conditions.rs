@@ -103,6 +103,23 @@ pub fn is_true(conditions: &[Condition], type_: ConditionType) -> bool {
     find(conditions, type_).is_some_and(|c| ConditionStatus::of(c) == ConditionStatus::True)
 }
 
+/// The `current` conditions, except the types in `except`, as desired conditions: what a
+/// decision that does not speak about them keeps.
+pub fn carried_over(current: &[Condition], except: &[ConditionType]) -> Vec<Desired> {
+    current
+        .iter()
+        .filter_map(|c| {
+            let type_ = ConditionType::ALL.into_iter().find(|t| t.as_str() == c.type_)?;
+            (!except.contains(&type_)).then(|| Desired {
+                type_,
+                status: ConditionStatus::of(c),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

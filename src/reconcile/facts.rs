@@ -228,6 +228,8 @@ pub struct Facts {
     pub assignment: Option<AssignmentFacts>,
     /// The uploaded certificate, when read.
     pub certificate: Option<CertificateFacts>,
+    /// The binding is being deleted: what is left is undoing what its deletion policy says.
+    pub deleting: bool,
 }
 
 impl Facts {
@@ -244,6 +246,7 @@ impl Facts {
             policy: None,
             assignment: None,
             certificate: None,
+            deleting: false,
         }
     }
 }

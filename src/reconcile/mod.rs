@@ -1,6 +1,7 @@
 //! The reconcile core: observe → decide → act → record, with no Kubernetes in it.
 
 mod act;
+mod adopt;
 pub mod conditions;
 mod error;
 pub mod facts;

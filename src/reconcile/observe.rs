@@ -12,7 +12,7 @@ use super::facts::*;
 use super::host::Host;
 use super::keys::sha256_hex;
 use super::mapping::{WorkCategory, choose};
-use crate::resources::{CoverageBinding, CoverageBindingStatus, PolicyStatus};
+use crate::resources::{CoverageBinding, CoverageBindingStatus, DeletionPolicy, PolicyStatus};
 use crate::ten99policy::{self as t99, Ten99PolicyClient};
 use crate::workmarket::{self as wm, Industry, WorkMarketClient, WorkMarketError, WorkOrderStatus};
 
@@ -50,25 +50,8 @@ impl Observer {
             Err(e) => return Err(e.into()),
         };
         let mut facts = Facts::new(Some(work_order_facts(&order)));
-        let namespace = binding.metadata.namespace.as_deref().unwrap_or_default();
 
-        if let Some(source) = &spec.certificate {
-            let secret = &source.secret_ref;
-            facts.pdf = Some(match host.secret_value(namespace, &secret.name, &secret.key).await? {
-                Some(bytes) => PdfFact::Present { digest: sha256_hex(&bytes), bytes },
-                None => {
-                    PdfFact::Missing { detail: format!("Secret {namespace}/{} has no key {}", secret.name, secret.key) }
-                }
-            });
-        } else if status.job_id.is_some() {
-            // The job carries its category from now on; the mapping is not needed any more, so
-            // a mapping that is missing or changed cannot touch coverage already provisioned.
-        } else if let Some(name) = spec.mapping_name() {
-            facts.category = self.category(&order, namespace, name, host).await?;
-        } else if let Some(code) = &spec.category_code {
-            facts.category = CategoryFact::Direct(code.clone());
-        }
-
+        self.inputs(binding, status, &order, host, &mut facts).await?;
         let read = ReconcileError::reading;
         if let Some(id) = &status.certificate_id {
             let certificate = self.ten99policy.get_certificate(id).await.map_err(read(Ten99Read::Certificate))?;
@@ -100,6 +83,59 @@ impl Observer {
             }
         }
         Ok(facts)
+    }
+
+    /// What undoing a deleted binding needs, by its deletion policy: the assignment and the
+    /// unfinished application, if any. WorkMarket is not read; deletion does not depend on it.
+    pub async fn observe_deleted(
+        &self,
+        binding: &CoverageBinding,
+        status: &CoverageBindingStatus,
+    ) -> Result<Facts, ReconcileError> {
+        let mut facts = Facts { deleting: true, ..Facts::new(None) };
+        if binding.spec.deletion_policy == DeletionPolicy::Orphan {
+            return Ok(facts);
+        }
+        let read = ReconcileError::reading;
+        if let (Some(id), Some(_)) = (&status.assignment_id, &status.job_id) {
+            let assignment = self.ten99policy.get_assignment(id).await.map_err(read(Ten99Read::Assignment))?;
+            facts.assignment = Some(assignment_facts(&assignment));
+        }
+        if let (Some(id), None) = (&status.application_session_id, &status.policy_id) {
+            let session = self.ten99policy.get_application_session(id).await.map_err(read(Ten99Read::Session))?;
+            facts.session = Some(SessionFacts { url: session.url.unwrap_or_default(), expired: session.expired });
+        }
+        Ok(facts)
+    }
+
+    /// What the binding's own inputs say: its certificate PDF, or its job category while the job
+    /// is still to be created.
+    async fn inputs(
+        &self,
+        binding: &CoverageBinding,
+        status: &CoverageBindingStatus,
+        order: &wm::WorkOrder,
+        host: &impl Host,
+        facts: &mut Facts,
+    ) -> Result<(), ReconcileError> {
+        let (spec, namespace) = (&binding.spec, binding.metadata.namespace.as_deref().unwrap_or_default());
+        if let Some(source) = &spec.certificate {
+            let secret = &source.secret_ref;
+            facts.pdf = Some(match host.secret_value(namespace, &secret.name, &secret.key).await? {
+                Some(bytes) => PdfFact::Present { digest: sha256_hex(&bytes), bytes },
+                None => {
+                    PdfFact::Missing { detail: format!("Secret {namespace}/{} has no key {}", secret.name, secret.key) }
+                }
+            });
+        } else if status.job_id.is_some() {
+            // The job carries its category from now on; the mapping is not needed any more, so
+            // a mapping that is missing or changed cannot touch coverage already provisioned.
+        } else if let Some(name) = spec.mapping_name() {
+            facts.category = self.category(order, namespace, name, host).await?;
+        } else if let Some(code) = &spec.category_code {
+            facts.category = CategoryFact::Direct(code.clone());
+        }
+        Ok(())
     }
 
     async fn category(

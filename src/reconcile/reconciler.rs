@@ -7,11 +7,11 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::act::act;
-use super::conditions::{self, ConditionStatus, Desired};
+use super::conditions::{self, Desired, carried_over};
 use super::error::{ReconcileError, Ten99Read};
 use super::host::{Host, Notice};
 use super::mapping::KnownCode;
-use super::observe::{Observer, assignment_facts};
+use super::observe::Observer;
 use super::plan::{Context, Plan, Wait, plan};
 use super::record::{mirror, record, transitions};
 use super::steps::Step;
@@ -51,6 +51,9 @@ impl Default for Settings {
 pub struct Next {
     /// Look again after this long; `None` means only on change (and the runtime's resync).
     pub requeue_after: Option<Duration>,
+    /// The binding is being deleted and nothing is left to undo: the runtime may remove its
+    /// finalizer.
+    pub release: bool,
 }
 
 /// Reconciles CoverageBindings against WorkMarket and 1099Policy.
@@ -81,7 +84,7 @@ impl Reconciler {
         self
     }
 
-    /// The 1099Policy client, for runtimes that need it (cleanup, mappings).
+    /// The 1099Policy client, for runtimes that need it (mappings).
     pub fn ten99policy(&self) -> &Ten99PolicyClient {
         &self.ten99policy
     }
@@ -112,76 +115,57 @@ impl Reconciler {
         Ok(super::mapping::status(mapping, &known, binding_count, &Time((self.clock)())))
     }
 
-    /// What deleting `binding` must undo before it may go: with `deletionPolicy: Cancel`, the
-    /// assignment is cancelled if it has not started and an unfinished application is expired;
-    /// with `Orphan`, nothing. `Ok` means cleanup is complete; an error means try again.
-    pub async fn cleanup(&self, binding: &CoverageBinding, host: &impl Host) -> Result<(), ReconcileError> {
-        let status = binding.status.clone().unwrap_or_default();
-        if binding.spec.deletion_policy == crate::resources::DeletionPolicy::Orphan {
-            return Ok(());
-        }
-        let uid = binding.metadata.uid.clone().unwrap_or_default();
-        let client = &self.ten99policy;
-        if let (Some(id), Some(job_id)) = (&status.assignment_id, &status.job_id) {
-            let assignment = client.get_assignment(id).await.map_err(ReconcileError::reading(Ten99Read::Assignment))?;
-            let assignment = assignment_facts(&assignment);
-            if !assignment.cancelled {
-                if !assignment.started((self.clock)()) {
-                    let step = Step::CancelAssignment { job_id: job_id.clone() };
-                    act(client, &uid, &step, 0).await?;
-                    host.notify(
-                        binding,
-                        Notice::normal(
-                            "AssignmentCancelled",
-                            format!("Cancelled 1099Policy assignment {id}: the binding was deleted"),
-                        ),
-                    )
-                    .await;
-                } else {
-                    let message =
-                        format!("1099Policy assignment {id} has started and cannot be cancelled; it stays in force");
-                    host.notify(binding, Notice::warning("AssignmentStarted", message)).await;
-                }
-            }
-        }
-        if let (Some(id), None) = (&status.application_session_id, &status.policy_id) {
-            let session =
-                client.get_application_session(id).await.map_err(ReconcileError::reading(Ten99Read::Session))?;
-            if !session.expired {
-                act(client, &uid, &Step::ExpireSession { session_id: id.clone() }, 0).await?;
-                host.notify(
-                    binding,
-                    Notice::normal("ApplicationExpired", format!("Expired application {id}: the binding was deleted")),
-                )
-                .await;
-            }
-        }
-        Ok(())
-    }
-
-    /// Brings one binding as far as it can go now.
+    /// Brings one binding as far as it can go now. A binding being deleted is brought to the
+    /// end its deletion policy names; `Next::release` then says it may go.
     pub async fn reconcile(&self, binding: &CoverageBinding, host: &impl Host) -> Result<Next, ReconcileError> {
         let saved = binding.status.clone().unwrap_or_default();
-        let mut status = saved.clone();
-        let generation = binding.metadata.generation;
-        if binding.spec.suspend {
-            let suspended = Desired::no(
-                ConditionType::Synced,
-                "Suspended",
-                "spec.suspend is true: coverbridge makes no calls for this binding",
-            );
-            self.settle(&mut status, None, generation, Some(suspended));
-            self.save(binding, host, &saved, &status).await?;
-            return Ok(Next { requeue_after: None });
+        let deleting = binding.metadata.deletion_timestamp.is_some();
+        if binding.spec.suspend && !deleting {
+            return self.suspend(binding, host, saved).await;
         }
-        let mut facts = match self.observer.observe(binding, &status, host).await {
-            Ok(facts) => facts,
-            // Not known yet is not a failure: nothing to record, nobody to alarm.
-            Err(error) if error.is_not_ready() => return Err(error),
-            Err(error) => return Err(self.fail(binding, host, &saved, status, None, error).await),
+        let observed = if deleting {
+            self.observer.observe_deleted(binding, &saved).await
+        } else {
+            self.observer.observe(binding, &saved, host).await
         };
+        match observed {
+            Ok(facts) => self.drive(binding, host, saved, facts).await,
+            // Not known yet is not a failure: nothing to record, nobody to alarm.
+            Err(error) if error.is_not_ready() => Err(error),
+            Err(error) => Err(self.fail(binding, host, &saved, saved.clone(), None, error).await),
+        }
+    }
+
+    async fn suspend(
+        &self,
+        binding: &CoverageBinding,
+        host: &impl Host,
+        saved: CoverageBindingStatus,
+    ) -> Result<Next, ReconcileError> {
+        let mut status = saved.clone();
+        let suspended = Desired::no(
+            ConditionType::Synced,
+            "Suspended",
+            "spec.suspend is true: coverbridge makes no calls for this binding",
+        );
+        self.settle(&mut status, None, binding.metadata.generation, Some(suspended));
+        self.save(binding, host, &saved, &status).await?;
+        Ok(Next { requeue_after: None, release: false })
+    }
+
+    /// Decide → act → record, one step at a time, saving after every write so each new id is
+    /// in status before the next step.
+    async fn drive(
+        &self,
+        binding: &CoverageBinding,
+        host: &impl Host,
+        saved: CoverageBindingStatus,
+        mut facts: super::facts::Facts,
+    ) -> Result<Next, ReconcileError> {
+        let generation = binding.metadata.generation;
         let uid = binding.metadata.uid.clone().unwrap_or_default();
-        let mut last_saved = saved.clone();
+        let mut status = saved.clone();
+        let mut last_saved = saved;
         for _ in 0..self.settings.max_steps {
             let plan = plan(&binding.spec, &status, &facts, &self.context());
             mirror(&facts, &mut status);
@@ -189,11 +173,10 @@ impl Reconciler {
             self.settle(&mut status, Some(&plan), generation, synced);
             let Some(step) = plan.step.clone() else {
                 self.save(binding, host, &last_saved, &status).await?;
-                return Ok(Next { requeue_after: requeue(&plan) });
+                return Ok(Next { requeue_after: requeue(&plan), release: facts.deleting });
             };
             host.before_write(binding).await?;
-            let attempt = attempts(&status, &step);
-            match act(&self.ten99policy, &uid, &step, attempt).await {
+            match act(&self.ten99policy, &uid, &step, attempts(&status, &step)).await {
                 Ok(outcome) => {
                     let notice = record(outcome, &mut status, &mut facts);
                     status.create_attempts.remove(&step.kind());
@@ -206,7 +189,7 @@ impl Reconciler {
             }
         }
         tracing::warn!(binding = %binding.metadata.name.as_deref().unwrap_or_default(), "reconcile stopped after the step limit");
-        Ok(Next { requeue_after: Some(Duration::from_secs(1)) })
+        Ok(Next { requeue_after: Some(Duration::from_secs(1)), release: false })
     }
 
     /// Sets phase, work order, conditions and observedGeneration from a plan (or, without one,
@@ -233,7 +216,7 @@ impl Reconciler {
                 }
                 plan.conditions.clone()
             }
-            None => carried_over(status, &[ConditionType::Synced]),
+            None => carried_over(&status.conditions, &[ConditionType::Synced]),
         };
         desired.push(synced);
         self.set_conditions(status, desired, generation);
@@ -290,10 +273,10 @@ impl Reconciler {
         let (category, message) = (error.category().as_str(), error.to_string());
         let fails_binding = !error.is_retryable() && step.is_none_or(Step::builds_coverage);
         let mut desired = if !fails_binding {
-            carried_over(&status, &[ConditionType::Synced])
+            carried_over(&status.conditions, &[ConditionType::Synced])
         } else {
             status.phase = Some(Phase::Failed);
-            let mut kept = carried_over(&status, &[ConditionType::Synced, ConditionType::Ready]);
+            let mut kept = carried_over(&status.conditions, &[ConditionType::Synced, ConditionType::Ready]);
             kept.push(Desired::no(ConditionType::Ready, category, message.clone()));
             kept
         };
@@ -305,23 +288,6 @@ impl Reconciler {
         host.notify(binding, Notice::warning(category, message)).await;
         error
     }
-}
-
-/// The binding's current conditions, except `except`, as desired conditions.
-fn carried_over(status: &CoverageBindingStatus, except: &[ConditionType]) -> Vec<Desired> {
-    status
-        .conditions
-        .iter()
-        .filter_map(|c| {
-            let type_ = ConditionType::ALL.into_iter().find(|t| t.as_str() == c.type_)?;
-            (!except.contains(&type_)).then(|| Desired {
-                type_,
-                status: ConditionStatus::of(c),
-                reason: c.reason.clone(),
-                message: c.message.clone(),
-            })
-        })
-        .collect()
 }
 
 /// The attempt number a step's key carries.

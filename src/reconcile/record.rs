@@ -4,67 +4,27 @@
 use super::act::Outcome;
 use super::facts::{CertificateFacts, Facts, QuoteFacts, SessionFacts};
 use super::host::Notice;
-use crate::resources::{CoverageBindingStatus, Phase, PolicyStatus};
+use super::steps::Undo;
+use crate::resources::{CertificateStatus, CoverageBindingStatus, JobTerms, Phase, PolicyStatus};
 
 /// Applies `outcome` to `status` and `facts`; returns the notice it deserves.
 pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut Facts) -> Notice {
-    let worker = status.work_order.as_ref().and_then(|w| w.worker_id.clone()).unwrap_or_default();
     match outcome {
-        Outcome::Contractor { id, adopted } => {
-            let notice = if adopted {
-                Notice::normal(
-                    "ContractorAdopted",
-                    format!("Using 1099Policy contractor {id}, which already exists for WorkMarket worker {worker}"),
-                )
-                .once_for(&id)
-            } else {
-                Notice::normal(
-                    "ContractorCreated",
-                    format!("Created 1099Policy contractor {id} for WorkMarket worker {worker}"),
-                )
-                .once_for(&id)
-            };
-            status.contractor_id = Some(id);
-            notice
-        }
+        Outcome::Contractor { id, adopted } => contractor(id, adopted, status),
         Outcome::ContractorConflict(message) => {
             facts.contractor_conflict = Some(message.clone());
             Notice::warning("ContractorConflict", message)
         }
-        Outcome::Certificate { id, status: review, digest } => {
-            let notice =
-                Notice::normal("CertificateUploaded", format!("Uploaded the worker's certificate as {id} for review"))
-                    .once_for(&id);
-            status.certificate_id = Some(id);
-            status.certificate_digest = Some(digest);
-            status.certificate_status = Some(review);
-            facts.certificate = Some(CertificateFacts { status: review, pdf_url: None });
-            notice
-        }
+        Outcome::Certificate { id, status: review, digest } => certificate(id, review, digest, status, facts),
         Outcome::Job { id, terms } => {
-            let notice = Notice::normal(
-                "JobCreated",
-                format!(
-                    "Created 1099Policy job {id} ({} cents {:?}, {}, {})",
-                    terms.wage_cents, terms.wage_type, terms.category_code, terms.region
-                ),
-            )
-            .once_for(&id);
-            status.job_id = Some(id);
-            status.job_terms = Some(terms);
-            status.refused_job_terms = None;
+            let notice = Notice::normal("JobCreated", format!("Created 1099Policy job {id} ({})", describe(&terms)));
+            let notice = notice.once_for(&id);
+            (status.job_id, status.job_terms, status.refused_job_terms) = (Some(id), Some(terms), None);
             notice
         }
         Outcome::JobUpdated(terms) => {
-            let notice = Notice::normal(
-                "JobUpdated",
-                format!(
-                    "Updated the 1099Policy job to {} cents {:?}, {}, {}",
-                    terms.wage_cents, terms.wage_type, terms.category_code, terms.region
-                ),
-            );
-            status.job_terms = Some(terms);
-            status.refused_job_terms = None;
+            let notice = Notice::normal("JobUpdated", format!("Updated the 1099Policy job to {}", describe(&terms)));
+            (status.job_terms, status.refused_job_terms) = (Some(terms), None);
             notice
         }
         Outcome::JobRefused { terms, message } => {
@@ -79,31 +39,15 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
         }
         Outcome::MatchingPolicy => {
             facts.matching_policy = true;
-            Notice::normal(
-                "RepeatCoverage",
-                "The contractor already holds a matching policy; covering this job by assignment",
-            )
+            let message = "The contractor already holds a matching policy; covering this job by assignment";
+            Notice::normal("RepeatCoverage", message)
         }
-        Outcome::Session { id, url } => {
-            let notice = Notice::normal(
-                "ApplicationStarted",
-                format!("The worker must complete the 1099Policy application at {url}"),
-            )
-            .once_for(&id);
-            status.application_session_id = Some(id);
-            status.application_url = Some(url.clone());
-            facts.session = Some(SessionFacts { url, expired: false });
-            notice
-        }
+        Outcome::Session { id, url } => session(id, url, status, facts),
         Outcome::Assignment { id, facts: assignment, policy } => {
-            let notice = Notice::normal(
-                "AssignmentCreated",
-                format!("Created 1099Policy assignment {id} under the worker's existing policy"),
-            )
-            .once_for(&id);
+            (facts.assignment, facts.policy) = (Some(assignment), policy);
+            let message = format!("Created 1099Policy assignment {id} under the worker's existing policy");
+            let notice = Notice::normal("AssignmentCreated", message).once_for(&id);
             status.assignment_id = Some(id);
-            facts.assignment = Some(assignment);
-            facts.policy = policy;
             notice
         }
         Outcome::AssignmentExtended(assignment) => {
@@ -111,22 +55,71 @@ pub fn record(outcome: Outcome, status: &mut CoverageBindingStatus, facts: &mut 
             facts.assignment = Some(assignment);
             Notice::normal("AssignmentExtended", format!("Extended the 1099Policy assignment to {end}"))
         }
-        Outcome::AssignmentCancelled(assignment) => {
+        Outcome::AssignmentCancelled { facts: assignment, because } => {
             facts.assignment = Some(assignment);
-            Notice::normal("AssignmentCancelled", "Cancelled the 1099Policy assignment: the work order was cancelled")
+            let id = status.assignment_id.as_deref().unwrap_or_default();
+            Notice::normal("AssignmentCancelled", format!("Cancelled 1099Policy assignment {id}: {}", because.cause()))
         }
-        Outcome::SessionExpired => {
-            if let Some(session) = facts.session.as_mut() {
-                session.expired = true;
-            }
-            Notice::normal("ApplicationExpired", "Expired the worker's unfinished 1099Policy application")
-        }
+        Outcome::SessionExpired { because } => expired(because, status, facts),
         Outcome::Invoice { id } => {
             let notice = Notice::normal("InvoiceRecorded", format!("Recorded 1099Policy invoice {id}")).once_for(&id);
             status.invoice_id = Some(id);
             notice
         }
     }
+}
+
+fn contractor(id: String, adopted: bool, status: &mut CoverageBindingStatus) -> Notice {
+    let worker = status.work_order.as_ref().and_then(|w| w.worker_id.clone()).unwrap_or_default();
+    let notice = if adopted {
+        let message = format!("Using 1099Policy contractor {id}, which already exists for WorkMarket worker {worker}");
+        Notice::normal("ContractorAdopted", message)
+    } else {
+        Notice::normal(
+            "ContractorCreated",
+            format!("Created 1099Policy contractor {id} for WorkMarket worker {worker}"),
+        )
+    };
+    let notice = notice.once_for(&id);
+    status.contractor_id = Some(id);
+    notice
+}
+
+fn certificate(
+    id: String,
+    review: CertificateStatus,
+    digest: String,
+    status: &mut CoverageBindingStatus,
+    facts: &mut Facts,
+) -> Notice {
+    facts.certificate = Some(CertificateFacts { status: review, pdf_url: None });
+    let message = format!("Uploaded the worker's certificate as {id} for review");
+    let notice = Notice::normal("CertificateUploaded", message).once_for(&id);
+    (status.certificate_id, status.certificate_digest) = (Some(id), Some(digest));
+    status.certificate_status = Some(review);
+    notice
+}
+
+fn session(id: String, url: String, status: &mut CoverageBindingStatus, facts: &mut Facts) -> Notice {
+    let message = format!("The worker must complete the 1099Policy application at {url}");
+    let notice = Notice::normal("ApplicationStarted", message).once_for(&id);
+    status.application_session_id = Some(id);
+    status.application_url = Some(url.clone());
+    facts.session = Some(SessionFacts { url, expired: false });
+    notice
+}
+
+fn expired(because: Undo, status: &CoverageBindingStatus, facts: &mut Facts) -> Notice {
+    if let Some(session) = facts.session.as_mut() {
+        session.expired = true;
+    }
+    let id = status.application_session_id.as_deref().unwrap_or_default();
+    let message = format!("Expired the worker's unfinished 1099Policy application {id}: {}", because.cause());
+    Notice::normal("ApplicationExpired", message)
+}
+
+fn describe(terms: &JobTerms) -> String {
+    format!("{} cents {:?}, {}, {}", terms.wage_cents, terms.wage_type, terms.category_code, terms.region)
 }
 
 /// Mirrors what was read about coverage into status: policy, assignment and certificate state,
@@ -160,7 +153,8 @@ pub fn mirror(facts: &Facts, status: &mut CoverageBindingStatus) {
 }
 
 /// Notices for changes people must hear about even when no step caused them: a policy turning
-/// active or lapsing, a certificate verdict, work starting uninsured, a binding failing.
+/// active or lapsing, a certificate verdict, work starting uninsured, an assignment that could
+/// not be cancelled because it had started, a binding failing.
 pub fn transitions(before: &CoverageBindingStatus, after: &CoverageBindingStatus) -> Vec<Notice> {
     use crate::reconcile::conditions::is_true;
     use crate::resources::{CertificateStatus as Cert, ConditionType as C};
@@ -203,6 +197,12 @@ pub fn transitions(before: &CoverageBindingStatus, after: &CoverageBindingStatus
             .map(|c| c.message.clone())
             .unwrap_or_default();
         notices.push(Notice::warning("WorkStartedUninsured", message));
+    }
+    fn started(s: &CoverageBindingStatus) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+        crate::reconcile::conditions::find(&s.conditions, C::Insured).filter(|c| c.reason == "AssignmentStarted")
+    }
+    if let (Some(kept), None) = (started(after), started(before)) {
+        notices.push(Notice::warning("AssignmentStarted", kept.message.clone()));
     }
     if after.phase == Some(Phase::Failed)
         && before.phase != Some(Phase::Failed)

@@ -88,4 +88,17 @@ COVERBRIDGE_WEBHOOK_TOKEN: webhookToken
 {{- if and .Values.ingress.enabled (not .Values.ingress.host) }}
 {{- fail "ingress.host is required when ingress.enabled is true" }}
 {{- end }}
+{{- /* Empty credentials would install fine and crash-loop the pod; a `helm upgrade` without
+       --reuse-values would blank them the same way. */}}
+{{- if not .Values.credentials.existingSecret }}
+{{- $missing := list }}
+{{- range $_, $valuesKey := include "coverbridge.credentialVars" . | fromYaml }}
+{{- if not (get $.Values.credentials.values $valuesKey) }}
+{{- $missing = append $missing (printf "credentials.values.%s" $valuesKey) }}
+{{- end }}
+{{- end }}
+{{- if $missing }}
+{{- fail (printf "credentials are required: set %s, or set credentials.existingSecret to the name of a Secret you created with them (recommended). On helm upgrade, pass them again or use --reuse-values." (join ", " (sortAlpha $missing))) }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -35,49 +35,41 @@ impl Planner<'_> {
             return Decision { phase: Phase::Provisioning, step: Some(step), wait: Wait::ForChange, problem: None };
         }
         let status = self.facts.certificate.as_ref().map(|c| c.status).or(self.status.certificate_status);
-        let (phase, wait) = match status {
-            Some(CertificateStatus::Approved) => {
-                self.conditions.push(Desired::yes(
-                    C::CertificateValid,
-                    "Approved",
-                    "1099Policy approved the worker's certificate",
-                ));
-                (self.finished_or(wo, Phase::Bound), Wait::ForChange)
-            }
-            Some(CertificateStatus::Flagged) => {
-                self.conditions.push(Desired::no(
-                    C::CertificateValid,
-                    "Flagged",
-                    "1099Policy flagged the certificate for manual review",
-                ));
-                (Phase::NeedsReview, Wait::Poll(CERTIFICATE_POLL))
-            }
-            Some(CertificateStatus::Denied) => {
-                self.conditions.push(Desired::no(
-                    C::CertificateValid,
-                    "Denied",
-                    "1099Policy denied the certificate; upload a new PDF to the Secret",
-                ));
-                (Phase::Failed, Wait::ForChange)
-            }
-            Some(CertificateStatus::Error) => {
-                self.conditions.push(Desired::no(
-                    C::CertificateValid,
-                    "ProcessingError",
-                    "1099Policy could not process the certificate PDF; upload a readable PDF",
-                ));
-                (Phase::Failed, Wait::ForChange)
-            }
-            Some(CertificateStatus::Pending | CertificateStatus::Processing) | None => {
-                self.conditions.push(Desired::unknown(
-                    C::CertificateValid,
-                    "UnderReview",
-                    "1099Policy is reviewing the certificate",
-                ));
-                (Phase::AwaitingCertificateReview, Wait::Poll(CERTIFICATE_POLL))
-            }
-        };
+        let (condition, phase, wait) = review(status);
+        let phase = if phase == Phase::Bound { self.finished_or(wo, phase) } else { phase };
+        self.conditions.push(condition);
         self.uninsured(wo, phase == Phase::Bound || phase == Phase::Completed);
         Decision { phase, step: None, wait, problem: None }
+    }
+}
+
+/// Where 1099Policy's review of the certificate leaves the binding.
+fn review(status: Option<CertificateStatus>) -> (Desired, Phase, Wait) {
+    let valid = |reason, message| Desired::yes(C::CertificateValid, reason, message);
+    let invalid = |reason, message| Desired::no(C::CertificateValid, reason, message);
+    match status {
+        Some(CertificateStatus::Approved) => {
+            (valid("Approved", "1099Policy approved the worker's certificate"), Phase::Bound, Wait::ForChange)
+        }
+        Some(CertificateStatus::Flagged) => (
+            invalid("Flagged", "1099Policy flagged the certificate for manual review"),
+            Phase::NeedsReview,
+            Wait::Poll(CERTIFICATE_POLL),
+        ),
+        Some(CertificateStatus::Denied) => (
+            invalid("Denied", "1099Policy denied the certificate; upload a new PDF to the Secret"),
+            Phase::Failed,
+            Wait::ForChange,
+        ),
+        Some(CertificateStatus::Error) => (
+            invalid("ProcessingError", "1099Policy could not process the certificate PDF; upload a readable PDF"),
+            Phase::Failed,
+            Wait::ForChange,
+        ),
+        Some(CertificateStatus::Pending | CertificateStatus::Processing) | None => (
+            Desired::unknown(C::CertificateValid, "UnderReview", "1099Policy is reviewing the certificate"),
+            Phase::AwaitingCertificateReview,
+            Wait::Poll(CERTIFICATE_POLL),
+        ),
     }
 }

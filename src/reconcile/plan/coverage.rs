@@ -218,21 +218,7 @@ impl Planner<'_> {
         job_id: String,
         coverage: Coverage,
     ) -> Decision {
-        // The coverage actually in force, or about to be requested, may start after the work.
-        let starts = self
-            .facts
-            .assignment
-            .as_ref()
-            .and_then(|a| a.effective)
-            .filter(|_| self.status.assignment_id.is_some())
-            .unwrap_or(coverage.effective);
-        if starts > coverage.window.0 {
-            let message = format!(
-                "coverage starts at {starts}, after the work order's start at {}: 1099Policy accepts only future start dates",
-                coverage.window.0
-            );
-            self.conditions.push(Desired::yes(C::EffectiveDateClamped, "EffectiveDateClamped", message));
-        }
+        self.show_clamped(&coverage);
         if self.status.assignment_id.is_some() || self.facts.matching_policy {
             return self.assignment_coverage(wo, contractor_id, job_id, coverage);
         }
@@ -259,25 +245,49 @@ impl Planner<'_> {
         if !session_usable {
             self.insured(false, "AwaitingApplication", "starting the worker's insurance application");
             self.uninsured(wo, false);
-            let default_url =
-                format!("{}/assignments/details/{}", self.ctx.workmarket_web_url.trim_end_matches('/'), wo.id);
-            let urls = self.spec.application.as_ref();
-            let step = Step::CreateSession {
-                replaces: self.status.application_session_id.clone(),
-                quote_id,
-                success_url: urls
-                    .and_then(|u| u.success_url.clone())
-                    .unwrap_or_else(|| format!("{default_url}?coverage=active")),
-                cancel_url: urls
-                    .and_then(|u| u.cancel_url.clone())
-                    .unwrap_or_else(|| format!("{default_url}?coverage=canceled")),
-                work_order_id: wo.id.clone(),
-            };
+            let step = self.session(wo, quote_id);
             return Decision { phase: Phase::Provisioning, step: Some(step), wait: Wait::ForChange, problem: None };
         }
         self.insured(false, "AwaitingApplication", "the worker has not finished the 1099Policy application");
         self.uninsured(wo, false);
         Decision { phase: Phase::AwaitingApplication, step: None, wait: Wait::Poll(APPLICATION_POLL), problem: None }
+    }
+
+    /// Says so when the coverage in force, or about to be requested, starts after the work.
+    fn show_clamped(&mut self, coverage: &Coverage) {
+        let starts = self
+            .facts
+            .assignment
+            .as_ref()
+            .and_then(|a| a.effective)
+            .filter(|_| self.status.assignment_id.is_some())
+            .unwrap_or(coverage.effective);
+        if starts > coverage.window.0 {
+            let message = format!(
+                "coverage starts at {starts}, after the work order's start at {}: 1099Policy accepts only future start dates",
+                coverage.window.0
+            );
+            self.conditions.push(Desired::yes(C::EffectiveDateClamped, "EffectiveDateClamped", message));
+        }
+    }
+
+    /// A new application session for the quote, returning the worker to the binding's pages or
+    /// by default to the work order in WorkMarket.
+    fn session(&self, wo: &WorkOrderFacts, quote_id: String) -> Step {
+        let default_url =
+            format!("{}/assignments/details/{}", self.ctx.workmarket_web_url.trim_end_matches('/'), wo.id);
+        let urls = self.spec.application.as_ref();
+        Step::CreateSession {
+            replaces: self.status.application_session_id.clone(),
+            quote_id,
+            success_url: urls
+                .and_then(|u| u.success_url.clone())
+                .unwrap_or_else(|| format!("{default_url}?coverage=active")),
+            cancel_url: urls
+                .and_then(|u| u.cancel_url.clone())
+                .unwrap_or_else(|| format!("{default_url}?coverage=canceled")),
+            work_order_id: wo.id.clone(),
+        }
     }
 
     fn policy_state(

@@ -171,33 +171,16 @@ fn problem(reason: &'static str, message: impl Into<String>) -> Option<Problem> 
 
 impl Planner<'_> {
     fn decide(&mut self) -> Decision {
-        let Some(wo) = self.facts.work_order.as_ref() else {
-            let message = format!(
-                "WorkMarket does not know work order {} or does not show it to this API user",
-                self.spec.work_order_id
-            );
-            return Decision {
-                phase: Phase::Failed,
-                step: None,
-                wait: Wait::Poll(Duration::from_secs(600)),
-                problem: problem("WorkOrderNotFound", message),
-            };
-        };
+        if self.facts.deleting {
+            return self.released();
+        }
+        let Some(wo) = self.facts.work_order.as_ref() else { return self.not_found() };
         if wo.stage == WorkStage::Cancelled {
             return self.cancelled(wo);
         }
         let provisioned = self.status.contractor_id.is_some();
         if !provisioned && !self.triggered(wo.stage) {
-            let waits_for = match self.spec.trigger {
-                Trigger::Assigned => "assigned",
-                Trigger::InProgress => "in progress (the worker checked in)",
-            };
-            self.note = Some(format!(
-                "waiting for work order {} to be {waits_for}; WorkMarket status is {}",
-                wo.id, wo.status_code
-            ));
-            self.show_category_problem();
-            return Decision { phase: Phase::WaitingForTrigger, step: None, wait: Wait::ForChange, problem: None };
+            return self.before_trigger(wo);
         }
         let Some(worker) = wo.worker.as_ref() else {
             self.note = Some(format!("work order {} has no assigned worker yet", wo.id));
@@ -233,6 +216,33 @@ impl Planner<'_> {
             return self.own_certificate(wo, contractor_id);
         }
         self.policy_coverage(wo, contractor_id)
+    }
+
+    fn not_found(&self) -> Decision {
+        let message = format!(
+            "WorkMarket does not know work order {} or does not show it to this API user",
+            self.spec.work_order_id
+        );
+        Decision {
+            phase: Phase::Failed,
+            step: None,
+            wait: Wait::Poll(Duration::from_secs(600)),
+            problem: problem("WorkOrderNotFound", message),
+        }
+    }
+
+    /// Nothing is written before the trigger, but what would block the first write is shown.
+    fn before_trigger(&mut self, wo: &WorkOrderFacts) -> Decision {
+        let waits_for = match self.spec.trigger {
+            Trigger::Assigned => "assigned",
+            Trigger::InProgress => "in progress (the worker checked in)",
+        };
+        self.note = Some(format!(
+            "waiting for work order {} to be {waits_for}; WorkMarket status is {}",
+            wo.id, wo.status_code
+        ));
+        self.show_category_problem();
+        Decision { phase: Phase::WaitingForTrigger, step: None, wait: Wait::ForChange, problem: None }
     }
 
     fn triggered(&self, stage: WorkStage) -> bool {

@@ -7,6 +7,7 @@ use crate::money::Cents;
 use crate::reconcile::conditions::ConditionStatus;
 use crate::reconcile::facts::*;
 use crate::reconcile::mapping::Chosen;
+use crate::reconcile::steps::Undo;
 use crate::resources::*;
 
 const NOW: i64 = 1_800_000_000;
@@ -541,7 +542,10 @@ fn cancellation_cancels_what_has_not_started_and_expires_open_applications() {
         wc_coi_url: None,
     });
     let p = plan(&spec(), &assigned, &f, &ctx());
-    assert_eq!((p.phase, p.step.clone()), (Phase::Cancelled, Some(Step::CancelAssignment { job_id: "jb_1".into() })));
+    assert_eq!(
+        (p.phase, p.step.clone()),
+        (Phase::Cancelled, Some(Step::CancelAssignment { job_id: "jb_1".into(), because: Undo::WorkOrderCancelled }))
+    );
 
     f.assignment.as_mut().unwrap().effective = Some(at(-1));
     let p = plan(&spec(), &assigned, &f, &ctx());
@@ -552,9 +556,69 @@ fn cancellation_cancels_what_has_not_started_and_expires_open_applications() {
     let mut f = facts(WorkStage::Cancelled);
     f.session = Some(SessionFacts { url: "u".into(), expired: false });
     let p = plan(&spec(), &awaiting, &f, &ctx());
-    assert_eq!(p.step, Some(Step::ExpireSession { session_id: "ias_1".into() }));
+    assert_eq!(p.step, Some(Step::ExpireSession { session_id: "ias_1".into(), because: Undo::WorkOrderCancelled }));
     f.session.as_mut().unwrap().expired = true;
     assert_eq!(plan(&spec(), &awaiting, &f, &ctx()).step, None);
+}
+
+#[test]
+fn deletion_undoes_by_policy_and_keeps_phase_and_conditions() {
+    let insured = Desired::yes(ConditionType::Insured, "AssignmentActive", "coverage is in force");
+    let assigned = CoverageBindingStatus {
+        assignment_id: Some("an_1".into()),
+        phase: Some(Phase::Bound),
+        conditions: crate::reconcile::conditions::merge(
+            &[],
+            &[insured],
+            Some(1),
+            &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(at(-2)),
+        ),
+        ..quoted()
+    };
+    // Deleting needs no work order: WorkMarket is not read, and its absence is no failure.
+    let mut f = Facts { deleting: true, ..Facts::new(None) };
+    f.assignment = Some(AssignmentFacts {
+        policy_id: Some("po_1".into()),
+        effective: Some(at(48)),
+        end: Some(at(72)),
+        cancelled: false,
+        eligible: true,
+        eligibility_message: None,
+        gl_coi_url: None,
+        wc_coi_url: None,
+    });
+    let cancel = CoverageBindingSpec { deletion_policy: DeletionPolicy::Cancel, ..spec() };
+    let p = plan(&cancel, &assigned, &f, &ctx());
+    let step = Step::CancelAssignment { job_id: "jb_1".into(), because: Undo::BindingDeleted };
+    assert_eq!((p.phase, p.step.clone(), p.problem.clone()), (Phase::Bound, Some(step), None));
+    assert_eq!(condition(&p, ConditionType::Insured).unwrap().reason, "AssignmentActive", "kept while deleting");
+    assert!(condition(&p, ConditionType::Ready).unwrap().message.contains("being deleted"));
+
+    let orphan = CoverageBindingSpec { deletion_policy: DeletionPolicy::Orphan, ..spec() };
+    assert_eq!(plan(&orphan, &assigned, &f, &ctx()).step, None, "Orphan touches nothing");
+
+    f.assignment.as_mut().unwrap().cancelled = true;
+    assert_eq!(plan(&cancel, &assigned, &f, &ctx()).step, None, "nothing left once cancelled");
+
+    f.assignment.as_mut().unwrap().cancelled = false;
+    f.assignment.as_mut().unwrap().effective = Some(at(-1));
+    let p = plan(&cancel, &assigned, &f, &ctx());
+    assert_eq!(p.step, None);
+    let started = condition(&p, ConditionType::Insured).unwrap();
+    assert_eq!((started.status, started.reason.as_str()), (ConditionStatus::True, "AssignmentStarted"));
+    assert!(started.message.starts_with("the binding was deleted after"), "{}", started.message);
+
+    let awaiting = CoverageBindingStatus {
+        application_session_id: Some("ias_1".into()),
+        phase: Some(Phase::AwaitingApplication),
+        ..quoted()
+    };
+    let mut f = Facts { deleting: true, ..Facts::new(None) };
+    f.session = Some(SessionFacts { url: "u".into(), expired: false });
+    let p = plan(&cancel, &awaiting, &f, &ctx());
+    assert_eq!(p.phase, Phase::AwaitingApplication);
+    assert_eq!(p.step, Some(Step::ExpireSession { session_id: "ias_1".into(), because: Undo::BindingDeleted }));
+    assert_eq!(plan(&orphan, &awaiting, &f, &ctx()).step, None);
 }
 
 fn own_coi() -> CoverageBindingSpec {

@@ -129,8 +129,8 @@ impl Context {
     }
 }
 
-/// Reconciles one binding: cleanup when it is being deleted, else the core. Nothing is
-/// decided before the caches it reads have listed.
+/// Reconciles one binding through the core, deleted or not, and lets a deleted one go when the
+/// core says it may. Nothing is decided before the caches it reads have listed.
 pub async fn reconcile_binding(binding: Arc<CoverageBinding>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     if !ctx.is_leader() {
         return Ok(Action::await_change());
@@ -141,34 +141,32 @@ pub async fn reconcile_binding(binding: Arc<CoverageBinding>, ctx: Arc<Context>)
     let started = Instant::now();
     let uid = binding.uid().unwrap_or_default();
     let host = KubeHost::new(&ctx.client, &ctx.notices, &ctx.caches, &binding);
-    let result = if binding.meta().deletion_timestamp.is_some() {
-        cleanup(&binding, &ctx, &host).await
-    } else {
-        ctx.reconciler
-            .reconcile(&binding, &host)
-            .await
-            .map(|next| Action::requeue(next.requeue_after.unwrap_or(ctx.resync)))
+    if binding.meta().deletion_timestamp.is_some() && !has_finalizer(&binding) {
+        // Never wrote outside: nothing to undo, and the API server lets it go by itself.
+        ctx.forget(&uid);
+        return Ok(Action::await_change());
+    }
+    let result = match ctx.reconciler.reconcile(&binding, &host).await {
+        Ok(next) if next.release => release(&binding, &ctx).await,
+        Ok(next) => Ok(Action::requeue(next.requeue_after.unwrap_or(ctx.resync))),
+        Err(error) => Err(error),
     };
     let outcome = match &result {
         Ok(_) => "success",
         Err(error) => error.category().as_str(),
     };
     ctx.metrics.reconciled("CoverageBinding", outcome, started.elapsed().as_secs_f64());
-    if result.is_ok() {
+    if result.is_ok() && binding.meta().deletion_timestamp.is_none() {
         ctx.succeeded(&uid);
         ctx.track_binding(&uid, host.saved_phase().or(binding.status.as_ref().and_then(|s| s.phase)));
     }
     result
 }
 
-/// A deleted binding: run its cleanup, then let it go. Until cleanup succeeds, the finalizer
-/// stays and the error is retried.
-async fn cleanup(binding: &CoverageBinding, ctx: &Context, host: &KubeHost<'_>) -> Result<Action, ReconcileError> {
-    if has_finalizer(binding) {
-        ctx.reconciler.cleanup(binding, host).await?;
-        remove_finalizer(&ctx.client, binding).await?;
-        tracing::info!(binding = %binding.name_any(), policy = ?binding.spec.deletion_policy, "cleanup done; binding released");
-    }
+/// A deleted binding whose deletion policy is carried out: remove the finalizer so it goes.
+async fn release(binding: &CoverageBinding, ctx: &Context) -> Result<Action, ReconcileError> {
+    remove_finalizer(&ctx.client, binding).await?;
+    tracing::info!(binding = %binding.name_any(), policy = ?binding.spec.deletion_policy, "deletion policy carried out; binding released");
     ctx.forget(&binding.uid().unwrap_or_default());
     Ok(Action::await_change())
 }

@@ -1,5 +1,7 @@
 //! The local runtime: the reconcile core over an in-memory store, driven by a work queue that
 //! webhooks and requeues feed. `coverbridge demo` and the core's end-to-end tests run on it.
+//! Deletion works as in the cluster: a finalizer holds a binding that wrote outside until the
+//! core has carried out its deletion policy.
 //! It reconciles one binding at a time unless given a higher [`LocalRuntime::with_concurrency`];
 //! either way a binding is never reconciled by two workers at once.
 
@@ -129,10 +131,21 @@ impl LocalRuntime {
     pub async fn reconcile(&self, key: &ObjectKey) -> Result<Option<Duration>, ReconcileError> {
         let Some(binding) = self.store.binding(key) else { return Ok(None) };
         let host = LocalHost { runtime: self.clone(), key: key.clone() };
-        if binding.metadata.deletion_timestamp.is_some() {
+        let next = self.reconciler.reconcile(&binding, &host).await?;
+        if next.release {
+            self.store.remove_finalizer(key, FINALIZER);
             return Ok(None);
         }
-        self.reconciler.reconcile(&binding, &host).await.map(|next| next.requeue_after)
+        Ok(next.requeue_after)
+    }
+
+    /// Deletes a binding as `kubectl delete` would: one that never wrote outside goes at once;
+    /// one that did is queued to carry out its deletion policy first, and goes when that is done.
+    pub fn delete(&self, key: &ObjectKey) {
+        self.store.delete_binding(key);
+        if self.store.binding(key).is_some() {
+            self.queue.push(key.clone(), Duration::ZERO);
+        }
     }
 
     /// Processes the queue until nothing is due within `horizon`. Returns how many reconciles

@@ -1,56 +1,33 @@
 //! The external writes the core can ask for, one per step, described in the core's own terms.
+//! What each one sends is built from its draft in `drafts`.
+
+mod drafts;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::facts::AddressFacts;
+pub use drafts::{ContractorDraft, Coverage, JobDraft, requests, work_order_metadata};
+
 use crate::money::Cents;
-use crate::resources::{CoverageType, JobTerms, StepKind};
+use crate::resources::{JobTerms, StepKind};
 
-/// A 1099Policy contractor to create for a WorkMarket worker.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ContractorDraft {
-    /// WorkMarket user number (`custom_metadata.workmarket_worker_id`).
-    pub worker_id: String,
-    /// First name.
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// E-mail (the worker's, an override, or a proxy address).
-    pub email: String,
-    /// Phone number.
-    pub phone: String,
-    /// Home address.
-    pub address: AddressFacts,
+/// Why coverage is being undone: the two ways a binding's work can end before it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undo {
+    /// WorkMarket voided or cancelled the work order.
+    WorkOrderCancelled,
+    /// The binding was deleted with `deletionPolicy: Cancel`.
+    BindingDeleted,
 }
 
-/// A 1099Policy job for a work order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobDraft {
-    /// `WO <id> — <title>`.
-    pub name: String,
-    /// The work order's description.
-    pub description: String,
-    /// 1099Policy entity.
-    pub entity: String,
-    /// Category, wage and region.
-    pub terms: JobTerms,
-    /// `custom_metadata.work_order_id`.
-    pub work_order_id: String,
-}
-
-/// The coverage window and types of a quote or assignment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Coverage {
-    /// Coverage types.
-    pub types: Vec<CoverageType>,
-    /// Start, never earlier than 1099Policy accepts.
-    pub effective: Timestamp,
-    /// End.
-    pub end: Timestamp,
-    /// The work order's own window, which the idempotency key is derived from: the clamped
-    /// start depends on the clock, so it must not.
-    pub window: (Timestamp, Timestamp),
+impl Undo {
+    /// The cause as people read it, after a colon.
+    pub fn cause(self) -> &'static str {
+        match self {
+            Self::WorkOrderCancelled => "the work order was cancelled",
+            Self::BindingDeleted => "the binding was deleted",
+        }
+    }
 }
 
 /// One external write.
@@ -124,11 +101,15 @@ pub enum Step {
     CancelAssignment {
         /// Assignments are addressed by job.
         job_id: String,
+        /// Why; it changes only what people are told.
+        because: Undo,
     },
     /// Expire an unfinished application.
     ExpireSession {
         /// The session.
         session_id: String,
+        /// Why; it changes only what people are told.
+        because: Undo,
     },
     /// Record actual remuneration.
     CreateInvoice {
@@ -208,8 +189,8 @@ impl Step {
                 json!({"quote": quote_id, "replaces": replaces, "success": success_url, "cancel": cancel_url})
             }
             Self::ExtendAssignment { job_id, end } => json!({"job": job_id, "end": secs(end)}),
-            Self::CancelAssignment { job_id } => json!({"job": job_id}),
-            Self::ExpireSession { session_id } => json!({"session": session_id}),
+            Self::CancelAssignment { job_id, .. } => json!({"job": job_id}),
+            Self::ExpireSession { session_id, .. } => json!({"session": session_id}),
             Self::CreateInvoice { contractor_id, job_id, gross_pay, start, end } => json!({
                 "contractor": contractor_id,
                 "job": job_id,
