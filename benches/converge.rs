@@ -27,25 +27,26 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use coverbridge::http::{HttpClient, HttpSettings};
-use coverbridge::money::Cents;
 use coverbridge::reconcile::{Notice, ObjectKey, Reconciler, Settings};
 use coverbridge::resources::{
     CertificateSource, CertificateStatus, CoverageBinding, CoverageBindingSpec, CoverageBindingStatus, CoverageType,
     Phase, SecretKeyRef,
 };
 use coverbridge::runtime::local::{LocalRuntime, Store};
-use coverbridge::sandbox::harness::{Call, Fault, FaultRule};
-use coverbridge::sandbox::ten99policy::seed::{COMPUTER_REPAIR, ENTITY_ID};
-use coverbridge::sandbox::ten99policy::{
-    CertificateReview, ReturningContractor, Ten99PolicySandbox, Ten99PolicySandboxConfig,
-};
-use coverbridge::sandbox::workmarket::{
-    NewWorkOrder, NewWorker, PricingSpec, SandboxAddress, WorkMarketSandbox, WorkMarketSandboxConfig,
-};
+use coverbridge::sandbox_clients::{Ten99PolicySandboxClient, WorkMarketSandboxClient};
 use coverbridge::secret::Secret;
-use coverbridge::ten99policy::{Address, IdempotencyKey, NewWebhookEndpoint, Verifier};
+use coverbridge::ten99policy::{IdempotencyKey, NewWebhookEndpoint, Verifier};
 use coverbridge::webhooks::{self, Bindings, Counters, Credentials};
 use coverbridge::workmarket::PathStyle;
+use coverbridge_sandbox::harness::{Call, Fault, FaultRule};
+use coverbridge_sandbox::money::Cents;
+use coverbridge_sandbox::ten99policy::seed::{COMPUTER_REPAIR, ENTITY_ID};
+use coverbridge_sandbox::ten99policy::{
+    CertificateReview, ReturningContractor, Ten99PolicySandbox, Ten99PolicySandboxConfig,
+};
+use coverbridge_sandbox::workmarket::{
+    NewWorkOrder, NewWorker, PricingSpec, SandboxAddress, WorkMarketSandbox, WorkMarketSandboxConfig,
+};
 
 const NAMESPACE: &str = "bench";
 const WEBHOOK_TOKEN: &str = "bench-webhook-token";
@@ -624,7 +625,7 @@ async fn run() {
                         sandbox.review_certificate(id, CertificateReview::Approve).map(drop)
                     }
                 };
-                let report = |result: Result<(), coverbridge::sandbox::ten99policy::ApiError>| {
+                let report = |result: Result<(), coverbridge_sandbox::ten99policy::ApiError>| {
                     if let Err(error) = result {
                         eprintln!("converge: the simulated worker or reviewer failed: {error}");
                     }
@@ -697,18 +698,18 @@ async fn run() {
                         last_name: format!("Worker{i}"),
                         email: email.clone(),
                         phone: "+1 415 555 0101".into(),
-                        address: Address {
+                        address: coverbridge_sandbox::ten99policy::Address {
                             line1: Some(home.line1.clone()),
                             locality: Some(home.city.clone()),
                             region: Some("CA".into()),
                             postalcode: Some(home.postal_code.clone()),
                             country: Some("US".into()),
-                            ..Address::default()
+                            ..coverbridge_sandbox::ten99policy::Address::default()
                         },
                         workmarket_worker_id: Some(worker.clone()),
                         entity: ENTITY_ID.into(),
                         category_code: COMPUTER_REPAIR.into(),
-                        coverage: vec![coverbridge::resources::CoverageType::General],
+                        coverage: vec![coverbridge_sandbox::ten99policy::CoverageType::General],
                     })
                     .expect("a returning contractor");
                 attribution.by_policy.insert(returning.policy_id, i as u32);

@@ -2,27 +2,51 @@
 //! sandboxes run in-process, their webhooks arrive over real HTTP at the receiver the operator
 //! serves, and the local runtime reconciles the manifests in `examples/`.
 
+//!
+//! The sandboxes are in builds with the `sandbox` feature (the default) only; without it the
+//! arguments still parse and [`NO_SANDBOX`] explains why nothing runs.
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "sandbox")]
+use std::{sync::Arc, time::Instant};
 
+#[cfg(feature = "sandbox")]
+use coverbridge_sandbox::ten99policy::{CertificateReview, Ten99PolicySandbox, Ten99PolicySandboxConfig};
+#[cfg(feature = "sandbox")]
+use coverbridge_sandbox::workmarket::{WorkMarketSandbox, WorkMarketSandboxConfig};
+
+#[cfg(feature = "sandbox")]
 use crate::http::{HttpClient, HttpSettings};
+#[cfg(feature = "sandbox")]
 use crate::reconcile::{Notice, ObjectKey, Reconciler, Settings};
-use crate::resources::{CertificateStatus, CoverageBinding, Phase};
+use crate::resources::CoverageBinding;
+#[cfg(feature = "sandbox")]
+use crate::resources::{CertificateStatus, Phase};
+#[cfg(feature = "sandbox")]
 use crate::runtime::local::{LocalRuntime, Store};
-use crate::sandbox::ten99policy::{CertificateReview, Ten99PolicySandbox, Ten99PolicySandboxConfig};
-use crate::sandbox::workmarket::{WorkMarketSandbox, WorkMarketSandboxConfig};
+#[cfg(feature = "sandbox")]
+use crate::sandbox_clients::{Ten99PolicySandboxClient, WorkMarketSandboxClient};
+#[cfg(feature = "sandbox")]
 use crate::secret::Secret;
-use crate::ten99policy::Verifier;
+#[cfg(feature = "sandbox")]
 use crate::webhooks::{self, Counters, Credentials};
+#[cfg(feature = "sandbox")]
 use crate::workmarket::PathStyle;
 
+/// What `coverbridge sandbox` and `coverbridge demo` print in a build without the sandboxes.
+pub const NO_SANDBOX: &str = "this build has no sandbox: the operator image is built without it; \
+use a default build or `cargo run -p coverbridge-sandbox`";
+
 /// The namespace the examples are loaded into.
+#[cfg(feature = "sandbox")]
 const NAMESPACE: &str = "demo";
 /// The token the WorkMarket sandbox's webhooks carry.
+#[cfg(feature = "sandbox")]
 const WEBHOOK_TOKEN: &str = "demo-webhook-token";
 /// Who the demo assigns to each seeded work order (the sandbox seeds them unassigned).
+#[cfg(feature = "sandbox")]
 const ASSIGNMENTS: [(&str, &str); 4] =
     [("6029116324", "8823578"), ("6029116325", "8823579"), ("6029116326", "8823580"), ("6029116327", "8823581")];
 
@@ -67,6 +91,7 @@ pub enum DemoError {
     },
 }
 
+#[cfg(feature = "sandbox")]
 /// Runs the demo; `Ok(true)` when every binding converged.
 pub async fn run(args: DemoArgs) -> Result<bool, DemoError> {
     let started = Instant::now();
@@ -105,10 +130,8 @@ pub async fn run(args: DemoArgs) -> Result<bool, DemoError> {
         );
     });
     let runtime = LocalRuntime::new(Store::new(), reconciler, sink);
-    let credentials = Credentials {
-        workmarket_token: Some(Secret::new(WEBHOOK_TOKEN)),
-        ten99policy: Some(Verifier::new(ten99policy.sandbox.configured_webhook_secret())),
-    };
+    let credentials =
+        Credentials { workmarket_token: Some(Secret::new(WEBHOOK_TOKEN)), ten99policy: Some(ten99policy.verifier()) };
     let app = webhooks::router(Arc::new(runtime.clone()), credentials, Arc::new(Counters::default()));
     let server = tokio::spawn(webhooks::serve(receiver, app, std::future::pending()));
     let worker = tokio::spawn({
@@ -158,6 +181,7 @@ pub async fn run(args: DemoArgs) -> Result<bool, DemoError> {
     Ok(converged)
 }
 
+#[cfg(feature = "sandbox")]
 /// Applies every `*.yaml` in `dir`, in name order.
 async fn load(runtime: &LocalRuntime, dir: &std::path::Path) -> Result<(), DemoError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -175,6 +199,7 @@ async fn load(runtime: &LocalRuntime, dir: &std::path::Path) -> Result<(), DemoE
     Ok(())
 }
 
+#[cfg(feature = "sandbox")]
 /// Plays the worker and the reviewer until every binding is Bound: completes applications as
 /// they appear and approves certificates awaiting review.
 async fn drive(runtime: &LocalRuntime, ten99policy: &Ten99PolicySandbox, deadline: Instant) -> bool {
@@ -208,6 +233,7 @@ async fn drive(runtime: &LocalRuntime, ten99policy: &Ten99PolicySandbox, deadlin
     false
 }
 
+#[cfg(feature = "sandbox")]
 fn done(binding: &CoverageBinding) -> bool {
     binding.status.as_ref().is_some_and(|s| matches!(s.phase, Some(Phase::Bound | Phase::Completed)))
 }

@@ -9,7 +9,8 @@ pub mod money;
 pub mod reconcile;
 pub mod resources;
 pub mod runtime;
-pub mod sandbox;
+#[cfg(feature = "sandbox")]
+pub mod sandbox_clients;
 pub mod secret;
 pub mod telemetry;
 pub mod ten99policy;

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use coverbridge::config::RunArgs;
 use coverbridge::demo::DemoArgs;
-use coverbridge::sandbox::SandboxArgs;
 use coverbridge::telemetry::{self, LogFormat};
+#[cfg(feature = "sandbox")]
+use coverbridge_sandbox::SandboxArgs;
 
 /// Keeps WorkMarket work orders insured through 1099Policy, as a Kubernetes operator.
 #[derive(Parser, Debug)]
@@ -48,6 +49,19 @@ enum Command {
     Crds,
 }
 
+/// `coverbridge sandbox`'s arguments in a build without the sandbox: taken as they come, so the
+/// command still parses and can say why it does not run.
+#[cfg(not(feature = "sandbox"))]
+#[derive(clap::Args, Debug)]
+struct SandboxArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    _args: Vec<String>,
+}
+
+/// Exit status of `coverbridge sandbox` and `coverbridge demo` in a build without the sandbox.
+#[cfg(not(feature = "sandbox"))]
+const NO_SANDBOX_EXIT: u8 = 2;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own story; its logs would only repeat it.
@@ -72,6 +86,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        #[cfg(feature = "sandbox")]
         Command::Demo(args) => match tokio_runtime().block_on(coverbridge::demo::run(args)) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
@@ -80,14 +95,25 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Sandbox(args) => match tokio_runtime().block_on(coverbridge::sandbox::run(args)) {
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(args) => match tokio_runtime().block_on(coverbridge_sandbox::run(args)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("coverbridge sandbox: {error}");
                 ExitCode::FAILURE
             }
         },
+        #[cfg(not(feature = "sandbox"))]
+        Command::Demo(_) => no_sandbox("demo"),
+        #[cfg(not(feature = "sandbox"))]
+        Command::Sandbox(_) => no_sandbox("sandbox"),
     }
+}
+
+#[cfg(not(feature = "sandbox"))]
+fn no_sandbox(command: &str) -> ExitCode {
+    eprintln!("coverbridge {command}: {}", coverbridge::demo::NO_SANDBOX);
+    ExitCode::from(NO_SANDBOX_EXIT)
 }
 
 fn tokio_runtime() -> tokio::runtime::Runtime {

@@ -11,18 +11,18 @@ use coverbridge::reconcile::{Reconciler, Settings as CoreSettings};
 use coverbridge::runtime::kube::{
     AutoBinder, Considered, Leadership, Operator, RunError, Settings, Telemetry, Template, WAKE_ANNOTATION,
 };
-use coverbridge::sandbox::harness::{Fault, FaultRule};
-use coverbridge::sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
-use coverbridge::sandbox::workmarket::{
-    RunningSandbox as WmRunning, WebhookTemplate, WorkMarketSandbox, WorkMarketSandboxConfig,
-};
 use coverbridge::secret::Secret;
-use coverbridge::ten99policy::Verifier;
 use coverbridge::webhooks::Credentials;
 use coverbridge::workmarket::{PathStyle, WorkMarketClient};
+use coverbridge_sandbox::harness::{Fault, FaultRule};
+use coverbridge_sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
+use coverbridge_sandbox::workmarket::{
+    RunningSandbox as WmRunning, WebhookTemplate, WorkMarketSandbox, WorkMarketSandboxConfig,
+};
 use serde_json::{Value, json};
 use support::kube_api::FakeKube;
 use support::world::fast_http;
+use support::{Ten99PolicySandboxClient, WorkMarketSandboxClient};
 use tokio::sync::oneshot;
 
 const TOKEN: &str = "cluster-webhook-token";
@@ -98,7 +98,7 @@ impl Cluster {
             sweep_interval: Duration::from_secs(120),
             credentials: Credentials {
                 workmarket_token: Some(Secret::new(TOKEN)),
-                ten99policy: Some(Verifier::new(self.ten99policy.sandbox.configured_webhook_secret())),
+                ten99policy: Some(self.ten99policy.verifier()),
             },
             auto_bind,
             concurrency: 16,

@@ -7,7 +7,7 @@ mod support;
 use coverbridge::reconcile::{Host, HostError, Notice, ObjectKey};
 use coverbridge::resources::{CategoryMapping, ConditionType, CoverageBinding, CoverageBindingStatus, Phase};
 use coverbridge::runtime::local::Store;
-use coverbridge::sandbox::harness::{Fault, FaultRule};
+use coverbridge_sandbox::harness::{Fault, FaultRule};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use support::world::{NAMESPACE, World};
 
@@ -58,7 +58,7 @@ async fn finish(world: &World) {
             let _ = world
                 .ten99policy
                 .sandbox
-                .review_certificate(id, coverbridge::sandbox::ten99policy::CertificateReview::Approve);
+                .review_certificate(id, coverbridge_sandbox::ten99policy::CertificateReview::Approve);
         }
         let done = ["site-survey-6029116325", "pos", "repair-6029116327"]
             .iter()

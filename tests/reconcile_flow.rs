@@ -4,6 +4,7 @@
 mod support;
 
 use coverbridge::resources::{ConditionType, Phase, PolicyStatus};
+use support::Ten99PolicySandboxClient;
 use support::world::World;
 
 fn condition(
@@ -259,7 +260,7 @@ async fn own_certificate_follows_review() {
     assert_eq!(upload.status, 201);
     let id = status.certificate_id.clone().unwrap();
 
-    use coverbridge::sandbox::ten99policy::CertificateReview;
+    use coverbridge_sandbox::ten99policy::CertificateReview;
     world.ten99policy.sandbox.review_certificate(&id, CertificateReview::Flag).unwrap();
     world.settle().await;
     let status = world.status("repair-6029116327");
@@ -310,7 +311,7 @@ async fn invoices_are_recorded_once_when_pay_differs() {
     bound(&world, "exact").await;
     world.workmarket.sandbox.complete("6029116324").unwrap();
     world.workmarket.sandbox.approve("6029116324").unwrap();
-    world.workmarket.sandbox.pay("6029116324", Some(coverbridge::money::Cents(32500))).unwrap();
+    world.workmarket.sandbox.pay("6029116324", Some(coverbridge_sandbox::money::Cents(32500))).unwrap();
     world.settle().await;
     let status = world.status("exact");
     assert_eq!(status.phase, Some(Phase::Completed));
@@ -321,7 +322,7 @@ async fn invoices_are_recorded_once_when_pay_differs() {
     bound(&world, "more").await;
     world.workmarket.sandbox.complete("6029116327").unwrap();
     world.workmarket.sandbox.approve("6029116327").unwrap();
-    world.workmarket.sandbox.pay("6029116327", Some(coverbridge::money::Cents(45000))).unwrap();
+    world.workmarket.sandbox.pay("6029116327", Some(coverbridge_sandbox::money::Cents(45000))).unwrap();
     world.settle().await;
     let status = world.status("more");
     let recorded = client.get_invoice(status.invoice_id.as_deref().expect("paid more than the wage")).await.unwrap();
@@ -374,11 +375,11 @@ async fn repricing_updates_the_job() {
     world.apply(&binding("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
-    use coverbridge::sandbox::workmarket::PricingSpec;
+    use coverbridge_sandbox::workmarket::PricingSpec;
     world
         .workmarket
         .sandbox
-        .increase_budget("6029116324", PricingSpec::Flat { price: coverbridge::money::Cents(40000) })
+        .increase_budget("6029116324", PricingSpec::Flat { price: coverbridge_sandbox::money::Cents(40000) })
         .unwrap();
     world.settle().await;
     let status = world.status("cabling");

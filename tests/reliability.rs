@@ -7,12 +7,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use coverbridge::money::Cents;
 use coverbridge::resources::{CertificateStatus, Phase};
-use coverbridge::sandbox::harness::{Fault, FaultRule};
-use coverbridge::sandbox::ten99policy::CertificateReview;
-use coverbridge::sandbox::workmarket::{NewWorkOrder, NewWorker, PricingSpec, SandboxAddress};
 use coverbridge::secret::Secret;
+use coverbridge_sandbox::harness::{Fault, FaultRule};
+use coverbridge_sandbox::money::Cents;
+use coverbridge_sandbox::ten99policy::CertificateReview;
+use coverbridge_sandbox::workmarket::{NewWorkOrder, NewWorker, PricingSpec, SandboxAddress};
 use support::world::{WEBHOOK_TOKEN, World};
 
 const COLLECTIONS: [&str; 7] =
@@ -192,7 +192,7 @@ async fn hostile_webhooks(world: &World, members: &[(String, String, String, Pat
     }
     // Correctly signed 1099Policy events claiming every policy was cancelled: only the API's
     // truth counts.
-    let secret = world.ten99policy.sandbox.configured_webhook_secret();
+    let secret = Secret::new(world.ten99policy.sandbox.configured_webhook_secret().expose());
     let now = jiff::Timestamp::now().as_second();
     for (name, ..) in members {
         let Some(policy) = world.status(name).policy_id else { continue };

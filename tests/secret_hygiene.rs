@@ -12,14 +12,14 @@ use base64::Engine;
 use coverbridge::reconcile::{Notice, ObjectKey, Reconciler, Settings};
 use coverbridge::resources::{CertificateStatus, ConditionType, CoverageBinding, Phase};
 use coverbridge::runtime::local::{LocalRuntime, Store};
-use coverbridge::sandbox::ten99policy::{
-    CertificateReview, RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig,
-};
-use coverbridge::sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig};
 use coverbridge::secret::{self, Secret};
 use coverbridge::ten99policy::{Ten99PolicyClient, Verifier};
 use coverbridge::webhooks::{self, Counters, Credentials, Source};
 use coverbridge::workmarket::{PathStyle, WorkMarketClient};
+use coverbridge_sandbox::ten99policy::{
+    CertificateReview, RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig,
+};
+use coverbridge_sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig};
 use support::recording::logs::LogBuffer;
 use support::world::fast_http;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -183,7 +183,7 @@ impl Flow {
         let ten99policy = Ten99PolicySandbox::new(Ten99PolicySandboxConfig {
             api_key: T9_API_KEY.into(),
             webhook_url: Some(format!("{receiver_url}/webhooks/1099policy")),
-            webhook_secret: Some(Secret::new(T9_WEBHOOK_SECRET)),
+            webhook_secret: Some(coverbridge_sandbox::secret::Secret::new(T9_WEBHOOK_SECRET)),
             ..Ten99PolicySandboxConfig::default()
         })
         .start()

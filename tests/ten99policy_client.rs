@@ -12,13 +12,14 @@ use axum::routing::any;
 use coverbridge::http::{HttpClient, HttpSettings, RetryPolicy, TransportError};
 use coverbridge::money::Cents;
 use coverbridge::resources::{CertificateStatus, CoverageType, PolicyStatus};
-use coverbridge::sandbox::harness::{Fault, FaultRule};
-use coverbridge::sandbox::ten99policy::CertificateReview;
-use coverbridge::sandbox::ten99policy::seed::{
-    COMPUTER_REPAIR, DEMOLITION, ENTITY_ID, JORDAN_CONTRACTOR_ID, JORDAN_EMAIL, JORDAN_POLICY_ID, SPOKESPERSON,
-};
 use coverbridge::secret::Secret;
 use coverbridge::ten99policy::*;
+use coverbridge_sandbox::harness::{Fault, FaultRule};
+use coverbridge_sandbox::ten99policy::CertificateReview;
+use coverbridge_sandbox::ten99policy::seed::{
+    COMPUTER_REPAIR, DEMOLITION, ENTITY_ID, JORDAN_CONTRACTOR_ID, JORDAN_EMAIL, JORDAN_POLICY_ID, SPOKESPERSON,
+};
+use support::Ten99PolicySandboxClient;
 use support::ten99policy::*;
 
 fn api_code(error: &Ten99PolicyError) -> (u16, ErrorCode) {
@@ -138,7 +139,7 @@ async fn jobs_create_get_update_and_their_errors() {
 async fn quotes_sessions_and_policies_through_a_completed_application() {
     let sandbox = start().await;
     let client = client(&sandbox);
-    let now = sandbox.sandbox.now();
+    let now = EpochSeconds(sandbox.sandbox.now().get());
     let who = client.create_contractor(&contractor(&email("q")), &key("c")).await.unwrap();
     let work = client.create_job(&job("77"), &key("j")).await.unwrap();
     let coverage = [CoverageType::General, CoverageType::WorkersComp];
@@ -197,7 +198,7 @@ async fn quotes_sessions_and_policies_through_a_completed_application() {
 async fn sessions_expire_once() {
     let sandbox = start().await;
     let client = client(&sandbox);
-    let now = sandbox.sandbox.now();
+    let now = EpochSeconds(sandbox.sandbox.now().get());
     let who = client.create_contractor(&contractor(&email("e")), &key("c")).await.unwrap();
     let work = client.create_job(&job("5"), &key("j")).await.unwrap();
     let q = client.create_quote(&quote(now, &who.id, &work.id, &[CoverageType::General]), &key("q")).await.unwrap();
@@ -220,7 +221,7 @@ async fn sessions_expire_once() {
 async fn quote_dates_are_checked() {
     let sandbox = start().await;
     let client = client(&sandbox);
-    let now = sandbox.sandbox.now();
+    let now = EpochSeconds(sandbox.sandbox.now().get());
     let who = client.create_contractor(&contractor(&email("d")), &key("c")).await.unwrap();
     let work = client.create_job(&job("6"), &key("j")).await.unwrap();
     let mut past = quote(now, &who.id, &work.id, &[CoverageType::General]);
@@ -237,7 +238,7 @@ async fn quote_dates_are_checked() {
 async fn assignments_create_get_extend_and_cancel_by_job() {
     let sandbox = start().await;
     let client = client(&sandbox);
-    let now = sandbox.sandbox.now();
+    let now = EpochSeconds(sandbox.sandbox.now().get());
     let work = client.create_job(&job("900"), &key("j")).await.unwrap();
     let start_at = now.plus_seconds(2 * 86_400);
     let request = NewAssignment {
@@ -344,7 +345,7 @@ async fn certificates_upload_get_and_file_rules() {
 async fn invoices_need_coverage_and_freeze_the_job() {
     let sandbox = start().await;
     let client = client(&sandbox);
-    let now = sandbox.sandbox.now();
+    let now = EpochSeconds(sandbox.sandbox.now().get());
     let work = client.create_job(&job("31"), &key("j")).await.unwrap();
     let invoice = NewInvoice {
         contractor: JORDAN_CONTRACTOR_ID.into(),
@@ -387,7 +388,7 @@ async fn events_and_webhook_endpoints() {
     sandbox.sandbox.cancel_policy(JORDAN_POLICY_ID).unwrap();
     let emitted = sandbox.sandbox.events();
     let last = emitted.last().unwrap();
-    let event = client.get_event(last.id.as_deref().unwrap()).await.unwrap();
+    let event = client.get_event(last["id"].as_str().unwrap()).await.unwrap();
     assert_eq!(event.event_type, EventType::PolicyCancelled);
     assert_eq!(event.policy_id(), Some(JORDAN_POLICY_ID));
     let policy: Policy = event.object_as().unwrap();
@@ -427,7 +428,7 @@ async fn a_wrong_key_is_a_terminal_invalid_api_key() {
 
 #[tokio::test]
 async fn nested_objects_answered_as_python_repr_strings_still_decode() {
-    let sandbox = start_with(coverbridge::sandbox::ten99policy::Ten99PolicySandboxConfig {
+    let sandbox = start_with(coverbridge_sandbox::ten99policy::Ten99PolicySandboxConfig {
         python_repr_nested: true,
         ..Default::default()
     })
@@ -671,7 +672,7 @@ async fn the_api_key_never_shows_in_debug_errors_or_logs() {
         tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(captured.clone()).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let sandbox = start_with(coverbridge::sandbox::ten99policy::Ten99PolicySandboxConfig {
+    let sandbox = start_with(coverbridge_sandbox::ten99policy::Ten99PolicySandboxConfig {
         api_key: KEY.into(),
         ..Default::default()
     })

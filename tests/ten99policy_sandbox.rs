@@ -5,15 +5,15 @@ mod support;
 
 use axum::http::StatusCode;
 use base64::Engine;
-use coverbridge::sandbox::harness::{Fault, FaultRule};
-use coverbridge::sandbox::ten99policy::seed::{
-    COMPUTER_REPAIR, DEMOLITION, ENTITY_ID, JORDAN_CONTRACTOR_ID, JORDAN_POLICY_ID,
-};
-use coverbridge::sandbox::ten99policy::{
-    CertificateReview, SANDBOX_API_KEY, Ten99PolicySandbox, Ten99PolicySandboxConfig,
-};
 use coverbridge::secret::Secret;
 use coverbridge::ten99policy::{Event, EventType, Verifier};
+use coverbridge_sandbox::harness::{Fault, FaultRule};
+use coverbridge_sandbox::ten99policy::seed::{
+    COMPUTER_REPAIR, DEMOLITION, ENTITY_ID, JORDAN_CONTRACTOR_ID, JORDAN_POLICY_ID,
+};
+use coverbridge_sandbox::ten99policy::{
+    CertificateReview, SANDBOX_API_KEY, Ten99PolicySandbox, Ten99PolicySandboxConfig,
+};
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 use support::ten99policy::*;
@@ -107,7 +107,7 @@ async fn money_and_dates_must_be_integers_and_fields_are_required() {
     assert!(body["id"].as_str().unwrap().starts_with("qt_"));
 }
 
-async fn body_id(sandbox: &coverbridge::sandbox::ten99policy::RunningSandbox, url: &str, body: Value) -> String {
+async fn body_id(sandbox: &coverbridge_sandbox::ten99policy::RunningSandbox, url: &str, body: Value) -> String {
     let _ = sandbox;
     let (status, body) = answer(authed(http().post(url)).json(&body)).await;
     assert_eq!(status, 201, "{body}");
@@ -200,13 +200,13 @@ async fn configured_webhooks_are_signed_ordered_and_in_both_shapes() {
     let secret = Secret::new("whsec_configured");
     let sandbox = start_with(Ten99PolicySandboxConfig {
         webhook_url: Some(hook),
-        webhook_secret: Some(secret.clone()),
+        webhook_secret: Some(coverbridge_sandbox::secret::Secret::new(secret.expose())),
         delivery: fast_delivery(),
         ..Default::default()
     })
     .await;
     let client = client(&sandbox);
-    let now = sandbox.sandbox.now();
+    let now = coverbridge::ten99policy::EpochSeconds(sandbox.sandbox.now().get());
     let who = client.create_contractor(&contractor(&email("w")), &key("c")).await.unwrap();
     let work = client.create_job(&job("w"), &key("j")).await.unwrap();
     let q = client
@@ -408,7 +408,7 @@ async fn control_routes_drive_scenarios_over_http() {
 async fn applications_complete_from_the_hosted_page_or_the_control_api_once() {
     let sandbox = start().await;
     let client = client(&sandbox);
-    let now = sandbox.sandbox.now();
+    let now = coverbridge::ten99policy::EpochSeconds(sandbox.sandbox.now().get());
     let who = client.create_contractor(&contractor(&email("h")), &key("c")).await.unwrap();
     let work = client.create_job(&job("h"), &key("j")).await.unwrap();
     let q = client

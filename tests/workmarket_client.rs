@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use coverbridge::money::Cents;
 use coverbridge::resources::WageType;
-use coverbridge::sandbox::harness::{Fault, FaultRule};
-use coverbridge::sandbox::workmarket::{
-    API_TOKEN, CannedReply, NewWorkOrder, PricingSpec, Quirks, RunningSandbox, SandboxAddress, WorkMarketSandboxConfig,
-};
 use coverbridge::secret::Secret;
 use coverbridge::workmarket::{PathStyle, PricingType, WorkMarketClient, WorkMarketError, WorkOrderStatus, wage};
+use coverbridge_sandbox::harness::{Fault, FaultRule};
+use coverbridge_sandbox::money::Cents as SandboxCents;
+use coverbridge_sandbox::workmarket::{
+    API_TOKEN, CannedReply, NewWorkOrder, PricingSpec, Quirks, RunningSandbox, SandboxAddress, WorkMarketSandboxConfig,
+};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use support::workmarket::{calls_to, client, fast_http, seeded, start};
@@ -90,7 +91,7 @@ async fn the_lifecycle_shows_worker_progress_and_payment() {
     control.approve(CABLING).unwrap();
     assert_eq!(wm.get_assignment(CABLING).await.unwrap().status, WorkOrderStatus::PaymentPending);
     let before = Timestamp::from_second(control.now().as_second()).unwrap();
-    control.pay(CABLING, Some(Cents(34075))).unwrap();
+    control.pay(CABLING, Some(SandboxCents(34075))).unwrap();
     let paid = wm.get_assignment(CABLING).await.unwrap();
     assert_eq!(paid.status, WorkOrderStatus::Paid);
     assert_eq!(paid.payment.total_cost, Some(Cents(34075)));
@@ -135,22 +136,22 @@ async fn every_pricing_type_and_offsite_work() {
         country: "United States".into(),
     });
     let cases = [
-        (create("Flat", PricingSpec::Flat { price: Cents(1999) }, None), Ok((Cents(1999), WageType::Flatfee))),
+        (create("Flat", PricingSpec::Flat { price: SandboxCents(1999) }, None), Ok((Cents(1999), WageType::Flatfee))),
         (
-            create("Hourly", PricingSpec::PerHour { rate: Cents(700), max_hours: 2.5 }, somewhere.clone()),
+            create("Hourly", PricingSpec::PerHour { rate: SandboxCents(700), max_hours: 2.5 }, somewhere.clone()),
             Ok((Cents(700), WageType::Hourly)),
         ),
         (
-            create("Units", PricingSpec::PerUnit { price: Cents(1250), max_units: 40.0 }, somewhere.clone()),
+            create("Units", PricingSpec::PerUnit { price: SandboxCents(1250), max_units: 40.0 }, somewhere.clone()),
             Ok((Cents(1250), WageType::Unit)),
         ),
         (
             create(
                 "Blended",
                 PricingSpec::BlendedPerHour {
-                    initial_rate: Cents(6000),
+                    initial_rate: SandboxCents(6000),
                     initial_hours: 2.0,
-                    additional_rate: Cents(4500),
+                    additional_rate: SandboxCents(4500),
                     max_additional_hours: 6.0,
                 },
                 None,
@@ -166,9 +167,9 @@ async fn every_pricing_type_and_offsite_work() {
         .get_assignment(&create(
             "Blended",
             PricingSpec::BlendedPerHour {
-                initial_rate: Cents(6000),
+                initial_rate: SandboxCents(6000),
                 initial_hours: 2.0,
-                additional_rate: Cents(4500),
+                additional_rate: SandboxCents(4500),
                 max_additional_hours: 6.0,
             },
             None,
@@ -180,7 +181,7 @@ async fn every_pricing_type_and_offsite_work() {
     assert!(blended.offsite && blended.location.is_none());
 
     let hourly = wm
-        .get_assignment(&create("Hourly", PricingSpec::PerHour { rate: Cents(700), max_hours: 2.5 }, somewhere))
+        .get_assignment(&create("Hourly", PricingSpec::PerHour { rate: SandboxCents(700), max_hours: 2.5 }, somewhere))
         .await
         .unwrap();
     let address = hourly.location.unwrap().address;
@@ -188,9 +189,9 @@ async fn every_pricing_type_and_offsite_work() {
 
     for pricing in [
         PricingSpec::BlendedPerUnit {
-            initial_price: Cents(100),
+            initial_price: SandboxCents(100),
             initial_units: 1.0,
-            additional_price: Cents(50),
+            additional_price: SandboxCents(50),
             max_additional_units: 2.0,
         },
         PricingSpec::Internal,
@@ -394,7 +395,7 @@ async fn list_updated_pages_through_with_either_total_key() {
     let control = &sandbox.sandbox;
     for n in 0..5 {
         control
-            .create_work_order(NewWorkOrder::new(format!("Extra {n}"), PricingSpec::Flat { price: Cents(100) }))
+            .create_work_order(NewWorkOrder::new(format!("Extra {n}"), PricingSpec::Flat { price: SandboxCents(100) }))
             .unwrap();
     }
     let wm = client(&sandbox, PathStyle::Api).with_page_size(2);

@@ -4,7 +4,7 @@
 // Each test binary uses only part of the shared support.
 mod support;
 
-use coverbridge::sandbox::workmarket::{API_SECRET, API_TOKEN, RunningSandbox, WorkMarketSandboxConfig};
+use coverbridge_sandbox::workmarket::{API_SECRET, API_TOKEN, RunningSandbox, WorkMarketSandboxConfig};
 use serde_json::{Value, json};
 use support::workmarket::{calls_to, seeded, start};
 
@@ -251,7 +251,7 @@ async fn webhook_templates_through_the_control_api() {
 
 #[tokio::test]
 async fn the_summary_prints_the_seed_and_the_webhooks() {
-    let (running, summary) = coverbridge::sandbox::workmarket::serve(
+    let (running, summary) = coverbridge_sandbox::workmarket::serve(
         WorkMarketSandboxConfig {
             webhook_url: Some("http://127.0.0.1:8080/webhooks/workmarket".into()),
             webhook_token: Some("t".into()),

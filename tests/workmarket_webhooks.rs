@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine;
-use coverbridge::money::Cents;
-use coverbridge::sandbox::workmarket::{
-    DateFormat, Outcome, PricingSpec, WebhookTemplate, WorkMarketSandbox, WorkMarketSandboxConfig,
-};
 use coverbridge::secret::Secret;
 use coverbridge::workmarket::WorkOrderStatus;
 use coverbridge::workmarket::webhook::{self, AuthFailure, Delivery, EVENTS, WorkOrderEvent, authenticate, parse};
+use coverbridge_sandbox::money::Cents;
+use coverbridge_sandbox::workmarket::{
+    DateFormat, Outcome, PricingSpec, WebhookTemplate, WorkMarketSandbox, WorkMarketSandboxConfig,
+};
 use jiff::{SignedDuration, Timestamp};
 use support::workmarket::{Answer, Hit, Receiver, start};
 

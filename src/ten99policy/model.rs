@@ -1,6 +1,6 @@
 //! The objects 1099Policy answers with. Decoding is tolerant (unknown fields ignored, nested
 //! objects possibly stringified, dates as integers or numeric strings); every type also
-//! serializes back to the wire shape, which the sandbox and the tests use.
+//! serializes back to the wire shape, which the tests use (the sandbox has its own types).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -437,7 +437,7 @@ fn secret_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret
     })
 }
 
-// The wire shape carries the secret; only the sandbox serializes it.
+// The wire shape carries the secret; only tests serialize it.
 fn expose_secret<S: serde::Serializer>(secret: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
     secret.as_ref().map(Secret::expose).serialize(s)
 }

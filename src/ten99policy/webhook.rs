@@ -91,7 +91,7 @@ impl Verifier {
 }
 
 /// The `Ten99Policy-Signature` value for `body` signed at `timestamp` (seconds since the
-/// epoch). What the sandbox sends.
+/// epoch), as 1099Policy sends it (tests sign with it; the sandbox signs with its own code).
 pub fn sign(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
     format!("t={timestamp},v1={}", signature(secret, timestamp, body))
 }

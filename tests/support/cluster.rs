@@ -5,18 +5,18 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use coverbridge::money::Cents;
 use coverbridge::reconcile::{Reconciler, Settings as CoreSettings};
 use coverbridge::runtime::kube::{Operator, RunError, Settings, Telemetry};
-use coverbridge::sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
-use coverbridge::sandbox::workmarket::{
+use coverbridge::sandbox_clients::{Ten99PolicySandboxClient, WorkMarketSandboxClient};
+use coverbridge::secret::Secret;
+use coverbridge::webhooks::Credentials;
+use coverbridge::workmarket::PathStyle;
+use coverbridge_sandbox::money::Cents;
+use coverbridge_sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
+use coverbridge_sandbox::workmarket::{
     NewWorkOrder, NewWorker, PricingSpec, RunningSandbox as WmRunning, SandboxAddress, WorkMarketSandbox,
     WorkMarketSandboxConfig,
 };
-use coverbridge::secret::Secret;
-use coverbridge::ten99policy::Verifier;
-use coverbridge::webhooks::Credentials;
-use coverbridge::workmarket::PathStyle;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -89,7 +89,7 @@ impl Cluster {
             sweep_interval: Duration::from_secs(120),
             credentials: Credentials {
                 workmarket_token: Some(Secret::new(TOKEN)),
-                ten99policy: Some(Verifier::new(self.ten99policy.sandbox.configured_webhook_secret())),
+                ten99policy: Some(self.ten99policy.verifier()),
             },
             auto_bind: None,
             concurrency: 16,

@@ -11,6 +11,10 @@ pub mod world;
 
 use std::time::{Duration, Instant};
 
+/// coverbridge's clients for the running sandboxes (`running.client(…)`, `running.verifier()`).
+#[allow(unused_imports)]
+pub use coverbridge::sandbox_clients::{Ten99PolicySandboxClient, WorkMarketSandboxClient};
+
 /// Polls `done` every 20 ms until it holds; panics naming `what` after `within`.
 pub async fn eventually(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     let until = Instant::now() + within;

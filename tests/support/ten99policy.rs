@@ -14,11 +14,12 @@ use axum::routing::post;
 use coverbridge::http::{HttpClient, HttpSettings, RetryPolicy};
 use coverbridge::money::Cents;
 use coverbridge::resources::{CoverageType, WageType};
-use coverbridge::sandbox::ten99policy::seed::{COMPUTER_REPAIR, ENTITY_ID};
-use coverbridge::sandbox::ten99policy::{DeliveryPolicy, RunningSandbox, Ten99PolicySandbox, Ten99PolicySandboxConfig};
+use coverbridge::sandbox_clients::Ten99PolicySandboxClient;
 use coverbridge::ten99policy::{
     Address, EpochSeconds, IdempotencyKey, Metadata, NewContractor, NewJob, NewQuote, Ten99PolicyClient,
 };
+use coverbridge_sandbox::ten99policy::seed::{COMPUTER_REPAIR, ENTITY_ID};
+use coverbridge_sandbox::ten99policy::{DeliveryPolicy, RunningSandbox, Ten99PolicySandbox, Ten99PolicySandboxConfig};
 use tokio::sync::mpsc;
 
 /// HTTP settings that retry quickly, so retry tests take milliseconds.

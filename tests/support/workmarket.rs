@@ -12,9 +12,10 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
 use coverbridge::http::{HttpClient, HttpSettings, RetryPolicy};
-use coverbridge::sandbox::harness::Harness;
-use coverbridge::sandbox::workmarket::{RunningSandbox, WorkMarketSandbox, WorkMarketSandboxConfig};
+use coverbridge::sandbox_clients::WorkMarketSandboxClient;
 use coverbridge::workmarket::{PathStyle, WorkMarketClient};
+use coverbridge_sandbox::harness::Harness;
+use coverbridge_sandbox::workmarket::{RunningSandbox, WorkMarketSandbox, WorkMarketSandboxConfig};
 
 /// HTTP settings with retries in milliseconds, so fault tests stay fast.
 pub fn fast_http() -> HttpClient {

@@ -8,13 +8,13 @@ use coverbridge::http::{HttpClient, HttpSettings, RetryPolicy};
 use coverbridge::reconcile::{Notice, ObjectKey, Reconciler, Settings};
 use coverbridge::resources::{CoverageBinding, CoverageBindingStatus};
 use coverbridge::runtime::local::{LocalRuntime, Store};
-use coverbridge::sandbox::harness::Call;
-use coverbridge::sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
-use coverbridge::sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig};
+use coverbridge::sandbox_clients::{Ten99PolicySandboxClient, WorkMarketSandboxClient};
 use coverbridge::secret::Secret;
-use coverbridge::ten99policy::Verifier;
 use coverbridge::webhooks::{self, Counters, Credentials};
 use coverbridge::workmarket::PathStyle;
+use coverbridge_sandbox::harness::Call;
+use coverbridge_sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
+use coverbridge_sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig};
 
 /// The token the WorkMarket sandbox sends with its webhooks.
 pub const WEBHOOK_TOKEN: &str = "wm-webhook-token-for-tests";
@@ -95,7 +95,7 @@ impl World {
 
         let credentials = Credentials {
             workmarket_token: Some(Secret::new(WEBHOOK_TOKEN)),
-            ten99policy: Some(Verifier::new(ten99policy.sandbox.configured_webhook_secret())),
+            ten99policy: Some(ten99policy.verifier()),
         };
         let app = webhooks::router(Arc::new(runtime.clone()), credentials, Arc::new(Counters::default()));
         let receiver = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -273,19 +273,21 @@ impl Bindings for LocalRuntime {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sandbox"))]
 mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
+
+    use coverbridge_sandbox::harness::{Call, Fault, FaultRule};
+    use coverbridge_sandbox::money::Cents;
+    use coverbridge_sandbox::ten99policy::{Ten99PolicySandbox, Ten99PolicySandboxConfig};
+    use coverbridge_sandbox::workmarket::{NewWorkOrder, PricingSpec, WorkMarketSandbox};
 
     use super::*;
     use crate::http::{HttpClient, HttpSettings, RetryPolicy};
     use crate::reconcile::Settings;
     use crate::resources::{CoverageBindingSpec, Phase};
-    use crate::sandbox::harness::{Call, Fault, FaultRule};
-    use crate::sandbox::ten99policy::{Ten99PolicySandbox, Ten99PolicySandboxConfig};
-    use crate::sandbox::workmarket::{NewWorkOrder, PricingSpec, WorkMarketSandbox};
-
+    use crate::sandbox_clients::{Ten99PolicySandboxClient, WorkMarketSandboxClient};
     use crate::workmarket::PathStyle;
 
     fn http() -> HttpClient {
@@ -315,7 +317,7 @@ mod tests {
             LocalRuntime::new(Store::new(), reconciler, Arc::new(|_: &ObjectKey, _: &Notice| {})).with_concurrency(4);
         let mut orders = Vec::new();
         for i in 0..12 {
-            let order = NewWorkOrder::new(format!("Job {i}"), PricingSpec::Flat { price: crate::money::Cents(10_000) });
+            let order = NewWorkOrder::new(format!("Job {i}"), PricingSpec::Flat { price: Cents(10_000) });
             let id = workmarket.sandbox.create_work_order(order).unwrap();
             let spec: CoverageBindingSpec =
                 serde_json::from_value(serde_json::json!({"workOrderId": id, "coverageTypes": ["general"]})).unwrap();
