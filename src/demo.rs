@@ -110,7 +110,7 @@ pub async fn run(args: DemoArgs) -> Result<bool, DemoError> {
         ten99policy: Some(Verifier::new(ten99policy.sandbox.configured_webhook_secret())),
     };
     let app = webhooks::router(Arc::new(runtime.clone()), credentials, Arc::new(Counters::default()));
-    let server = tokio::spawn(webhooks::serve(receiver, app, std::future::pending()));
+    let server = tokio::spawn(crate::server::serve(receiver, app, std::future::pending()));
     let worker = tokio::spawn({
         let runtime = runtime.clone();
         async move { runtime.run().await }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod insurance;
 pub mod metrics;
 pub mod money;
 pub mod reconcile;
@@ -11,6 +12,7 @@ pub mod resources;
 pub mod runtime;
 pub mod sandbox;
 pub mod secret;
+pub mod server;
 pub mod telemetry;
 pub mod ten99policy;
 pub mod webhooks;

@@ -277,7 +277,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::resources::PolicyStatus;
+    use crate::insurance::PolicyStatus;
     use crate::ten99policy::model::{ApplicationSession, Policy};
 
     #[test]

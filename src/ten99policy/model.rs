@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::decode::{self, Metadata};
 use super::time::EpochSeconds;
+use crate::insurance::{CertificateStatus, CoverageType, PolicyStatus, WageType};
 use crate::money::Cents;
-use crate::resources::{CertificateStatus, CoverageType, PolicyStatus, WageType};
 use crate::secret::Secret;
 
 /// A postal address in 1099Policy's terms (`locality` is the city, `region` the two-letter

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::decode::Metadata;
 use super::model::Address;
 use super::time::EpochSeconds;
+use crate::insurance::{CoverageType, WageType};
 use crate::money::Cents;
-use crate::resources::{CoverageType, WageType};
 
 /// `POST /api/v1/contractors`.
 #[derive(Serialize, Clone, Debug, PartialEq)]

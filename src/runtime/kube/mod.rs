@@ -221,8 +221,8 @@ impl Operator {
         let receiver =
             webhooks::router(Arc::new(fleet.clone()), settings.credentials.clone(), telemetry.counters.clone());
         let probes = probes::router(probes::Probes { metrics: telemetry.metrics.clone(), health });
-        tasks.push(serve("webhook", webhooks::serve(webhook_listener, receiver, stopped())));
-        tasks.push(serve("metrics", webhooks::serve(probe_listener, probes, stopped())));
+        tasks.push(serve("webhook", crate::server::serve(webhook_listener, receiver, stopped())));
+        tasks.push(serve("metrics", crate::server::serve(probe_listener, probes, stopped())));
         let sweep = sweep::run(workmarket, fleet, leadership.is_leader.clone(), settings.sweep_interval, stopped());
         tasks.push(tokio::spawn(sweep));
         tracing::info!(webhooks = %settings.webhook_addr, metrics = %settings.metrics_addr, namespaces = ?settings.namespaces, "coverbridge is running");
