@@ -7,6 +7,7 @@ mod caches;
 mod controller;
 mod fleet;
 mod fleet_metrics;
+mod freshness;
 mod handoff;
 mod health;
 mod host;
