@@ -60,7 +60,7 @@ pub enum DemoError {
     /// A manifest is invalid.
     #[error("{file}: {error}")]
     Manifest {
-        /// The file.
+        /// Path of the manifest file that failed to load.
         file: String,
         /// What is wrong, naming the field.
         error: crate::runtime::local::LoadError,

@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 /// A 1099Policy coverage type.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CoverageType {
-    /// General liability.
+    /// General liability (`general`).
     #[serde(rename = "general")]
     General,
-    /// Professional liability.
+    /// Professional liability (`professional`).
     #[serde(rename = "professional")]
     Professional,
-    /// Workers' compensation.
+    /// Workers' compensation (`workers-comp`).
     #[serde(rename = "workers-comp")]
     WorkersComp,
     /// Media liability (needs general).
@@ -42,7 +42,7 @@ impl CoverageType {
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum PolicyStatus {
-    /// In force.
+    /// In force (`active`).
     Active,
     /// Cancelled before its end.
     Cancelled,
@@ -57,7 +57,7 @@ pub enum PolicyStatus {
 pub enum CertificateStatus {
     /// Uploaded, not yet reviewed.
     Pending,
-    /// Being reviewed.
+    /// Being reviewed (`processing`): usually a minute or two, at worst about two hours.
     Processing,
     /// Meets the insurance requirement.
     Approved,

@@ -244,20 +244,20 @@ pub struct ContractorOverrides {
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
-    /// Street address.
+    /// Street address: number and street.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line1: Option<String>,
     /// Apartment, suite or unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
-    /// City.
+    /// City, e.g. "San Jose".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// Two-letter state or region code, e.g. "CA".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Z]{2}$"))]
     pub region: Option<String>,
-    /// Postal code.
+    /// Postal or ZIP code, e.g. "95113".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     /// Two-letter country code, e.g. "US".

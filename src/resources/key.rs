@@ -7,9 +7,9 @@ use kube::ResourceExt;
 /// Namespace and name of a namespaced object.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectKey {
-    /// Namespace.
+    /// Kubernetes namespace (`metadata.namespace`).
     pub namespace: String,
-    /// Name.
+    /// Object name (`metadata.name`), unique within the namespace and kind.
     pub name: String,
 }
 

@@ -83,9 +83,9 @@ pub struct Counters {
 /// Index of a source in [`Counters`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
-    /// WorkMarket.
+    /// Deliveries to `/webhooks/workmarket`.
     WorkMarket = 0,
-    /// 1099Policy.
+    /// Deliveries to `/webhooks/1099policy`.
     Ten99Policy = 1,
 }
 
@@ -99,7 +99,7 @@ impl Source {
         }
     }
 
-    /// Metric label.
+    /// The `source` label value of the webhook metrics: `workmarket` or `1099policy`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::WorkMarket => "workmarket",

@@ -136,7 +136,7 @@ pub enum PricingError {
         pricing: &'static str,
         /// The WorkMarket field.
         field: &'static str,
-        /// Its amount.
+        /// The offending amount, zero or negative.
         amount: Cents,
     },
 }

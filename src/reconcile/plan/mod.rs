@@ -15,7 +15,7 @@ use crate::resources::{
 /// Operator-wide settings and the clock.
 #[derive(Clone, Debug)]
 pub struct Context {
-    /// Now.
+    /// The clock reading all of this plan's decisions use.
     pub now: Timestamp,
     /// Entity for bindings that name none.
     pub default_entity: Option<String>,
@@ -39,7 +39,7 @@ pub enum Wait {
 /// A reason the flow cannot go on until a person acts, reported as `Synced=False`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// PascalCase reason.
+    /// PascalCase reason of the `Synced=False` condition, e.g. `ContractorIncomplete`.
     pub reason: &'static str,
     /// What to fix.
     pub message: String,

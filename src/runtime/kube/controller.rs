@@ -41,13 +41,13 @@ const STALE_RETRY: Duration = Duration::from_millis(250);
 pub struct Context {
     /// The API server.
     pub client: kube::Client,
-    /// The core.
+    /// Plans and acts for one binding (the runtime-independent core).
     pub reconciler: Reconciler,
-    /// Publishes Events.
+    /// Publishes the core's notices as Kubernetes Events.
     pub notices: Notices,
     /// Every scope's caches, with their health.
     pub caches: Caches,
-    /// Metrics.
+    /// Prometheus metrics, served on the metrics listener.
     pub metrics: Arc<Metrics>,
     /// True while this replica holds the lease.
     pub leader: watch::Receiver<bool>,

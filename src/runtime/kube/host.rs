@@ -76,7 +76,7 @@ pub struct Call<'a> {
     pub verb: &'a str,
     /// The resource (with subresource), e.g. `coveragebindings/status`.
     pub resource: &'a str,
-    /// The namespace.
+    /// Namespace the call was made in; with the verb and resource, what a Role must grant.
     pub namespace: &'a str,
 }
 

@@ -86,7 +86,7 @@ pub enum RunError {
 pub struct Settings {
     /// Namespaces to watch; empty means all.
     pub namespaces: Vec<String>,
-    /// Webhook listener.
+    /// Address the WorkMarket and 1099Policy webhook receiver listens on.
     pub webhook_addr: SocketAddr,
     /// Metrics and probes listener.
     pub metrics_addr: SocketAddr,
@@ -100,7 +100,7 @@ pub struct Settings {
     pub resync: Duration,
     /// Interval of WorkMarket change-feed sweeps.
     pub sweep_interval: Duration,
-    /// Webhook secrets.
+    /// WorkMarket's webhook token and 1099Policy's signing secret; a source without one is refused.
     pub credentials: Credentials,
     /// Auto-binding template, when enabled.
     pub auto_bind: Option<Template>,
@@ -112,7 +112,7 @@ pub struct Settings {
 
 /// Metrics and the parts they read, created before the clients so the clients can report.
 pub struct Telemetry {
-    /// The metrics.
+    /// The registry everything reports to, served on the metrics listener.
     pub metrics: Arc<Metrics>,
     stores: Arc<std::sync::RwLock<Vec<Store<CoverageBinding>>>>,
     counters: Arc<Counters>,

@@ -79,11 +79,11 @@ impl Slot {
 /// What a YAML stream applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Applied {
-    /// CoverageBindings.
+    /// Keys of the CoverageBindings in the stream.
     pub bindings: Vec<ObjectKey>,
-    /// CategoryMappings.
+    /// Keys of the CategoryMappings in the stream.
     pub mappings: Vec<ObjectKey>,
-    /// Secrets.
+    /// Keys of the Secrets in the stream.
     pub secrets: Vec<ObjectKey>,
 }
 
@@ -196,7 +196,7 @@ impl Store {
         key
     }
 
-    /// One binding.
+    /// The binding at `key`, with its status; `None` when there is none.
     pub fn binding(&self, key: &ObjectKey) -> Option<CoverageBinding> {
         self.read().bindings.get(key).map(Slot::binding)
     }
@@ -251,7 +251,7 @@ impl Store {
         self.write().observer = Some(observer);
     }
 
-    /// One mapping.
+    /// The mapping at `key`, with its status; `None` when there is none.
     pub fn mapping(&self, key: &ObjectKey) -> Option<CategoryMapping> {
         self.read().mappings.get(key).cloned()
     }
