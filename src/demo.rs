@@ -84,7 +84,7 @@ pub enum DemoError {
     /// A manifest is invalid.
     #[error("{file}: {error}")]
     Manifest {
-        /// The file.
+        /// Path of the manifest file that failed to load.
         file: String,
         /// What is wrong, naming the field.
         error: crate::runtime::local::LoadError,
@@ -133,7 +133,7 @@ pub async fn run(args: DemoArgs) -> Result<bool, DemoError> {
     let credentials =
         Credentials { workmarket_token: Some(Secret::new(WEBHOOK_TOKEN)), ten99policy: Some(ten99policy.verifier()) };
     let app = webhooks::router(Arc::new(runtime.clone()), credentials, Arc::new(Counters::default()));
-    let server = tokio::spawn(webhooks::serve(receiver, app, std::future::pending()));
+    let server = tokio::spawn(crate::server::serve(receiver, app, std::future::pending()));
     let worker = tokio::spawn({
         let runtime = runtime.clone();
         async move { runtime.run().await }

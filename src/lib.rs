@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod insurance;
 pub mod metrics;
 pub mod money;
 pub mod reconcile;
@@ -12,6 +13,7 @@ pub mod runtime;
 #[cfg(feature = "sandbox")]
 pub mod sandbox_clients;
 pub mod secret;
+pub mod server;
 pub mod telemetry;
 pub mod ten99policy;
 pub mod webhooks;

@@ -85,7 +85,7 @@ impl fmt::Display for Cents {
 pub struct MoneyError {
     /// The text that failed to parse.
     pub input: String,
-    /// Why.
+    /// What is wrong with it, e.g. "more precise than a cent".
     pub reason: &'static str,
 }
 

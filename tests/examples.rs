@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use serde_json::{Value, json};
-use support::apiserver::validate;
+use support::crd_validation::validate;
 
 fn examples() -> Vec<(PathBuf, Vec<Value>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");

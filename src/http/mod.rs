@@ -46,9 +46,9 @@ impl Default for HttpSettings {
 /// A final HTTP answer: status, headers and the whole body.
 #[derive(Clone, Debug)]
 pub struct Response {
-    /// HTTP status.
+    /// Status code, error or not; the caller decides what it means.
     pub status: StatusCode,
-    /// Response headers.
+    /// Headers, e.g. `Retry-After`.
     pub headers: HeaderMap,
     /// The complete body.
     pub body: Bytes,

@@ -16,7 +16,7 @@ use crate::ten99policy::{self as t99, ErrorCode, IdempotencyKey, Ten99PolicyClie
 pub enum Outcome {
     /// The worker's contractor: created, or an existing one for the same worker adopted.
     Contractor {
-        /// Contractor id.
+        /// The contractor's `cn_…` id, recorded as `status.contractorId`.
         id: String,
         /// Found rather than created.
         adopted: bool,
@@ -25,18 +25,18 @@ pub enum Outcome {
     ContractorConflict(String),
     /// The certificate was uploaded.
     Certificate {
-        /// Certificate id.
+        /// The certificate's `ci_…` id.
         id: String,
-        /// Review state.
+        /// Review state at upload, usually `pending`.
         status: CertificateStatus,
         /// SHA-256 of the uploaded PDF.
         digest: String,
     },
     /// The job was created.
     Job {
-        /// Job id.
+        /// The job's `jb_…` id.
         id: String,
-        /// Its terms.
+        /// The terms it was created with, recorded as `status.jobTerms`.
         terms: JobTerms,
     },
     /// The job now carries these terms.
@@ -50,7 +50,7 @@ pub enum Outcome {
     },
     /// The quote was created.
     Quote {
-        /// Quote id.
+        /// The quote's `qt_…` id.
         id: String,
         /// Whether 1099Policy will insure.
         eligible: bool,
@@ -59,14 +59,14 @@ pub enum Outcome {
     MatchingPolicy,
     /// The application session was created.
     Session {
-        /// Session id.
+        /// The session's `ias_…` id.
         id: String,
         /// Where the worker applies.
         url: String,
     },
     /// The assignment was created.
     Assignment {
-        /// Assignment id.
+        /// The assignment's `an_…` id.
         id: String,
         /// What it says.
         facts: AssignmentFacts,
@@ -89,7 +89,7 @@ pub enum Outcome {
     },
     /// The invoice was recorded.
     Invoice {
-        /// Invoice id.
+        /// The invoice's `in_…` id.
         id: String,
     },
 }

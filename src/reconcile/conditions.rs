@@ -39,13 +39,13 @@ impl ConditionStatus {
 /// The desired state of one condition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Desired {
-    /// Which condition.
+    /// The condition's `type`.
     pub type_: ConditionType,
     /// Whether it holds.
     pub status: ConditionStatus,
     /// PascalCase reason; doubles as Event reason and metric label.
     pub reason: String,
-    /// Human-readable detail.
+    /// Human-readable `message`: what happened or what to fix.
     pub message: String,
 }
 

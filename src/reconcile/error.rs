@@ -32,7 +32,7 @@ pub enum ReconcileError {
 pub enum Ten99Call {
     /// A step's write.
     Write(StepKind),
-    /// A read.
+    /// One of the reads, named by what it reads.
     Read(Ten99Read),
 }
 

@@ -34,17 +34,17 @@ impl WorkStage {
 /// A postal address, with region and country already normalised to two-letter codes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AddressFacts {
-    /// Street address.
+    /// Street address: number and street.
     pub line1: Option<String>,
     /// Apartment, suite or unit.
     pub line2: Option<String>,
-    /// City.
+    /// City, as WorkMarket or the overrides give it.
     pub city: Option<String>,
     /// Two-letter state or region.
     pub region: Option<String>,
-    /// Postal code.
+    /// Postal or ZIP code, as given.
     pub postal_code: Option<String>,
-    /// Two-letter country.
+    /// Two-letter country code (ISO 3166 alpha-2).
     pub country: Option<String>,
 }
 
@@ -53,28 +53,28 @@ pub struct AddressFacts {
 pub struct WorkerFacts {
     /// WorkMarket user number.
     pub id: String,
-    /// First name.
+    /// First name; empty when WorkMarket has none.
     pub first_name: String,
-    /// Last name.
+    /// Last name; empty when WorkMarket has none.
     pub last_name: String,
     /// E-mail, when WorkMarket has one.
     pub email: Option<String>,
     /// Phone number, when WorkMarket has one.
     pub phone: Option<String>,
-    /// Home address.
+    /// Home address; empty when WorkMarket has none.
     pub address: AddressFacts,
 }
 
 /// A WorkMarket work order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkOrderFacts {
-    /// Assignment number.
+    /// WorkMarket assignment number, e.g. `6029116324`.
     pub id: String,
-    /// Title.
+    /// Title, HTML-unescaped; the 1099Policy job's name.
     pub title: String,
     /// Description (scope of work).
     pub description: String,
-    /// Coverage-relevant stage.
+    /// Where the work order is, in the terms coverage cares about.
     pub stage: WorkStage,
     /// WorkMarket's own status code, for display.
     pub status_code: String,
@@ -125,7 +125,7 @@ pub enum CategoryFact {
 pub enum PdfFact {
     /// The PDF and its SHA-256 (hex).
     Present {
-        /// File content.
+        /// The PDF's bytes, as read from the Secret.
         bytes: Vec<u8>,
         /// SHA-256 of the content, lowercase hex.
         digest: String,
@@ -156,11 +156,11 @@ pub struct SessionFacts {
 /// A 1099Policy policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyFacts {
-    /// Policy id.
+    /// The policy's `pl_…` id.
     pub id: String,
-    /// Its state.
+    /// `active`, `cancelled` or `expired`.
     pub status: PolicyStatus,
-    /// Policy document.
+    /// URL of the policy document PDF.
     pub pdf_url: Option<String>,
     /// General liability certificate.
     pub gl_coi_url: Option<String>,
@@ -199,7 +199,7 @@ impl AssignmentFacts {
 /// An uploaded certificate of insurance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateFacts {
-    /// Review state.
+    /// Review state; only `approved` satisfies a bring-your-own binding.
     pub status: CertificateStatus,
     /// The processed PDF.
     pub pdf_url: Option<String>,
@@ -210,7 +210,7 @@ pub struct CertificateFacts {
 pub struct Facts {
     /// The work order; `None` when WorkMarket does not know it (or hides it).
     pub work_order: Option<WorkOrderFacts>,
-    /// Job category.
+    /// How the 1099Policy category code was chosen, or why none was.
     pub category: CategoryFact,
     /// The certificate PDF, for bring-your-own bindings.
     pub pdf: Option<PdfFact>,

@@ -59,7 +59,7 @@ pub struct Notice {
     pub warning: bool,
     /// Stable PascalCase reason.
     pub reason: String,
-    /// What happened.
+    /// Human-readable text, the Event's message.
     pub message: String,
     /// When set, the notice is told at most once per binding and this value, however many
     /// replicas or retries arrive at it: the creation of an object, keyed by the object's id,

@@ -13,7 +13,7 @@ use super::host::{Host, Notice};
 use super::mapping::KnownCode;
 use super::observe::Observer;
 use super::plan::{Context, Plan, Wait, plan};
-use super::record::{mirror, record, transitions};
+use super::record::{record, record_coverage, transitions};
 use super::steps::Step;
 use crate::resources::{ConditionType, CoverageBinding, CoverageBindingStatus, Phase};
 use crate::ten99policy::Ten99PolicyClient;
@@ -168,7 +168,7 @@ impl Reconciler {
         let mut last_saved = saved;
         for _ in 0..self.settings.max_steps {
             let plan = plan(&binding.spec, &status, &facts, &self.context());
-            mirror(&facts, &mut status);
+            record_coverage(&facts, &mut status);
             let synced = plan.problem.as_ref().map(|p| Desired::no(ConditionType::Synced, p.reason, p.message.clone()));
             self.settle(&mut status, Some(&plan), generation, synced);
             let Some(step) = plan.step.clone() else {
@@ -180,7 +180,7 @@ impl Reconciler {
                 Ok(outcome) => {
                     let notice = record(outcome, &mut status, &mut facts);
                     status.create_attempts.remove(&step.kind());
-                    mirror(&facts, &mut status);
+                    record_coverage(&facts, &mut status);
                     host.notify(binding, notice).await;
                     self.save(binding, host, &last_saved, &status).await?;
                     last_saved = status.clone();

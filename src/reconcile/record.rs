@@ -122,9 +122,9 @@ fn describe(terms: &JobTerms) -> String {
     format!("{} cents {:?}, {}, {}", terms.wage_cents, terms.wage_type, terms.category_code, terms.region)
 }
 
-/// Mirrors what was read about coverage into status: policy, assignment and certificate state,
+/// Records what was read about coverage in status: policy, assignment and certificate state,
 /// and the COI links.
-pub fn mirror(facts: &Facts, status: &mut CoverageBindingStatus) {
+pub fn record_coverage(facts: &Facts, status: &mut CoverageBindingStatus) {
     if let Some(policy) = &facts.policy {
         status.policy_id = Some(policy.id.clone());
         status.policy_status = Some(policy.status);

@@ -10,7 +10,8 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{CoverageType, StepKind};
+use super::StepKind;
+use crate::insurance::{CertificateStatus, CoverageType, PolicyStatus, WageType};
 
 /// Desired coverage for one WorkMarket work order. coverbridge creates the 1099Policy contractor,
 /// job, quote and application (or assignment, or certificate review) this needs, and reports what
@@ -243,20 +244,20 @@ pub struct ContractorOverrides {
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Address {
-    /// Street address.
+    /// Street address: number and street.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line1: Option<String>,
     /// Apartment, suite or unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
-    /// City.
+    /// City, e.g. "San Jose".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// Two-letter state or region code, e.g. "CA".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Z]{2}$"))]
     pub region: Option<String>,
-    /// Postal code.
+    /// Postal or ZIP code, e.g. "95113".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     /// Two-letter country code, e.g. "US".
@@ -415,49 +416,22 @@ pub enum Phase {
     Failed,
 }
 
-/// State of the 1099Policy policy covering the work order: active, cancelled or expired.
-#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum PolicyStatus {
-    /// In force.
-    Active,
-    /// Cancelled before its end.
-    Cancelled,
-    /// Ran past its expiration date.
-    Expired,
-}
-
-/// Review state of the bring-your-own certificate: pending, processing, approved, flagged,
-/// denied or error.
-#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum CertificateStatus {
-    /// Uploaded, not yet reviewed.
-    Pending,
-    /// Being reviewed.
-    Processing,
-    /// Meets the insurance requirement.
-    Approved,
-    /// Needs manual review.
-    Flagged,
-    /// Does not meet the insurance requirement.
-    Denied,
-    /// 1099Policy could not process the file.
-    Error,
-}
-
-/// How the work order pays, in 1099Policy's terms: flatfee, hourly, unit or blended.
-#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum WageType {
-    /// A fixed price for the whole work order.
-    Flatfee,
-    /// A rate per hour.
-    Hourly,
-    /// A price per unit.
-    Unit,
-    /// An hourly rate that changes after a number of hours.
-    Blended,
+impl CoverageBindingStatus {
+    /// Every 1099Policy id this status holds: what a 1099Policy webhook names the binding by.
+    pub fn external_ids(&self) -> impl Iterator<Item = &str> {
+        [
+            &self.contractor_id,
+            &self.job_id,
+            &self.quote_id,
+            &self.application_session_id,
+            &self.policy_id,
+            &self.assignment_id,
+            &self.certificate_id,
+            &self.invoice_id,
+        ]
+        .into_iter()
+        .filter_map(|id| id.as_deref())
+    }
 }
 
 /// What coverbridge last read about the work order from WorkMarket.

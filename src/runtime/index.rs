@@ -12,9 +12,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
-use crate::reconcile::ObjectKey;
 use crate::resources::CoverageBindingStatus;
-use crate::webhooks::external_ids;
+use crate::resources::ObjectKey;
 
 /// Where a binding is indexed: its work order, and the hashes of its external ids (sorted, each
 /// once), which the store keeps beside the binding so it can be moved without decoding it.
@@ -89,7 +88,8 @@ impl Index {
 
     /// Where a binding with `work_order` and `status` belongs.
     pub fn entry(&self, work_order: &str, status: Option<&CoverageBindingStatus>) -> Entry {
-        let mut ids: Vec<u64> = status.into_iter().flat_map(external_ids).map(|id| self.hash(id)).collect();
+        let mut ids: Vec<u64> =
+            status.into_iter().flat_map(CoverageBindingStatus::external_ids).map(|id| self.hash(id)).collect();
         ids.sort_unstable();
         ids.dedup();
         Entry { work_order: work_order.into(), ids: ids.into_boxed_slice() }

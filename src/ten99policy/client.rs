@@ -61,7 +61,7 @@ impl Ten99PolicyClient {
         self
     }
 
-    /// The base URL.
+    /// The base URL given to [`Ten99PolicyClient::new`], without `/api/v1`.
     pub fn base_url(&self) -> &str {
         self.base.as_str()
     }

@@ -19,7 +19,7 @@ pub enum Ten99PolicyError {
     /// 1099Policy answered with an error status.
     #[error("1099Policy answered {status} {code}: {message}")]
     Api {
-        /// HTTP status.
+        /// HTTP status of the error answer, e.g. 400 or 404.
         status: StatusCode,
         /// The `error_code`, typed.
         code: ErrorCode,

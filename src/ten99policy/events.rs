@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::decode::unwrap_stringified;
 use super::time::EpochSeconds;
 
-/// What happened.
+/// An event's `type`, e.g. `policy.active`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum EventType {
     /// `policy.active`: the contractor completed the application; coverage is bound.
@@ -162,14 +162,14 @@ impl fmt::Display for EventType {
     }
 }
 
-/// One event.
+/// A 1099Policy event: a webhook delivery or an item of `GET /api/v1/events`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     /// `ev_…`; some documented samples omit it.
     pub id: Option<String>,
-    /// What happened.
+    /// The `type` field.
     pub event_type: EventType,
-    /// When it happened.
+    /// When it happened (`created`), in epoch seconds.
     pub created: Option<EpochSeconds>,
     /// The resource it is about (`data`, or `data.object` in the certificate shape).
     pub object: Value,
@@ -277,7 +277,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::resources::PolicyStatus;
+    use crate::insurance::PolicyStatus;
     use crate::ten99policy::model::{ApplicationSession, Policy};
 
     #[test]

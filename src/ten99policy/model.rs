@@ -7,21 +7,21 @@ use serde_json::Value;
 
 use super::decode::{self, Metadata};
 use super::time::EpochSeconds;
+use crate::insurance::{CertificateStatus, CoverageType, PolicyStatus, WageType};
 use crate::money::Cents;
-use crate::resources::{CertificateStatus, CoverageType, PolicyStatus, WageType};
 use crate::secret::Secret;
 
 /// A postal address in 1099Policy's terms (`locality` is the city, `region` the two-letter
 /// state, `postalcode` one word).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Address {
-    /// Street address.
+    /// Street address: number and street.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line1: Option<String>,
     /// Apartment, suite or unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
-    /// City.
+    /// City; 1099Policy's name for it is `locality`, not `city`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locality: Option<String>,
     /// Two-letter state code.
@@ -40,28 +40,28 @@ pub struct Address {
 pub struct Contractor {
     /// `cn_…`.
     pub id: String,
-    /// When it was created.
+    /// Creation time, in epoch seconds; set by 1099Policy.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
-    /// First name.
+    /// Given name; required when the contractor is created.
     #[serde(default)]
     pub first_name: Option<String>,
-    /// Middle name.
+    /// Middle name; optional, absent when never given.
     #[serde(default)]
     pub middle_name: Option<String>,
-    /// Last name.
+    /// Family name; required when the contractor is created.
     #[serde(default)]
     pub last_name: Option<String>,
     /// E-mail address (unique per account, compared case-sensitively).
     #[serde(default)]
     pub email: Option<String>,
-    /// Phone number.
+    /// Phone number; required when the contractor is created.
     #[serde(default)]
     pub phone: Option<String>,
-    /// Company name.
+    /// Business name, when the contractor works as a company; optional.
     #[serde(default)]
     pub company_name: Option<String>,
-    /// Home address.
+    /// Home address (required on create); its `region` is the home state assignments must match.
     #[serde(default, deserialize_with = "decode::nested")]
     pub address: Option<Address>,
     /// Free key/value pairs, for reconciliation (e.g. `workmarket_worker_id`).
@@ -77,19 +77,19 @@ pub struct Contractor {
 pub struct Entity {
     /// `en_…`.
     pub id: String,
-    /// When it was created.
+    /// Creation time, in epoch seconds; set by 1099Policy.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
-    /// Name.
+    /// Display name of the end client; required on create.
     #[serde(default)]
     pub name: Option<String>,
-    /// Coverage limits.
+    /// Aggregate and per-occurrence limits the entity requires; required on create.
     #[serde(default, deserialize_with = "decode::nested")]
     pub coverage_limit: Option<CoverageLimit>,
     /// Coverage types the entity requires, as sent (snapshots of the docs disagree on names).
     #[serde(default)]
     pub required_coverage: Vec<String>,
-    /// Address.
+    /// The end client's own address; optional.
     #[serde(default, deserialize_with = "decode::nested")]
     pub address: Option<Address>,
 }
@@ -97,10 +97,10 @@ pub struct Entity {
 /// An entity's coverage limits, in cents.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct CoverageLimit {
-    /// Aggregate limit.
+    /// Most paid for all claims over the term, in cents (at least 1000).
     #[serde(default, deserialize_with = "decode::cents")]
     pub aggregate_limit: Option<Cents>,
-    /// Per-occurrence limit.
+    /// Most paid for any one claim, in cents (at least 1000).
     #[serde(default, deserialize_with = "decode::cents")]
     pub occurrence_limit: Option<Cents>,
 }
@@ -110,7 +110,7 @@ pub struct CoverageLimit {
 pub struct CategoryCode {
     /// `jc_…`.
     pub category_code: String,
-    /// Human-readable name.
+    /// Human-readable name, e.g. "Computer Service or Repair".
     #[serde(default)]
     pub name: Option<String>,
     /// Whether the code is approved for this account. The documented list shows only code and
@@ -131,22 +131,22 @@ impl CategoryCode {
 pub struct Job {
     /// `jb_…`.
     pub id: String,
-    /// When it was created.
+    /// Creation time, in epoch seconds; set by 1099Policy.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
-    /// Name.
+    /// Job title; required on create (coverbridge sends the work order title).
     #[serde(default)]
     pub name: Option<String>,
-    /// Description.
+    /// What the work is; required on create (coverbridge sends the work order's scope).
     #[serde(default)]
     pub description: Option<String>,
-    /// Entity (`en_…`).
+    /// Entity (`en_…`) the work is for; older API versions called it `entity_id`.
     #[serde(default)]
     pub entity: Option<String>,
     /// Category code (`jc_…`).
     #[serde(default)]
     pub category_code: Option<String>,
-    /// Pay in cents.
+    /// Pay per `wage_type` unit (the flat fee, the hourly rate, …), in cents.
     #[serde(default, deserialize_with = "decode::cents")]
     pub wage: Option<Cents>,
     /// How the wage is paid.
@@ -168,7 +168,7 @@ pub struct Job {
 pub struct Quote {
     /// `qt_…`.
     pub id: String,
-    /// When it was created.
+    /// Creation time, in epoch seconds; set by 1099Policy.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
     /// Contractor (`cn_…`).
@@ -180,28 +180,28 @@ pub struct Quote {
     /// Coverage types quoted.
     #[serde(default)]
     pub coverage_type: Vec<CoverageType>,
-    /// Start of coverage.
+    /// Start of coverage, in epoch seconds (the API may send a numeric string).
     #[serde(default)]
     pub effective_date: Option<EpochSeconds>,
-    /// End of coverage.
+    /// End of coverage, in epoch seconds (the API may send a numeric string).
     #[serde(default)]
     pub end_date: Option<EpochSeconds>,
-    /// Whether the contractor is eligible.
+    /// Whether 1099Policy will insure this contractor for this job; `None` when not sent.
     #[serde(default)]
     pub eligible: Option<bool>,
     /// Premium in cents per $100 earned.
     #[serde(default, deserialize_with = "decode::cents")]
     pub net_rate: Option<Cents>,
-    /// General-liability part of the rate.
+    /// General-liability part of `net_rate`, in cents per $100 earned.
     #[serde(default, deserialize_with = "decode::cents")]
     pub gl_net_rate: Option<Cents>,
-    /// Workers'-compensation part of the rate.
+    /// Workers'-compensation part of `net_rate`, in cents per $100 earned.
     #[serde(default, deserialize_with = "decode::cents")]
     pub wc_net_rate: Option<Cents>,
-    /// Rate breakdown as the API sends it.
+    /// Rate breakdown (`gl`, `wc`, fees) as the API sends it, possibly stringified.
     #[serde(default, deserialize_with = "decode::nested")]
     pub quote_json: Option<Value>,
-    /// Free key/value pairs.
+    /// Free key/value pairs, e.g. the `work_order_id` coverbridge sets.
     #[serde(default)]
     pub custom_metadata: Metadata,
 }
@@ -211,7 +211,7 @@ pub struct Quote {
 pub struct ApplicationSession {
     /// `ias_…`.
     pub id: String,
-    /// When it was created.
+    /// Creation time, in epoch seconds; set by 1099Policy.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
     /// Quote applied for (`qt_…`).
@@ -226,7 +226,7 @@ pub struct ApplicationSession {
     /// Where the contractor goes after giving up.
     #[serde(default)]
     pub cancel_url: Option<String>,
-    /// Whether the session expired.
+    /// Whether the session expired; an expired session cannot be completed or expired again.
     #[serde(default)]
     pub expired: bool,
     /// Application step reached, e.g. `verify_info` or `application_complete`.
@@ -247,10 +247,10 @@ impl ApplicationSession {
 /// Certificate-of-insurance PDFs of a policy or assignment.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct CoiCertificates {
-    /// General liability certificate.
+    /// URL of the general-liability certificate PDF; `None` until issued.
     #[serde(default)]
     pub gl_coi_pdf_url: Option<String>,
-    /// Workers' compensation certificate.
+    /// URL of the workers' compensation certificate PDF; `None` until issued.
     #[serde(default)]
     pub wc_coi_pdf_url: Option<String>,
 }
@@ -260,27 +260,27 @@ pub struct CoiCertificates {
 pub struct Policy {
     /// `pl_…`.
     pub id: String,
-    /// When it was created.
+    /// Creation time, in epoch seconds; set by 1099Policy.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
     /// Quote it was issued for (`qt_…`).
     #[serde(default)]
     pub quote: Option<String>,
-    /// active, cancelled or expired.
+    /// `active`, `cancelled` or `expired`.
     pub status: PolicyStatus,
-    /// The on/off switch.
+    /// The on/off switch (`is_active`, set by PUT); seen in event payloads, not in every answer.
     #[serde(default)]
     pub is_active: Option<bool>,
-    /// Start of coverage.
+    /// Start of coverage, in epoch seconds (default: the day after creation).
     #[serde(default)]
     pub effective_date: Option<EpochSeconds>,
-    /// End of coverage.
+    /// End of coverage, in epoch seconds; `expiration_date` here, `end_date` on quotes.
     #[serde(default)]
     pub expiration_date: Option<EpochSeconds>,
-    /// The policy document.
+    /// URL of the policy document PDF.
     #[serde(default)]
     pub pdf_url: Option<String>,
-    /// Certificates of insurance.
+    /// Certificate-of-insurance PDF URLs; may arrive as a stringified object.
     #[serde(default, deserialize_with = "decode::nested")]
     pub certificates: Option<CoiCertificates>,
 }
@@ -288,9 +288,9 @@ pub struct Policy {
 /// Whether an assignment may be bound, and why not.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Eligibility {
-    /// Eligible or not.
+    /// `true` when the assignment may be bound.
     pub result: bool,
-    /// Explanation.
+    /// 1099Policy's explanation, e.g. "Contractor's policy matches".
     #[serde(default)]
     pub message: Option<String>,
     /// Why it was approved, when it was.
@@ -303,7 +303,7 @@ pub struct Eligibility {
 pub struct Assignment {
     /// `an_…`.
     pub id: String,
-    /// When it was created.
+    /// Creation time, in epoch seconds; set by 1099Policy.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
     /// Contractor (`cn_…`).
@@ -318,31 +318,31 @@ pub struct Assignment {
     /// Whether it binds coverage (false: no notice, no charge, no coverage).
     #[serde(default)]
     pub bind: Option<bool>,
-    /// Coverage types.
+    /// Coverage types covered (on create, default: the policy's).
     #[serde(default)]
     pub coverage_type: Vec<CoverageType>,
-    /// Start of coverage.
+    /// Start of coverage, in epoch seconds.
     #[serde(default)]
     pub effective_date: Option<EpochSeconds>,
-    /// End of coverage.
+    /// End of coverage, in epoch seconds; once bound, only `…/assignments/extend` moves it.
     #[serde(default)]
     pub end_date: Option<EpochSeconds>,
     /// Premium in cents per $100 earned.
     #[serde(default, deserialize_with = "decode::cents")]
     pub net_rate: Option<Cents>,
-    /// Certificates of insurance.
+    /// Certificate-of-insurance PDF URLs for this job's coverage.
     #[serde(default, deserialize_with = "decode::nested")]
     pub certificates: Option<CoiCertificates>,
-    /// Eligibility verdict.
+    /// Verdict on binding; may arrive as a stringified object.
     #[serde(default, deserialize_with = "decode::nested")]
     pub eligible: Option<Eligibility>,
-    /// Whether it was cancelled.
+    /// Whether it was cancelled (irreversible, and only possible before it starts).
     #[serde(default)]
     pub cancelled: bool,
-    /// When it was cancelled.
+    /// When it was cancelled, in epoch seconds.
     #[serde(default)]
     pub cancellation_date: Option<EpochSeconds>,
-    /// Why it was cancelled.
+    /// Why it was cancelled, e.g. `client_request` or `contractor_request`.
     #[serde(default)]
     pub cancellation_reason: Option<String>,
 }
@@ -355,12 +355,12 @@ pub struct Certificate {
     /// Contractor (`cn_…`).
     #[serde(default)]
     pub contractor: Option<String>,
-    /// Review state.
+    /// Review state: `pending`, `processing`, then `approved`, `flagged`, `denied` or `error`.
     pub status: CertificateStatus,
-    /// When it was uploaded.
+    /// When it was uploaded, in epoch seconds.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
-    /// When its review last changed.
+    /// When its review last changed, in epoch seconds.
     #[serde(default)]
     pub updated: Option<EpochSeconds>,
     /// Uploaded file name.
@@ -369,7 +369,7 @@ pub struct Certificate {
     /// The processed document, once available.
     #[serde(default)]
     pub pdf_url: Option<String>,
-    /// Review results, when expanded.
+    /// Review results; `None` unless asked for with `expand[]=review_results`.
     #[serde(default, deserialize_with = "decode::nested")]
     pub review_results: Option<Value>,
     /// Free key/value pairs sent with the upload.
@@ -382,7 +382,7 @@ pub struct Certificate {
 pub struct Invoice {
     /// `in_…`.
     pub id: String,
-    /// When it was created.
+    /// Creation time, in epoch seconds; set by 1099Policy.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
     /// Contractor (`cn_…`).
@@ -391,19 +391,19 @@ pub struct Invoice {
     /// Job (`jb_…`).
     #[serde(default)]
     pub job: Option<String>,
-    /// Gross pay in cents.
+    /// Gross pay for the pay cycle, in cents.
     #[serde(default, deserialize_with = "decode::cents")]
     pub gross_pay: Option<Cents>,
-    /// Premium due in cents.
+    /// Premium due on the gross pay, in cents; computed by 1099Policy.
     #[serde(default, deserialize_with = "decode::cents")]
     pub premium_due: Option<Cents>,
-    /// Start of the pay cycle.
+    /// Start of the pay cycle, in epoch seconds.
     #[serde(default)]
     pub paycycle_startdate: Option<EpochSeconds>,
-    /// End of the pay cycle.
+    /// End of the pay cycle, in epoch seconds.
     #[serde(default)]
     pub paycycle_enddate: Option<EpochSeconds>,
-    /// Purchase order number.
+    /// Purchase order number; when not sent, the job's `custom_metadata.purchase_order_number`.
     #[serde(default)]
     pub purchase_order_number: Option<String>,
 }
@@ -416,10 +416,10 @@ pub struct WebhookEndpoint {
     /// Where events are delivered.
     #[serde(default)]
     pub url: Option<String>,
-    /// Description.
+    /// Free-text note on the endpoint, as registered.
     #[serde(default)]
     pub description: Option<String>,
-    /// When it was registered.
+    /// When it was registered, in epoch seconds.
     #[serde(default)]
     pub created: Option<EpochSeconds>,
     /// Event types delivered (empty or `*`: all).

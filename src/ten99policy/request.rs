@@ -7,26 +7,26 @@ use serde::Serialize;
 use super::decode::Metadata;
 use super::model::Address;
 use super::time::EpochSeconds;
+use crate::insurance::{CoverageType, WageType};
 use crate::money::Cents;
-use crate::resources::{CoverageType, WageType};
 
 /// `POST /api/v1/contractors`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct NewContractor {
-    /// First name.
+    /// Given name; required.
     pub first_name: String,
-    /// Last name.
+    /// Family name; required.
     pub last_name: String,
     /// E-mail address; unique per account (case-sensitive).
     pub email: String,
-    /// Phone number.
+    /// Phone number; required.
     pub phone: String,
-    /// Home address.
+    /// Home address; required, and its `region` is the home state assignments are matched on.
     pub address: Address,
-    /// Middle name.
+    /// Middle name; left out when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub middle_name: Option<String>,
-    /// Company name.
+    /// Business name, when the contractor works as a company; left out when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
     /// Reconciliation keys such as `workmarket_worker_id`.
@@ -41,22 +41,22 @@ pub struct NewContractor {
 /// value removes a key and an empty map removes all.
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ContractorUpdate {
-    /// First name.
+    /// New given name; unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
-    /// Last name.
+    /// New family name; unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
-    /// E-mail address.
+    /// New e-mail address; refused (`duplicate_email`) when another contractor has it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// Phone number.
+    /// New phone number; unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Home address (replaces the old one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
-    /// Metadata changes.
+    /// Metadata changes (see above); `None` leaves the metadata alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_metadata: Option<Metadata>,
 }
@@ -90,25 +90,25 @@ pub struct NewJob {
 /// `PUT /api/v1/jobs/{id}`: only the fields set change. Refused once the job has an invoice.
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
 pub struct JobUpdate {
-    /// Name.
+    /// New job title; unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Description.
+    /// New description; unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Category code.
+    /// New category code (`jc_…`, must be approved); unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category_code: Option<String>,
-    /// Pay in cents.
+    /// New pay in cents; unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wage: Option<Cents>,
     /// How the wage is paid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wage_type: Option<WageType>,
-    /// Job site.
+    /// New job site (`region` required); unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
-    /// Metadata changes.
+    /// Metadata changes (empty value: remove the key); `None` leaves the metadata alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_metadata: Option<Metadata>,
 }
@@ -116,9 +116,9 @@ pub struct JobUpdate {
 /// `POST /api/v1/quotes`.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct NewQuote {
-    /// Contractor (`cn_…`).
+    /// Contractor (`cn_…`); older API versions called it `contractor_id`.
     pub contractor: String,
-    /// Job (`jb_…`).
+    /// Job (`jb_…`); older API versions called it `job_id`.
     pub job: String,
     /// Coverage types wanted (media and cyber need general).
     pub coverage_type: Vec<CoverageType>,
@@ -136,13 +136,13 @@ pub struct NewQuote {
 /// `PUT /api/v1/quotes/{id}`: only while no policy was issued for the quote.
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
 pub struct QuoteUpdate {
-    /// Coverage types.
+    /// New coverage types (media and cyber need general); unchanged when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage_type: Option<Vec<CoverageType>>,
-    /// Start of coverage.
+    /// New start of coverage; must be in the future.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_date: Option<EpochSeconds>,
-    /// End of coverage.
+    /// New end of coverage; after the start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<EpochSeconds>,
 }
@@ -173,10 +173,10 @@ pub struct NewAssignment {
     /// Coverage types (default: the policy's).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub coverage_type: Vec<CoverageType>,
-    /// Start of coverage.
+    /// Start of coverage, in epoch seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_date: Option<EpochSeconds>,
-    /// End of coverage.
+    /// End of coverage, in epoch seconds; at most a year after the start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<EpochSeconds>,
     /// Policy to extend (default: the contractor's most recent matching active policy).
@@ -213,7 +213,7 @@ pub struct CertificateUpload {
     pub contractor: String,
     /// File name sent with the PDF.
     pub filename: String,
-    /// The PDF (at most 15 MB).
+    /// The PDF, sent as the `certificate` field (at most 15 MB; only two pages are read).
     pub pdf: Bytes,
     /// Sent as `custom_metadata[<key>]` fields (e.g. `work_order_id`).
     pub custom_metadata: Metadata,
@@ -226,11 +226,11 @@ pub struct NewInvoice {
     pub contractor: String,
     /// Job (`jb_…`).
     pub job: String,
-    /// Gross pay in cents.
+    /// Gross pay in cents (100 to 100,000,000).
     pub gross_pay: Cents,
-    /// Start of the pay cycle.
+    /// Start of the pay cycle, in epoch seconds.
     pub paycycle_startdate: EpochSeconds,
-    /// End of the pay cycle.
+    /// End of the pay cycle, in epoch seconds.
     pub paycycle_enddate: EpochSeconds,
     /// Purchase order number (default: the job's `custom_metadata.purchase_order_number`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -242,7 +242,7 @@ pub struct NewInvoice {
 pub struct NewWebhookEndpoint {
     /// Where to deliver events.
     pub url: String,
-    /// Description.
+    /// Free-text note on the endpoint; left out when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Event types to deliver (empty: all).

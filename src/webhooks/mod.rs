@@ -3,8 +3,6 @@
 //! authenticates it, finds the bindings it concerns and triggers their reconcile, which re-reads
 //! the truth from the APIs. Both runtimes mount these routes.
 
-mod serve;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -18,12 +16,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::reconcile::ObjectKey;
+use crate::resources::ObjectKey;
 use crate::secret::Secret;
 use crate::ten99policy::{Event, SIGNATURE_HEADER, Verifier};
 use crate::workmarket::webhook::{self as wm_webhook, Delivery};
-
-pub use serve::{HEADER_TIMEOUT, serve, serve_with};
 
 /// Largest webhook body accepted; anything bigger is answered 413.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -87,9 +83,9 @@ pub struct Counters {
 /// Index of a source in [`Counters`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
-    /// WorkMarket.
+    /// Deliveries to `/webhooks/workmarket`.
     WorkMarket = 0,
-    /// 1099Policy.
+    /// Deliveries to `/webhooks/1099policy`.
     Ten99Policy = 1,
 }
 
@@ -103,7 +99,7 @@ impl Source {
         }
     }
 
-    /// Metric label.
+    /// The `source` label value of the webhook metrics: `workmarket` or `1099policy`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::WorkMarket => "workmarket",
@@ -262,20 +258,4 @@ async fn ten99policy<B: Bindings>(
     }
     count(&receiver.counters.accepted, source);
     StatusCode::OK.into_response()
-}
-
-/// Every external id a binding's status holds, for indexes.
-pub fn external_ids(status: &crate::resources::CoverageBindingStatus) -> impl Iterator<Item = &str> {
-    [
-        &status.contractor_id,
-        &status.job_id,
-        &status.quote_id,
-        &status.application_session_id,
-        &status.policy_id,
-        &status.assignment_id,
-        &status.certificate_id,
-        &status.invoice_id,
-    ]
-    .into_iter()
-    .filter_map(|id| id.as_deref())
 }

@@ -23,9 +23,9 @@ pub struct WorkOrder {
     pub status: WorkOrderStatus,
     /// Industry name, such as "Technology".
     pub industry: Option<String>,
-    /// Client company id.
+    /// Client company id (`client`); `None` when the work order has no client.
     pub client_id: Option<i64>,
-    /// Project id.
+    /// Project id (`project`); `None` when the work order is in no project.
     pub project_id: Option<i64>,
     /// Labels set on the work order.
     pub labels: Vec<Label>,
@@ -46,7 +46,7 @@ pub struct WorkOrder {
 /// A label on a work order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
-    /// Label id.
+    /// WorkMarket's label id, as text (the API sends a number).
     pub id: Option<String>,
     /// Label name (WorkMarket's `description`, else its `code`).
     pub name: String,
@@ -80,15 +80,15 @@ impl Schedule {
 /// A postal address as WorkMarket writes it; state and country may be names or codes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Address {
-    /// First line.
+    /// First line (`address_1`, or the legacy `address1`).
     pub line1: Option<String>,
-    /// Second line.
+    /// Second line (`address_2`, or the legacy `address2`).
     pub line2: Option<String>,
-    /// City.
+    /// City, as written.
     pub city: Option<String>,
     /// State as written ("California", "CA").
     pub state: Option<String>,
-    /// Postal code.
+    /// Postal code (`zip`, else `postal_code`).
     pub postal_code: Option<String>,
     /// Country as written ("USA", "United States", "US").
     pub country: Option<String>,
@@ -126,11 +126,11 @@ impl Address {
 /// Where a work order happens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
-    /// Location id.
+    /// WorkMarket's location id (`location.id`), as text.
     pub id: Option<String>,
-    /// Location name.
+    /// Location name as set in WorkMarket, e.g. "HQ".
     pub name: Option<String>,
-    /// Address.
+    /// Address of the location (`address_1`, `city`, `state`, `zip`, …); may be empty.
     pub address: Address,
 }
 
@@ -148,15 +148,15 @@ pub struct Payment {
 pub struct Worker {
     /// WorkMarket user number, such as `8823578`.
     pub id: String,
-    /// First name.
+    /// First name (`active_resource.first_name`).
     pub first_name: Option<String>,
-    /// Last name.
+    /// Last name (`active_resource.last_name`).
     pub last_name: Option<String>,
     /// E-mail; WorkMarket does not always have one.
     pub email: Option<String>,
-    /// Phone numbers.
+    /// Phone numbers (`phone_numbers`), each with its country code prefixed.
     pub phones: Vec<Phone>,
-    /// Address.
+    /// Home address (`active_resource.address`); `None` when WorkMarket has none.
     pub address: Option<Address>,
 }
 

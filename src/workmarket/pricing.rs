@@ -2,8 +2,8 @@
 
 use std::fmt;
 
+use crate::insurance::WageType;
 use crate::money::Cents;
-use crate::resources::WageType;
 
 /// How a work order is priced. `/get` reports the description (`FLAT FEE`, `PER HOUR`,
 /// `BLENDED PER HOUR`, `INTERNAL / LANE 1`), webhooks the enum name (`FLAT`, `PER_HOUR`,
@@ -136,7 +136,7 @@ pub enum PricingError {
         pricing: &'static str,
         /// The WorkMarket field.
         field: &'static str,
-        /// Its amount.
+        /// The offending amount, zero or negative.
         amount: Cents,
     },
 }

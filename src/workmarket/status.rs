@@ -21,7 +21,7 @@ pub enum WorkOrderStatus {
     Complete,
     /// Approved and invoiced, awaiting payment.
     PaymentPending,
-    /// Paid.
+    /// Paid (`paid`): the worker's invoice was paid.
     Paid,
     /// Cancelled after assignment.
     Cancelled,
@@ -31,7 +31,7 @@ pub enum WorkOrderStatus {
     CancelledWithPay,
     /// Voided before assignment.
     Void,
-    /// Payment refunded.
+    /// Refunded (`refunded`) after payment.
     Refunded,
     /// Deleted (drafts only).
     Deleted,

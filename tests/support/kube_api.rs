@@ -55,6 +55,8 @@ struct Inner {
     compacted: u64,
     /// Lists and watches of namespaced kinds across all namespaces answer 403.
     forbid_cluster_scope: bool,
+    /// Watch events reach watchers this much later (a busy API server, a slow network).
+    watch_delay: Option<Duration>,
 }
 
 /// The fake API. Cheap to clone.
@@ -219,6 +221,12 @@ impl FakeKube {
     /// Lists of `plural` answer only after `delay`.
     pub fn delay_lists(&self, plural: &str, delay: Duration) {
         self.lock().list_delays.insert(plural.to_owned(), delay);
+    }
+
+    /// Every watch event from now on reaches its watchers `delay` later than it happened, so a
+    /// client's cache lags behind its own writes.
+    pub fn delay_watch_events(&self, delay: Duration) {
+        self.lock().watch_delay = Some(delay);
     }
 
     /// Whether lists and watches across all namespaces answer 403, as for a ServiceAccount with
@@ -467,7 +475,8 @@ fn watch(fake: &FakeKube, target: &Target, query: &str) -> Response {
     };
     let wanted_backlog = wanted.clone();
     let backlog = futures::stream::iter(backlog.into_iter().filter(move |e| wanted_backlog(e)).map(line));
-    let live = async_stream_live(live, last).filter(move |e| futures::future::ready(wanted(e))).map(line);
+    let delay = fake.lock().watch_delay;
+    let live = async_stream_live(live, last, delay).filter(move |e| futures::future::ready(wanted(e))).map(line);
     let mut cuts = fake.cuts.subscribe();
     let cut = async move {
         let _ = cuts.changed().await;
@@ -483,11 +492,17 @@ fn watch(fake: &FakeKube, target: &Target, query: &str) -> Response {
 fn async_stream_live(
     receiver: broadcast::Receiver<(u64, String, String, Value)>,
     after: u64,
+    delay: Option<Duration>,
 ) -> impl futures::Stream<Item = (u64, String, String, Value)> {
     futures::stream::unfold(receiver, move |mut rx| async move {
         loop {
             match rx.recv().await {
-                Ok(event) if event.0 > after => return Some((event, rx)),
+                Ok(event) if event.0 > after => {
+                    if let Some(delay) = delay {
+                        tokio::time::sleep(delay).await;
+                    }
+                    return Some((event, rx));
+                }
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }

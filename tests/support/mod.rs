@@ -1,8 +1,8 @@
 //! Shared test support. Each test crate uses part of it.
 #![allow(dead_code)]
 
-pub mod apiserver;
 pub mod cluster;
+pub mod crd_validation;
 pub mod kube_api;
 pub mod recording;
 pub mod ten99policy;

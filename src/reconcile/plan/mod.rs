@@ -15,7 +15,7 @@ use crate::resources::{
 /// Operator-wide settings and the clock.
 #[derive(Clone, Debug)]
 pub struct Context {
-    /// Now.
+    /// The clock reading all of this plan's decisions use.
     pub now: Timestamp,
     /// Entity for bindings that name none.
     pub default_entity: Option<String>,
@@ -39,7 +39,7 @@ pub enum Wait {
 /// A reason the flow cannot go on until a person acts, reported as `Synced=False`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// PascalCase reason.
+    /// PascalCase reason of the `Synced=False` condition, e.g. `ContractorIncomplete`.
     pub reason: &'static str,
     /// What to fix.
     pub message: String,
@@ -84,7 +84,7 @@ pub fn plan(spec: &CoverageBindingSpec, status: &CoverageBindingStatus, facts: &
     Plan {
         phase,
         conditions: p.conditions,
-        work_order: facts.work_order.as_ref().map(|wo| observe(wo, spec)),
+        work_order: facts.work_order.as_ref().map(|wo| observed_work_order(wo, spec)),
         step,
         wait,
         problem,
@@ -132,7 +132,7 @@ fn region(spec: &CoverageBindingSpec, wo: &WorkOrderFacts) -> Option<String> {
         .or_else(|| wo.worker.as_ref().and_then(|w| w.address.region.clone()))
 }
 
-fn observe(wo: &WorkOrderFacts, spec: &CoverageBindingSpec) -> ObservedWorkOrder {
+fn observed_work_order(wo: &WorkOrderFacts, spec: &CoverageBindingSpec) -> ObservedWorkOrder {
     let time = |t: Option<Timestamp>| t.map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time);
     ObservedWorkOrder {
         status: Some(wo.status_code.clone()),

@@ -12,15 +12,15 @@ use crate::ten99policy::{self as t99, Metadata};
 pub struct ContractorDraft {
     /// WorkMarket user number (`custom_metadata.workmarket_worker_id`).
     pub worker_id: String,
-    /// First name.
+    /// First name as WorkMarket has it; never empty.
     pub first_name: String,
-    /// Last name.
+    /// Last name as WorkMarket has it; never empty.
     pub last_name: String,
     /// E-mail (the worker's, an override, or a proxy address).
     pub email: String,
-    /// Phone number.
+    /// Phone number: the override, else the worker's mobile, work or first number.
     pub phone: String,
-    /// Home address.
+    /// Home address, with overrides applied; region and country are two-letter codes.
     pub address: AddressFacts,
 }
 
@@ -31,7 +31,7 @@ pub struct JobDraft {
     pub name: String,
     /// The work order's description.
     pub description: String,
-    /// 1099Policy entity.
+    /// The `en_…` entity the work is for: the binding's, else the operator's default.
     pub entity: String,
     /// Category, wage and region.
     pub terms: JobTerms,
@@ -42,11 +42,11 @@ pub struct JobDraft {
 /// The coverage window and types of a quote or assignment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Coverage {
-    /// Coverage types.
+    /// Coverage types the binding asks for (`spec.coverageTypes`).
     pub types: Vec<CoverageType>,
     /// Start, never earlier than 1099Policy accepts.
     pub effective: Timestamp,
-    /// End.
+    /// End of coverage: at least a day after the start, at most a year.
     pub end: Timestamp,
     /// The work order's own window, which the idempotency key is derived from: the clamped
     /// start depends on the clock, so it must not.

@@ -39,7 +39,7 @@ pub enum Step {
     UploadCertificate {
         /// Contractor it belongs to.
         contractor_id: String,
-        /// The PDF.
+        /// The PDF's bytes, sent as the multipart `certificate` field.
         pdf: Vec<u8>,
         /// Its SHA-256, lowercase hex.
         digest: String,
@@ -50,16 +50,16 @@ pub enum Step {
     CreateJob(JobDraft),
     /// Bring the job's terms in line with WorkMarket.
     UpdateJob {
-        /// The job.
+        /// The job's `jb_…` id.
         job_id: String,
-        /// New terms.
+        /// The terms WorkMarket implies now.
         terms: JobTerms,
     },
     /// Quote the coverage.
     CreateQuote {
-        /// Contractor.
+        /// The contractor's `cn_…` id.
         contractor_id: String,
-        /// Job.
+        /// The job's `jb_…` id.
         job_id: String,
         /// What and when.
         coverage: Coverage,
@@ -81,9 +81,9 @@ pub enum Step {
     },
     /// Cover the job under the contractor's existing policy.
     CreateAssignment {
-        /// Contractor.
+        /// The contractor's `cn_…` id.
         contractor_id: String,
-        /// Job.
+        /// The job's `jb_…` id.
         job_id: String,
         /// What and when.
         coverage: Coverage,
@@ -94,7 +94,7 @@ pub enum Step {
     ExtendAssignment {
         /// Assignments are addressed by job.
         job_id: String,
-        /// New end.
+        /// The new end of coverage; 1099Policy refuses one earlier than the current end.
         end: Timestamp,
     },
     /// Cancel the assignment before it starts.
@@ -106,18 +106,18 @@ pub enum Step {
     },
     /// Expire an unfinished application.
     ExpireSession {
-        /// The session.
+        /// The session's `ias_…` id.
         session_id: String,
         /// Why; it changes only what people are told.
         because: Undo,
     },
     /// Record actual remuneration.
     CreateInvoice {
-        /// Contractor.
+        /// The contractor's `cn_…` id.
         contractor_id: String,
-        /// Job.
+        /// The job's `jb_…` id.
         job_id: String,
-        /// Gross pay.
+        /// Gross pay in cents: the binding's `spec.invoice`, else WorkMarket's final total cost.
         gross_pay: Cents,
         /// Pay cycle start.
         start: Timestamp,

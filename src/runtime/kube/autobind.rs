@@ -26,7 +26,7 @@ pub struct Template {
     /// 1099Policy entity; the operator's default when absent.
     #[serde(default)]
     pub entity: Option<String>,
-    /// Coverage types.
+    /// Coverage types every auto-created binding asks for (`coverageTypes`).
     pub coverage_types: Vec<CoverageType>,
     /// CategoryMapping to use (by name).
     #[serde(default)]
@@ -81,15 +81,15 @@ pub enum TemplateError {
     /// The file cannot be read.
     #[error("cannot read the auto-binding template {path}: {source}")]
     Read {
-        /// The file.
+        /// Path of the template file.
         path: String,
-        /// Why.
+        /// The I/O error, e.g. not found or permission denied.
         source: std::io::Error,
     },
     /// The file is not a valid template.
     #[error("the auto-binding template {path} is invalid: {message}")]
     Invalid {
-        /// The file.
+        /// Path of the template file.
         path: String,
         /// What is wrong, naming the field.
         message: String,

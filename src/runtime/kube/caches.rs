@@ -16,9 +16,9 @@ use crate::resources::{CategoryMapping, CoverageBinding};
 pub struct ScopeStores {
     /// `None`: all namespaces.
     pub namespace: Option<String>,
-    /// Its bindings.
+    /// Watch cache of the scope's CoverageBindings.
     pub bindings: Store<CoverageBinding>,
-    /// Its mappings.
+    /// Watch cache of the scope's CategoryMappings.
     pub mappings: Store<CategoryMapping>,
 }
 

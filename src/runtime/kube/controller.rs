@@ -13,6 +13,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::caches::Caches;
+use super::freshness::Freshness;
 use super::host::{Call, FIELD_MANAGER, KubeHost, has_finalizer, remove_finalizer};
 use super::notices::Notices;
 use crate::metrics::Metrics;
@@ -33,23 +34,27 @@ const MAPPING_RECHECK: Duration = Duration::from_secs(3600);
 const CACHE_WAIT: Duration = Duration::from_secs(5);
 /// When to look again at a binding whose caches were not ready.
 const CACHE_RETRY: Duration = Duration::from_secs(1);
+/// When to look again at a binding whose cached copy predates this replica's last write.
+const STALE_RETRY: Duration = Duration::from_millis(250);
 
 /// What every reconcile shares.
 pub struct Context {
     /// The API server.
     pub client: kube::Client,
-    /// The core.
+    /// Plans and acts for one binding (the runtime-independent core).
     pub reconciler: Reconciler,
-    /// Publishes Events.
+    /// Publishes the core's notices as Kubernetes Events.
     pub notices: Notices,
     /// Every scope's caches, with their health.
     pub caches: Caches,
-    /// Metrics.
+    /// Prometheus metrics, served on the metrics listener.
     pub metrics: Arc<Metrics>,
     /// True while this replica holds the lease.
     pub leader: watch::Receiver<bool>,
     /// How long a converged binding waits before it is compared with both APIs again.
     pub resync: Duration,
+    /// This replica's last write per binding, so no reconcile acts on an older copy.
+    pub freshness: Freshness,
     failures: Mutex<HashMap<String, u32>>,
     triggered_at: Mutex<HashMap<String, Instant>>,
 }
@@ -73,6 +78,7 @@ impl Context {
             metrics,
             leader,
             resync,
+            freshness: Freshness::default(),
             failures: Mutex::default(),
             triggered_at: Mutex::default(),
         }
@@ -126,6 +132,7 @@ impl Context {
     fn forget(&self, uid: &str) {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(uid);
         self.triggered_at.lock().unwrap_or_else(|p| p.into_inner()).remove(uid);
+        self.freshness.forget(uid);
     }
 }
 
@@ -140,13 +147,21 @@ pub async fn reconcile_binding(binding: Arc<CoverageBinding>, ctx: Arc<Context>)
     }
     let started = Instant::now();
     let uid = binding.uid().unwrap_or_default();
+    if ctx.freshness.is_behind(&uid, binding.resource_version().as_deref()) {
+        tracing::debug!(binding = %binding.name_any(), "the cached copy predates our last write; waiting for it");
+        return Ok(Action::requeue(STALE_RETRY));
+    }
     let host = KubeHost::new(&ctx.client, &ctx.notices, &ctx.caches, &binding);
     if binding.meta().deletion_timestamp.is_some() && !has_finalizer(&binding) {
         // Never wrote outside: nothing to undo, and the API server lets it go by itself.
         ctx.forget(&uid);
         return Ok(Action::await_change());
     }
-    let result = match ctx.reconciler.reconcile(&binding, &host).await {
+    let reconciled = ctx.reconciler.reconcile(&binding, &host).await;
+    if let Some(version) = host.written_version() {
+        ctx.freshness.wrote(&uid, &version);
+    }
+    let result = match reconciled {
         Ok(next) if next.release => release(&binding, &ctx).await,
         Ok(next) => Ok(Action::requeue(next.requeue_after.unwrap_or(ctx.resync))),
         Err(error) => Err(error),

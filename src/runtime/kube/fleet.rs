@@ -14,10 +14,10 @@ use tokio::sync::mpsc;
 
 use super::handoff::Handoff;
 use super::health::CacheHealth;
-use crate::reconcile::ObjectKey;
 use crate::resources::CoverageBinding;
+use crate::resources::ObjectKey;
 use crate::runtime::index::{Entry, Index};
-use crate::webhooks::{Bindings, Unmatched, external_ids};
+use crate::webhooks::{Bindings, Unmatched};
 
 /// Most wakes kept while caches catch up; the oldest go first.
 const KEPT_MAX: usize = 10_000;
@@ -114,7 +114,13 @@ impl Maps {
             return false;
         }
         let mut wanted = vec![Wanted::WorkOrder(binding.spec.work_order_id.clone())];
-        wanted.extend(binding.status.iter().flat_map(external_ids).map(|id| Wanted::ExternalId(id.to_owned())));
+        wanted.extend(
+            binding
+                .status
+                .iter()
+                .flat_map(crate::resources::CoverageBindingStatus::external_ids)
+                .map(|id| Wanted::ExternalId(id.to_owned())),
+        );
         let mut claimed = false;
         for want in wanted {
             claimed |= self.kept.wakes.remove(&want).is_some();

@@ -9,8 +9,8 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::reconcile::ObjectKey;
 use crate::resources::CoverageBinding;
+use crate::resources::ObjectKey;
 
 /// Annotation a follower stamps on a binding (with the time) to have the leader reconcile it.
 pub const WAKE_ANNOTATION: &str = "coverbridge.io/wake";

@@ -15,9 +15,9 @@ const FORBIDDEN_RETELL: Duration = Duration::from_secs(300);
 /// What a watch caches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// CoverageBindings.
+    /// The CoverageBinding watch of a scope.
     Bindings,
-    /// CategoryMappings.
+    /// The CategoryMapping watch of a scope; bindings that use a mapping need it usable.
     Mappings,
     /// Secrets labelled as certificates.
     CertificateSecrets,

@@ -27,6 +27,7 @@ pub struct KubeHost<'a> {
     caches: &'a Caches,
     has_finalizer: AtomicBool,
     saved_phase: Mutex<Option<Phase>>,
+    written_version: Mutex<Option<String>>,
 }
 
 impl<'a> KubeHost<'a> {
@@ -38,7 +39,17 @@ impl<'a> KubeHost<'a> {
             caches,
             has_finalizer: AtomicBool::new(has_finalizer(binding)),
             saved_phase: Mutex::new(None),
+            written_version: Mutex::new(None),
         }
+    }
+
+    /// The resourceVersion of the binding after this host's last write to it, if it wrote.
+    pub fn written_version(&self) -> Option<String> {
+        self.written_version.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn wrote(&self, written: CoverageBinding) {
+        *self.written_version.lock().unwrap_or_else(|p| p.into_inner()) = written.resource_version();
     }
 
     /// The phase of the last status this host saved, if it saved one.
@@ -65,7 +76,7 @@ pub struct Call<'a> {
     pub verb: &'a str,
     /// The resource (with subresource), e.g. `coveragebindings/status`.
     pub resource: &'a str,
-    /// The namespace.
+    /// Namespace the call was made in; with the verb and resource, what a Role must grant.
     pub namespace: &'a str,
 }
 
@@ -88,8 +99,8 @@ fn binding_call<'a>(action: &'a str, verb: &'a str, resource: &'a str, binding: 
 }
 
 /// Adds the finalizer, guarded by a test of the current list so a concurrent edit fails
-/// instead of being overwritten.
-pub async fn add_finalizer(client: &kube::Client, binding: &CoverageBinding) -> Result<(), HostError> {
+/// instead of being overwritten; returns the binding as written.
+pub async fn add_finalizer(client: &kube::Client, binding: &CoverageBinding) -> Result<CoverageBinding, HostError> {
     // The API server omits an empty list, and its `test` of an absent path against null passes.
     let current = binding.finalizers();
     let patch = if current.is_empty() {
@@ -107,7 +118,6 @@ pub async fn add_finalizer(client: &kube::Client, binding: &CoverageBinding) -> 
     api(client, binding)
         .patch(&binding.name_any(), &PatchParams::default(), &Patch::<()>::Json(patch))
         .await
-        .map(drop)
         .map_err(|e| binding_call("adding the cleanup finalizer", "patch", "coveragebindings", binding).failed(e))
 }
 
@@ -129,12 +139,13 @@ pub async fn remove_finalizer(client: &kube::Client, binding: &CoverageBinding) 
     }
 }
 
-/// Applies `status` as the whole of coverbridge's part of the binding's status.
+/// Applies `status` as the whole of coverbridge's part of the binding's status; returns the
+/// binding as written.
 pub async fn apply_status(
     client: &kube::Client,
     binding: &CoverageBinding,
     status: &CoverageBindingStatus,
-) -> Result<(), HostError> {
+) -> Result<CoverageBinding, HostError> {
     let body = json!({
         "apiVersion": CoverageBinding::api_version(&()),
         "kind": CoverageBinding::kind(&()),
@@ -143,21 +154,20 @@ pub async fn apply_status(
     api(client, binding)
         .patch_status(&binding.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(body))
         .await
-        .map(drop)
         .map_err(|e| binding_call("writing the status", "patch", "coveragebindings/status", binding).failed(e))
 }
 
 impl Host for KubeHost<'_> {
     async fn before_write(&self, binding: &CoverageBinding) -> Result<(), HostError> {
         if !self.has_finalizer.load(Ordering::SeqCst) {
-            add_finalizer(self.client, binding).await?;
+            self.wrote(add_finalizer(self.client, binding).await?);
             self.has_finalizer.store(true, Ordering::SeqCst);
         }
         Ok(())
     }
 
     async fn save_status(&self, binding: &CoverageBinding, status: &CoverageBindingStatus) -> Result<(), HostError> {
-        apply_status(self.client, binding, status).await?;
+        self.wrote(apply_status(self.client, binding, status).await?);
         *self.saved_phase.lock().unwrap_or_else(|p| p.into_inner()) = status.phase;
         Ok(())
     }

@@ -7,6 +7,7 @@ mod caches;
 mod controller;
 mod fleet;
 mod fleet_metrics;
+mod freshness;
 mod handoff;
 mod health;
 mod host;
@@ -85,7 +86,7 @@ pub enum RunError {
 pub struct Settings {
     /// Namespaces to watch; empty means all.
     pub namespaces: Vec<String>,
-    /// Webhook listener.
+    /// Address the WorkMarket and 1099Policy webhook receiver listens on.
     pub webhook_addr: SocketAddr,
     /// Metrics and probes listener.
     pub metrics_addr: SocketAddr,
@@ -99,7 +100,7 @@ pub struct Settings {
     pub resync: Duration,
     /// Interval of WorkMarket change-feed sweeps.
     pub sweep_interval: Duration,
-    /// Webhook secrets.
+    /// WorkMarket's webhook token and 1099Policy's signing secret; a source without one is refused.
     pub credentials: Credentials,
     /// Auto-binding template, when enabled.
     pub auto_bind: Option<Template>,
@@ -111,7 +112,7 @@ pub struct Settings {
 
 /// Metrics and the parts they read, created before the clients so the clients can report.
 pub struct Telemetry {
-    /// The metrics.
+    /// The registry everything reports to, served on the metrics listener.
     pub metrics: Arc<Metrics>,
     stores: Arc<std::sync::RwLock<Vec<Store<CoverageBinding>>>>,
     counters: Arc<Counters>,
@@ -221,8 +222,8 @@ impl Operator {
         let receiver =
             webhooks::router(Arc::new(fleet.clone()), settings.credentials.clone(), telemetry.counters.clone());
         let probes = probes::router(probes::Probes { metrics: telemetry.metrics.clone(), health });
-        tasks.push(serve("webhook", webhooks::serve(webhook_listener, receiver, stopped())));
-        tasks.push(serve("metrics", webhooks::serve(probe_listener, probes, stopped())));
+        tasks.push(serve("webhook", crate::server::serve(webhook_listener, receiver, stopped())));
+        tasks.push(serve("metrics", crate::server::serve(probe_listener, probes, stopped())));
         let sweep = sweep::run(workmarket, fleet, leadership.is_leader.clone(), settings.sweep_interval, stopped());
         tasks.push(tokio::spawn(sweep));
         tracing::info!(webhooks = %settings.webhook_addr, metrics = %settings.metrics_addr, namespaces = ?settings.namespaces, "coverbridge is running");

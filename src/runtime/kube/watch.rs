@@ -95,9 +95,9 @@ pub enum Change<K> {
     Applied(K),
     /// Deleted (or missing from a relist).
     Gone {
-        /// Its namespace.
+        /// Namespace of the deleted object.
         namespace: String,
-        /// Its name.
+        /// Name of the deleted object.
         name: String,
     },
 }

@@ -70,12 +70,12 @@ impl LocalRuntime {
         self.queue.is_idle()
     }
 
-    /// The store.
+    /// The in-memory objects the runner reconciles, statuses included.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// The reconciler.
+    /// The core the runner drives.
     pub fn reconciler(&self) -> &Reconciler {
         &self.reconciler
     }

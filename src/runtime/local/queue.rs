@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::reconcile::ObjectKey;
+use crate::resources::ObjectKey;
 use crate::runtime::ReconcileBackoff;
 
 /// How long a binding waits after an error only a person can fix.

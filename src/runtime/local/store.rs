@@ -15,12 +15,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ObjectMeta;
 use serde_json::Value;
 
-use crate::reconcile::ObjectKey;
+use crate::resources::ObjectKey;
 use crate::resources::{
     CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingSpec, CoverageBindingStatus,
 };
 use crate::runtime::index::{Entry, Index};
-use crate::webhooks::external_ids;
 
 /// Told about every binding status written, with the store's write lock held: it must be quick
 /// and must not call back into the store.
@@ -80,11 +79,11 @@ impl Slot {
 /// What a YAML stream applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Applied {
-    /// CoverageBindings.
+    /// Keys of the CoverageBindings in the stream.
     pub bindings: Vec<ObjectKey>,
-    /// CategoryMappings.
+    /// Keys of the CategoryMappings in the stream.
     pub mappings: Vec<ObjectKey>,
-    /// Secrets.
+    /// Keys of the Secrets in the stream.
     pub secrets: Vec<ObjectKey>,
 }
 
@@ -197,7 +196,7 @@ impl Store {
         key
     }
 
-    /// One binding.
+    /// The binding at `key`, with its status; `None` when there is none.
     pub fn binding(&self, key: &ObjectKey) -> Option<CoverageBinding> {
         self.read().bindings.get(key).map(Slot::binding)
     }
@@ -242,7 +241,7 @@ impl Store {
     /// Bindings whose status holds `external_id`, from the index.
     pub fn by_external_id(&self, external_id: &str) -> Vec<ObjectKey> {
         let inner = self.read();
-        let holds = |s: &Slot| s.status().is_some_and(|st| external_ids(&st).any(|id| id == external_id));
+        let holds = |s: &Slot| s.status().is_some_and(|st| st.external_ids().any(|id| id == external_id));
         let candidates = inner.index.by_external_id(external_id).iter();
         candidates.filter(|key| inner.bindings.get(key).is_some_and(holds)).map(|key| ObjectKey::clone(key)).collect()
     }
@@ -252,7 +251,7 @@ impl Store {
         self.write().observer = Some(observer);
     }
 
-    /// One mapping.
+    /// The mapping at `key`, with its status; `None` when there is none.
     pub fn mapping(&self, key: &ObjectKey) -> Option<CategoryMapping> {
         self.read().mappings.get(key).cloned()
     }

@@ -14,7 +14,7 @@ pub enum WorkOrderEvent {
     Cancelled,
     /// Completed (submitted) or Approved (for payment).
     Completed,
-    /// Paid.
+    /// Paid (`workPay`): the invoice was paid.
     Paid,
     /// Reschedule Approved: the schedule changed.
     Rescheduled,

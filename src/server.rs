@@ -1,6 +1,8 @@
-//! Serving the receiver on the open internet: besides the body limit and the read timeout on the
-//! routes, a client must send its request headers within a time limit, so one that trickles
-//! them cannot hold connections open (slowloris). `axum::serve` has no such limit; hyper does.
+//! Serving the operator's listeners — the webhook receiver, open to the internet, and the
+//! probes and metrics: besides the body limit and the read timeout on the routes, a client must
+//! send its request headers within a time limit, so one that trickles them cannot hold
+//! connections open (slowloris). `axum::serve` has no such limit; hyper does. Shutdown drains
+//! open connections within a bound.
 
 use std::future::Future;
 use std::time::Duration;
