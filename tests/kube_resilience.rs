@@ -72,7 +72,7 @@ async fn a_restart_whose_mapping_list_answers_last_changes_no_phase_and_warns_no
         })
         .collect();
 
-    let first = cluster.replica(cluster.settings("pod-a", free_addr())).await;
+    let first = cluster.replica(cluster.settings("pod-a")).await;
     for (_, work_order, worker) in &bound {
         cluster.workmarket.sandbox.assign(work_order, worker).unwrap();
     }
@@ -94,7 +94,7 @@ async fn a_restart_whose_mapping_list_answers_last_changes_no_phase_and_warns_no
     // The restart: every list answers at once but the mappings', which take three seconds.
     fake.delay_lists("categorymappings", Duration::from_secs(3));
     let (since, reads) = (fake.requests().len(), work_order_reads(&cluster));
-    let second = cluster.replica(cluster.settings("pod-b", free_addr())).await;
+    let second = cluster.replica(cluster.settings("pod-b")).await;
     support::eventually("every binding is looked at again", Duration::from_secs(30), || {
         work_order_reads(&cluster) >= reads + 55
     })
@@ -123,7 +123,7 @@ async fn a_restart_whose_mapping_list_answers_last_changes_no_phase_and_warns_no
 async fn a_binding_created_as_the_api_server_returns_follows_its_webhook_without_a_resync() {
     let fake = FakeKube::start().await;
     let cluster = Cluster::new(fake.clone()).await;
-    let replica = cluster.replica(cluster.settings("pod-a", free_addr())).await;
+    let replica = cluster.replica(cluster.settings("pod-a")).await;
     let (work_order, worker) = cluster.work_order(1);
 
     fake.go_down();
@@ -150,7 +150,7 @@ async fn a_new_leader_that_replays_the_creates_reports_nothing_twice() {
     let cluster = Cluster::new(fake.clone()).await;
     let code = json!({"categoryCode": "jc_MTqpkbkp6G"});
     fake.insert("coveragebindings", Some(NAMESPACE), binding("cabling", "6029116324", code));
-    let first = cluster.replica(cluster.settings("pod-a", free_addr())).await;
+    let first = cluster.replica(cluster.settings("pod-a")).await;
     cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     let within = Duration::from_secs(15);
     let made = cluster.wait_for("cabling", "AwaitingApplication", within, |o| phase(o) == "AwaitingApplication").await;
@@ -159,7 +159,7 @@ async fn a_new_leader_that_replays_the_creates_reports_nothing_twice() {
     // The new leader does not see what the old one recorded, so it creates everything again
     // under the same keys, and 1099Policy replays the first answers.
     fake.replace_status("coveragebindings", Some(NAMESPACE), "cabling", json!({}));
-    let second = cluster.replica(cluster.settings("pod-b", free_addr())).await;
+    let second = cluster.replica(cluster.settings("pod-b")).await;
     let again = cluster
         .wait_for("cabling", "provisioned again", within, |o| o["status"]["applicationSessionId"].is_string())
         .await;
@@ -250,7 +250,7 @@ async fn sigterm_ends_the_operator_in_time_when_rbac_never_lets_its_caches_sync(
 async fn cut_watches_are_followed_again_and_mapping_changes_still_wake_their_bindings() {
     let fake = FakeKube::start().await;
     let cluster = Cluster::new(fake.clone()).await;
-    let replica = cluster.replica(cluster.settings("pod-a", free_addr())).await;
+    let replica = cluster.replica(cluster.settings("pod-a")).await;
     let (work_order, worker) = cluster.work_order(7);
     cluster.workmarket.sandbox.assign(&work_order, &worker).unwrap();
     fake.insert("coveragebindings", Some(NAMESPACE), binding("late", &work_order, json!({})));
@@ -295,7 +295,7 @@ async fn no_reconcile_acts_on_a_copy_older_than_its_own_last_write() {
     );
     let cluster = Cluster::new(fake.clone()).await;
     fake.delay_watch_events(Duration::from_millis(400));
-    let replica = cluster.replica(cluster.settings("pod-a", free_addr())).await;
+    let replica = cluster.replica(cluster.settings("pod-a")).await;
     cluster
         .wait_for("cabling", "WaitingForTrigger", Duration::from_secs(10), |o| phase(o) == "WaitingForTrigger")
         .await;

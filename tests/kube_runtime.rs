@@ -5,188 +5,47 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coverbridge::reconcile::{Reconciler, Settings as CoreSettings};
 use coverbridge::runtime::kube::{
-    AutoBinder, Considered, Leadership, Operator, RunError, Settings, Telemetry, Template, WAKE_ANNOTATION,
+    AutoBinder, Considered, Leadership, Operator, Settings, Telemetry, Template, WAKE_ANNOTATION,
 };
 use coverbridge::secret::Secret;
 use coverbridge::webhooks::Credentials;
 use coverbridge::workmarket::{PathStyle, WorkMarketClient};
 use coverbridge_sandbox::harness::{Fault, FaultRule};
-use coverbridge_sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
-use coverbridge_sandbox::workmarket::{
-    RunningSandbox as WmRunning, WebhookTemplate, WorkMarketSandbox, WorkMarketSandboxConfig,
-};
+use coverbridge_sandbox::workmarket::{WebhookTemplate, WorkMarketSandbox, WorkMarketSandboxConfig};
 use serde_json::{Value, json};
+use support::WorkMarketSandboxClient;
+use support::cluster::{ANY_PORT, Cluster, Replica, TOKEN, phase};
 use support::kube_api::FakeKube;
 use support::world::fast_http;
-use support::{Ten99PolicySandboxClient, WorkMarketSandboxClient};
-use tokio::sync::oneshot;
 
-const TOKEN: &str = "cluster-webhook-token";
+/// How long a binding may take to reach what a test waits for.
+const WITHIN: Duration = Duration::from_secs(15);
 
-fn free_addr() -> std::net::SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+/// The sandboxes and one leading replica watching `demo`, auto-binding with `auto_bind`.
+async fn operator(fake: FakeKube, auto_bind: Option<Template>) -> (Cluster, Replica) {
+    let cluster = Cluster::new(fake).await;
+    let replica = cluster.replica(Settings { auto_bind, ..cluster.settings("pod-a") }).await;
+    (cluster, replica)
 }
 
-/// The operator running against `fake`, with both sandboxes sending it webhooks.
-struct Cluster {
-    fake: FakeKube,
-    workmarket: WmRunning,
-    ten99policy: Ten99Running,
-    metrics_url: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), RunError>>>,
-}
-
-impl Cluster {
-    async fn start(fake: FakeKube, auto_bind: Option<Template>) -> Self {
-        let (webhook_addr, metrics_addr) = (free_addr(), free_addr());
-        let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig {
-            webhook_url: Some(format!("http://{webhook_addr}/webhooks/workmarket")),
-            webhook_token: Some(TOKEN.into()),
-            ..WorkMarketSandboxConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
-        let ten99policy = Ten99PolicySandbox::new(Ten99PolicySandboxConfig {
-            webhook_url: Some(format!("http://{webhook_addr}/webhooks/1099policy")),
-            ..Ten99PolicySandboxConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
-        let mut cluster = Self {
-            fake,
-            workmarket,
-            ten99policy,
-            metrics_url: format!("http://{metrics_addr}"),
-            stop: None,
-            task: None,
-        };
-        let (stop, task) = cluster.replica("pod-a", webhook_addr, metrics_addr, auto_bind);
-        (cluster.stop, cluster.task) = (Some(stop), Some(task));
-        cluster.wait_ready().await;
-        cluster
-    }
-
-    /// Starts an operator replica named `identity` against the fake and the sandboxes.
-    fn replica(
-        &self,
-        identity: &str,
-        webhook_addr: std::net::SocketAddr,
-        metrics_addr: std::net::SocketAddr,
-        auto_bind: Option<Template>,
-    ) -> (oneshot::Sender<()>, tokio::task::JoinHandle<Result<(), RunError>>) {
-        let telemetry = Telemetry::new();
-        let reconciler = Reconciler::new(
-            self.workmarket.client(PathStyle::Api, fast_http()),
-            self.ten99policy.client(fast_http().with_observer(telemetry.metrics.http_observer())),
-            CoreSettings { proxy_email_domain: Some("relay.example.com".into()), ..CoreSettings::default() },
-        );
-        let settings = Settings {
-            namespaces: vec!["demo".into()],
-            webhook_addr,
-            metrics_addr,
-            lease_namespace: "coverbridge-system".into(),
-            lease_name: "coverbridge".into(),
-            identity: identity.into(),
-            resync: Duration::from_secs(900),
-            sweep_interval: Duration::from_secs(120),
-            credentials: Credentials {
-                workmarket_token: Some(Secret::new(TOKEN)),
-                ten99policy: Some(self.ten99policy.verifier()),
-            },
-            auto_bind,
-            concurrency: 16,
-            certificate_secrets: true,
-        };
-        let workmarket = self.workmarket.client(PathStyle::Api, fast_http());
-        let operator = Operator::new(self.fake.client(), reconciler, workmarket, settings, telemetry);
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(operator.run(async move {
-            let _ = stopped.await;
-        }));
-        (stop, task)
-    }
-
-    async fn wait_ready(&self) {
-        let until = Instant::now() + Duration::from_secs(10);
-        loop {
-            let ready = reqwest::get(format!("{}/readyz", self.metrics_url)).await.is_ok_and(|r| r.status() == 200);
-            let leader = self
-                .fake
-                .get("leases", Some("coverbridge-system"), "coverbridge")
-                .is_some_and(|l| l["spec"]["holderIdentity"] == "pod-a");
-            if ready && leader {
-                return;
-            }
-            if Instant::now() > until {
-                let requests: Vec<String> = self
-                    .fake
-                    .requests()
-                    .iter()
-                    .map(|r| format!("{} {}?{} {}", r.method, r.path, r.query, r.content_type))
-                    .collect();
-                panic!(
-                    "the operator did not become ready ({ready}) and leader ({leader}); requests:\n{}",
-                    requests.join("\n")
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Waits until the binding's status satisfies `done`.
-    async fn wait_for(&self, name: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let until = Instant::now() + Duration::from_secs(15);
-        loop {
-            self.workmarket.sandbox.flush_webhooks().await;
-            let object = self.fake.get("coveragebindings", Some("demo"), name);
-            if let Some(object) = object.as_ref().filter(|o| done(o)) {
-                return object.clone();
-            }
-            if Instant::now() > until {
-                let metrics =
-                    reqwest::get(format!("{}/metrics", self.metrics_url)).await.unwrap().text().await.unwrap();
-                let deliveries = self.workmarket.sandbox.deliveries();
-                panic!(
-                    "{name}: {what} did not happen; now {object:#?}\ndeliveries: {deliveries:#?}\nmetrics: {metrics}"
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn stop(&mut self) -> Result<(), RunError> {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(Duration::from_secs(20), self.task.take().unwrap())
-            .await
-            .expect("shut down in time")
-            .unwrap()
-    }
-}
-
+/// A binding with the job category set, so no mapping is needed.
 fn binding(name: &str, work_order: &str, extra: Value) -> Value {
-    let mut spec = json!({"workOrderId": work_order, "coverageTypes": ["general"], "entity": "en_Ah3tqYn", "categoryCode": "jc_MTqpkbkp6G"});
+    let mut spec = json!({"categoryCode": "jc_MTqpkbkp6G"});
     if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
         spec.extend(extra.clone());
     }
-    json!({"metadata": {"name": name}, "spec": spec})
-}
-
-fn phase(object: &Value) -> &str {
-    object["status"]["phase"].as_str().unwrap_or_default()
+    support::cluster::binding(name, work_order, spec)
 }
 
 #[tokio::test]
 async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_requests() {
     let fake = FakeKube::start().await;
     fake.insert("coveragebindings", Some("demo"), binding("cabling", "6029116324", json!({})));
-    let mut cluster = Cluster::start(fake.clone(), None).await;
+    let (cluster, replica) = operator(fake.clone(), None).await;
 
     // The finalizer must be in place before anything is written to 1099Policy.
     let calls_at_finalizer: Arc<Mutex<Option<usize>>> = Arc::default();
@@ -200,15 +59,16 @@ async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_request
         }
     });
 
-    let waiting = cluster.wait_for("cabling", "WaitingForTrigger", |o| phase(o) == "WaitingForTrigger").await;
+    let waiting = cluster.wait_for("cabling", "WaitingForTrigger", WITHIN, |o| phase(o) == "WaitingForTrigger").await;
     assert!(waiting["metadata"]["finalizers"].is_null(), "no finalizer before any external write");
     cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
-    let awaiting = cluster.wait_for("cabling", "AwaitingApplication", |o| phase(o) == "AwaitingApplication").await;
+    let awaiting =
+        cluster.wait_for("cabling", "AwaitingApplication", WITHIN, |o| phase(o) == "AwaitingApplication").await;
     assert_eq!(*calls_at_finalizer.lock().unwrap(), Some(0), "the finalizer came before the first 1099Policy write");
     assert_eq!(awaiting["metadata"]["finalizers"], json!(["coverbridge.io/cleanup"]));
     let session = awaiting["status"]["applicationSessionId"].as_str().unwrap().to_owned();
     cluster.ten99policy.sandbox.complete_application(&session).unwrap();
-    let bound = cluster.wait_for("cabling", "Bound", |o| phase(o) == "Bound").await;
+    let bound = cluster.wait_for("cabling", "Bound", WITHIN, |o| phase(o) == "Bound").await;
     assert_eq!(bound["status"]["policyStatus"], "active");
     // The Event follows the status write that records the transition.
     support::eventually("a PolicyActive event", Duration::from_secs(5), || {
@@ -259,7 +119,7 @@ async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_request
         assert!(reasons.contains(&reason.to_owned()), "event {reason} in {reasons:?}");
     }
 
-    let metrics = reqwest::get(format!("{}/metrics", cluster.metrics_url)).await.unwrap().text().await.unwrap();
+    let metrics = replica.metrics().await;
     for line in [
         r#"coverbridge_bindings{phase="Bound"} 1"#,
         r#"coverbridge_webhook_deliveries_total{source="workmarket",result="accepted"}"#,
@@ -271,9 +131,9 @@ async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_request
     ] {
         assert!(metrics.contains(line), "metrics show {line}:\n{metrics}");
     }
-    assert_eq!(reqwest::get(format!("{}/healthz", cluster.metrics_url)).await.unwrap().status(), 200);
+    assert_eq!(reqwest::get(format!("{}/healthz", replica.metrics_url)).await.unwrap().status(), 200);
 
-    cluster.stop().await.unwrap();
+    replica.stop().await.unwrap();
     let lease = fake.get("leases", Some("coverbridge-system"), "coverbridge").unwrap();
     assert!(lease["spec"]["holderIdentity"].is_null(), "the lease is released on shutdown: {lease:#}");
 }
@@ -282,17 +142,13 @@ async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_request
 async fn a_follower_passes_webhooks_on_to_the_leader() {
     let fake = FakeKube::start().await;
     fake.insert("coveragebindings", Some("demo"), binding("cabling", "6029116324", json!({})));
-    let cluster = Cluster::start(fake.clone(), None).await;
-    cluster.wait_for("cabling", "WaitingForTrigger", |o| phase(o) == "WaitingForTrigger").await;
+    let (cluster, leader) = operator(fake.clone(), None).await;
+    cluster.wait_for("cabling", "WaitingForTrigger", WITHIN, |o| phase(o) == "WaitingForTrigger").await;
 
     // A second replica, which does not lead; WorkMarket delivers to it alone from now on.
-    let (webhook_addr, metrics_addr) = (free_addr(), free_addr());
-    let (stop, task) = cluster.replica("pod-b", webhook_addr, metrics_addr, None);
-    let until = Instant::now() + Duration::from_secs(10);
-    while !reqwest::get(format!("http://{metrics_addr}/readyz")).await.is_ok_and(|r| r.status() == 200) {
-        assert!(Instant::now() < until, "the second replica did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let mut follower = cluster.start(Settings { webhook_addr: ANY_PORT, ..cluster.settings("pod-b") });
+    follower.wait_ready().await;
+    let webhook_addr = follower.webhook_addr;
     cluster.workmarket.sandbox.clear_webhooks();
     for event in coverbridge::workmarket::webhook::EVENTS {
         let url = format!("http://{webhook_addr}/webhooks/workmarket");
@@ -302,7 +158,8 @@ async fn a_follower_passes_webhooks_on_to_the_leader() {
     // The follower stamps the binding; the leader reconciles it long before any sweep or resync.
     let earlier = cluster.workmarket.sandbox.deliveries().len();
     cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
-    let awaiting = cluster.wait_for("cabling", "AwaitingApplication", |o| phase(o) == "AwaitingApplication").await;
+    let awaiting =
+        cluster.wait_for("cabling", "AwaitingApplication", WITHIN, |o| phase(o) == "AwaitingApplication").await;
     assert!(awaiting["metadata"]["annotations"][WAKE_ANNOTATION].is_string(), "{awaiting:#}");
     let deliveries = cluster.workmarket.sandbox.deliveries().split_off(earlier);
     assert!(
@@ -320,8 +177,8 @@ async fn a_follower_passes_webhooks_on_to_the_leader() {
         assert!(wake.content_type.starts_with("application/merge-patch"), "{}", wake.content_type);
     }
 
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(20), task).await.unwrap().unwrap().unwrap();
+    follower.stop().await.unwrap();
+    leader.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -334,12 +191,12 @@ async fn deletion_cleans_up_by_policy_and_then_releases() {
         binding("cabling", "6029116324", json!({"deletionPolicy": "Orphan"})),
     );
     fake.insert("coveragebindings", Some("demo"), binding("idle", "6029116325", json!({"deletionPolicy": "Cancel"})));
-    let mut cluster = Cluster::start(fake.clone(), None).await;
+    let (cluster, replica) = operator(fake.clone(), None).await;
     cluster.workmarket.sandbox.assign("6029116326", "8823580").unwrap();
     cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
-    cluster.wait_for("pos", "Bound", |o| phase(o) == "Bound").await;
-    cluster.wait_for("cabling", "AwaitingApplication", |o| phase(o) == "AwaitingApplication").await;
-    cluster.wait_for("idle", "WaitingForTrigger", |o| phase(o) == "WaitingForTrigger").await;
+    cluster.wait_for("pos", "Bound", WITHIN, |o| phase(o) == "Bound").await;
+    cluster.wait_for("cabling", "AwaitingApplication", WITHIN, |o| phase(o) == "AwaitingApplication").await;
+    cluster.wait_for("idle", "WaitingForTrigger", WITHIN, |o| phase(o) == "WaitingForTrigger").await;
 
     // Never wrote outside: no finalizer, gone at once.
     fake.delete("coveragebindings", Some("demo"), "idle");
@@ -371,16 +228,16 @@ async fn deletion_cleans_up_by_policy_and_then_releases() {
     .await;
     let after = cluster.ten99policy.sandbox.harness().calls().iter().filter(|c| c.method == "POST").count();
     assert_eq!(before, after, "Orphan leaves coverage alone");
-    cluster.stop().await.unwrap();
+    replica.stop().await.unwrap();
 }
 
 #[tokio::test]
 async fn cleanup_holds_the_finalizer_until_it_succeeds() {
     let fake = FakeKube::start().await;
     fake.insert("coveragebindings", Some("demo"), binding("pos", "6029116326", json!({"deletionPolicy": "Cancel"})));
-    let mut cluster = Cluster::start(fake.clone(), None).await;
+    let (cluster, replica) = operator(fake.clone(), None).await;
     cluster.workmarket.sandbox.assign("6029116326", "8823580").unwrap();
-    cluster.wait_for("pos", "Bound", |o| phase(o) == "Bound").await;
+    cluster.wait_for("pos", "Bound", WITHIN, |o| phase(o) == "Bound").await;
     let harness = cluster.ten99policy.sandbox.harness().clone();
     // Two cleanups fail (each tries three times), the third succeeds.
     harness.inject(FaultRule::new("/api/v1/assignments/cancel", Fault::Status { status: 503 }).times(6));
@@ -398,7 +255,7 @@ async fn cleanup_holds_the_finalizer_until_it_succeeds() {
     let cancels: Vec<u16> =
         harness.calls().iter().filter(|c| c.path == "/api/v1/assignments/cancel").map(|c| c.status).collect();
     assert_eq!(cancels, [503, 503, 503, 503, 503, 503, 200]);
-    cluster.stop().await.unwrap();
+    replica.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -451,12 +308,13 @@ async fn an_accepted_work_order_without_a_binding_gets_one_through_the_operator(
     let template =
         Template::parse("namespace: demo\ncoverageTypes: [general]\ncategoryCode: jc_MTqpkbkp6G\nentity: en_Ah3tqYn\n")
             .unwrap();
-    let mut cluster = Cluster::start(fake.clone(), Some(template)).await;
+    let (cluster, replica) = operator(fake.clone(), Some(template)).await;
     cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
-    let created =
-        cluster.wait_for("wo-6029116324", "auto-created and provisioned", |o| phase(o) == "AwaitingApplication").await;
+    let created = cluster
+        .wait_for("wo-6029116324", "auto-created and provisioned", WITHIN, |o| phase(o) == "AwaitingApplication")
+        .await;
     assert_eq!(created["metadata"]["labels"]["coverbridge.io/auto-created"], "true");
-    cluster.stop().await.unwrap();
+    replica.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -481,15 +339,15 @@ async fn one_leader_at_a_time_and_the_lease_moves_when_it_is_released() {
 async fn shutdown_lets_a_running_reconcile_finish_and_record_what_it_made() {
     let fake = FakeKube::start().await;
     fake.insert("coveragebindings", Some("demo"), binding("cabling", "6029116324", json!({})));
-    let mut cluster = Cluster::start(fake.clone(), None).await;
+    let (cluster, replica) = operator(fake.clone(), None).await;
     cluster
         .ten99policy
         .sandbox
         .harness()
         .inject(FaultRule::new("/api/v1/jobs", Fault::Latency { millis: 800 }).method("POST"));
     cluster.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
-    cluster.wait_for("cabling", "contractor recorded", |o| o["status"]["contractorId"].is_string()).await;
-    cluster.stop().await.unwrap();
+    cluster.wait_for("cabling", "contractor recorded", WITHIN, |o| o["status"]["contractorId"].is_string()).await;
+    replica.stop().await.unwrap();
     let object = fake.get("coveragebindings", Some("demo"), "cabling").unwrap();
     let jobs = cluster
         .ten99policy
@@ -508,19 +366,16 @@ async fn shutdown_lets_a_running_reconcile_finish_and_record_what_it_made() {
     assert_eq!(fake.requests().len(), writes);
 }
 
-#[tokio::test]
-async fn a_missing_crd_stops_startup_with_the_install_command() {
-    let fake = FakeKube::start().await;
-    fake.remove_quietly("customresourcedefinitions", None, "categorymappings.coverbridge.io");
-    let reconciler_settings = CoreSettings::default();
+/// An operator over `fake` whose platforms are never reached: start-up fails before it asks them.
+fn unstartable(fake: &FakeKube, webhook_addr: std::net::SocketAddr) -> Operator {
     let workmarket =
         WorkMarketClient::new("http://127.0.0.1:9", PathStyle::Api, Secret::new("t"), Secret::new("s"), fast_http());
     let ten99 =
         coverbridge::ten99policy::Ten99PolicyClient::new("http://127.0.0.1:9", Secret::new("k"), fast_http()).unwrap();
     let settings = Settings {
         namespaces: vec![],
-        webhook_addr: free_addr(),
-        metrics_addr: free_addr(),
+        webhook_addr,
+        metrics_addr: ANY_PORT,
         lease_namespace: "ns".into(),
         lease_name: "coverbridge".into(),
         identity: "pod".into(),
@@ -531,16 +386,27 @@ async fn a_missing_crd_stops_startup_with_the_install_command() {
         concurrency: 16,
         certificate_secrets: true,
     };
-    let operator = Operator::new(
-        fake.client(),
-        Reconciler::new(workmarket.clone(), ten99, reconciler_settings),
-        workmarket,
-        settings,
-        Telemetry::new(),
-    );
-    let error = operator.run(std::future::pending()).await.unwrap_err();
+    let reconciler = Reconciler::new(workmarket.clone(), ten99, CoreSettings::default());
+    Operator::new(fake.client(), reconciler, workmarket, settings, Telemetry::new())
+}
+
+#[tokio::test]
+async fn a_missing_crd_stops_startup_with_the_install_command() {
+    let fake = FakeKube::start().await;
+    fake.remove_quietly("customresourcedefinitions", None, "categorymappings.coverbridge.io");
+    let error = unstartable(&fake, ANY_PORT).run(std::future::pending()).await.unwrap_err();
     let message = error.to_string();
     assert!(message.contains("categorymappings.coverbridge.io") && message.contains("kubectl apply"), "{message}");
+}
+
+#[tokio::test]
+async fn a_taken_port_stops_startup_naming_the_listener_and_address() {
+    let fake = FakeKube::start().await;
+    let taken = support::cluster::listener(ANY_PORT);
+    let addr = taken.local_addr().unwrap();
+    let error = unstartable(&fake, addr).run(std::future::pending()).await.unwrap_err();
+    let message = error.to_string();
+    assert!(message.starts_with(&format!("cannot listen for webhooks on {addr}: ")), "{message}");
 }
 
 #[tokio::test]

@@ -2,11 +2,12 @@
 //! standing in for the platforms and sending their webhooks to it. Replicas come and go on the
 //! same webhook address, as pods behind a Service do.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use coverbridge::reconcile::{Reconciler, Settings as CoreSettings};
-use coverbridge::runtime::kube::{Operator, RunError, Settings, Telemetry};
+use coverbridge::runtime::kube::{Listeners, Operator, RunError, Settings, Telemetry};
 use coverbridge::sandbox_clients::{Ten99PolicySandboxClient, WorkMarketSandboxClient};
 use coverbridge::secret::Secret;
 use coverbridge::webhooks::Credentials;
@@ -28,9 +29,19 @@ pub const TOKEN: &str = "cluster-webhook-token";
 /// The namespace the bindings live in.
 pub const NAMESPACE: &str = "demo";
 
-/// A loopback address nobody listens on yet.
+/// A loopback address nobody listens on at this moment. Only for a child process, which cannot
+/// be handed a listener: any other server may take the port before the child binds it.
 pub fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    listener(ANY_PORT).local_addr().unwrap()
+}
+
+/// Loopback, on a port the system picks.
+pub const ANY_PORT: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
+/// A listener on `addr`, held until the operator adopts it, so no other test's server can take
+/// the port in between (a port chosen and released again can be handed to anyone).
+pub fn listener(addr: SocketAddr) -> TcpListener {
+    TcpListener::bind(addr).unwrap_or_else(|e| panic!("listening on {addr}: {e}"))
 }
 
 /// The platforms and the fake API server; replicas of the operator run against them.
@@ -43,12 +54,17 @@ pub struct Cluster {
     pub ten99policy: Ten99Running,
     /// Where both platforms deliver webhooks.
     pub webhook_addr: SocketAddr,
+    /// The listener on `webhook_addr` until the first replica takes it; later replicas bind the
+    /// address again, as the next pod behind a Service does.
+    webhooks: Mutex<Option<TcpListener>>,
 }
 
 /// One running operator process.
 pub struct Replica {
     /// Its metrics and probes.
     pub metrics_url: String,
+    /// Where it takes webhooks.
+    pub webhook_addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), RunError>>>,
 }
@@ -56,7 +72,8 @@ pub struct Replica {
 impl Cluster {
     /// The sandboxes, delivering webhooks to one address.
     pub async fn new(fake: FakeKube) -> Self {
-        let webhook_addr = free_addr();
+        let webhooks = listener(ANY_PORT);
+        let webhook_addr = webhooks.local_addr().unwrap();
         let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig {
             webhook_url: Some(format!("http://{webhook_addr}/webhooks/workmarket")),
             webhook_token: Some(TOKEN.into()),
@@ -72,15 +89,16 @@ impl Cluster {
         .start()
         .await
         .unwrap();
-        Self { fake, workmarket, ten99policy, webhook_addr }
+        Self { fake, workmarket, ten99policy, webhook_addr, webhooks: Mutex::new(Some(webhooks)) }
     }
 
-    /// The operator's settings for replica `identity`, watching [`NAMESPACE`].
-    pub fn settings(&self, identity: &str, metrics_addr: SocketAddr) -> Settings {
+    /// The operator's settings for replica `identity`, watching [`NAMESPACE`], taking webhooks on
+    /// the cluster's address and serving probes on a port of its own.
+    pub fn settings(&self, identity: &str) -> Settings {
         Settings {
             namespaces: vec![NAMESPACE.into()],
             webhook_addr: self.webhook_addr,
-            metrics_addr,
+            metrics_addr: ANY_PORT,
             lease_namespace: "coverbridge-system".into(),
             lease_name: "coverbridge".into(),
             identity: identity.into(),
@@ -100,7 +118,18 @@ impl Cluster {
     /// Starts a replica with `settings` and waits until it is ready and leads.
     pub async fn replica(&self, settings: Settings) -> Replica {
         let identity = settings.identity.clone();
-        let metrics_url = format!("http://{}", settings.metrics_addr);
+        let mut replica = self.start(settings);
+        self.wait_ready_and_leading(&mut replica, &identity).await;
+        replica
+    }
+
+    /// Starts a replica with `settings` without waiting for it.
+    pub fn start(&self, mut settings: Settings) -> Replica {
+        let taken = self.webhooks.lock().unwrap().take().filter(|_| settings.webhook_addr == self.webhook_addr);
+        let webhooks = taken.unwrap_or_else(|| listener(settings.webhook_addr));
+        let probes = listener(settings.metrics_addr);
+        (settings.webhook_addr, settings.metrics_addr) = (webhooks.local_addr().unwrap(), probes.local_addr().unwrap());
+        let (metrics_url, webhook_addr) = (format!("http://{}", settings.metrics_addr), settings.webhook_addr);
         let telemetry = Telemetry::new();
         let reconciler = Reconciler::new(
             self.workmarket.client(PathStyle::Api, fast_http()),
@@ -108,19 +137,19 @@ impl Cluster {
             CoreSettings { proxy_email_domain: Some("relay.example.com".into()), ..CoreSettings::default() },
         );
         let workmarket = self.workmarket.client(PathStyle::Api, fast_http());
-        let operator = Operator::new(self.fake.client(), reconciler, workmarket, settings, telemetry);
+        let operator = Operator::new(self.fake.client(), reconciler, workmarket, settings, telemetry)
+            .with_listeners(Listeners { webhooks, probes });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(operator.run(async move {
             let _ = stopped.await;
         }));
-        let replica = Replica { metrics_url, stop: Some(stop), task: Some(task) };
-        self.wait_ready_and_leading(&replica, &identity).await;
-        replica
+        Replica { metrics_url, webhook_addr, stop: Some(stop), task: Some(task) }
     }
 
-    async fn wait_ready_and_leading(&self, replica: &Replica, identity: &str) {
+    async fn wait_ready_and_leading(&self, replica: &mut Replica, identity: &str) {
         let until = Instant::now() + Duration::from_secs(20);
         loop {
+            replica.check_running().await;
             let ready = replica.ready().await.0 == 200;
             let lease = self.fake.get("leases", Some("coverbridge-system"), "coverbridge");
             let leads = lease.is_some_and(|l| l["spec"]["holderIdentity"] == identity);
@@ -146,7 +175,10 @@ impl Cluster {
             if let Some(object) = object.as_ref().filter(|o| done(o)) {
                 return object.clone();
             }
-            assert!(Instant::now() < until, "{name}: {what} did not happen within {within:?}; now {object:#?}");
+            if Instant::now() > until {
+                let deliveries = self.workmarket.sandbox.deliveries();
+                panic!("{name}: {what} did not happen within {within:?}; now {object:#?}\ndeliveries: {deliveries:#?}");
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -205,6 +237,32 @@ impl Replica {
         match reqwest::get(format!("{}/readyz", self.metrics_url)).await {
             Ok(answer) => (answer.status().as_u16(), answer.text().await.unwrap_or_default()),
             Err(_) => (0, String::new()),
+        }
+    }
+
+    /// `/metrics` as Prometheus would scrape it.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.metrics_url)).await.unwrap().text().await.unwrap()
+    }
+
+    /// Panics with the operator's own error when it has stopped by itself.
+    async fn check_running(&mut self) {
+        if self.task.as_ref().is_some_and(|t| t.is_finished()) {
+            let ended = self.task.take().unwrap().await.unwrap();
+            panic!("the operator stopped by itself: {ended:?}");
+        }
+    }
+
+    /// Waits until `/readyz` says ready.
+    pub async fn wait_ready(&mut self) {
+        let until = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.check_running().await;
+            if self.ready().await.0 == 200 {
+                return;
+            }
+            assert!(Instant::now() < until, "{} did not become ready", self.metrics_url);
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

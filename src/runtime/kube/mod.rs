@@ -29,6 +29,7 @@ use kube::CustomResourceExt;
 use kube::api::Api;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::Store;
+use tokio::net::TcpListener;
 use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
@@ -76,9 +77,26 @@ pub enum RunError {
     /// Leader election could not start.
     #[error("leader election: {0}")]
     Lease(#[from] kube_lease_manager::LeaseManagerError),
-    /// A listener could not be opened.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
+    /// A listener could not be opened (the address is taken, or not this host's).
+    #[error("cannot listen for {role} on {addr}: {source}")]
+    Listen {
+        /// `webhooks` or `metrics`.
+        role: &'static str,
+        /// The address in the settings.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+}
+
+/// Listeners bound before the operator starts. A caller that must hand its addresses out first
+/// (to the platforms' webhook settings, say) binds them itself, so that no other server can take
+/// a port between choosing it and the operator opening it.
+pub struct Listeners {
+    /// Where WorkMarket and 1099Policy deliver webhooks.
+    pub webhooks: std::net::TcpListener,
+    /// Metrics and probes.
+    pub probes: std::net::TcpListener,
 }
 
 /// What the operator runs with, besides its clients.
@@ -141,6 +159,7 @@ pub struct Operator {
     workmarket: WorkMarketClient,
     settings: Settings,
     telemetry: Telemetry,
+    listeners: Option<Listeners>,
 }
 
 impl Operator {
@@ -152,7 +171,12 @@ impl Operator {
         settings: Settings,
         telemetry: Telemetry,
     ) -> Self {
-        Self { client, reconciler, workmarket, settings, telemetry }
+        Self { client, reconciler, workmarket, settings, telemetry, listeners: None }
+    }
+
+    /// Serves on `listeners` instead of binding the addresses in the settings.
+    pub fn with_listeners(self, listeners: Listeners) -> Self {
+        Self { listeners: Some(listeners), ..self }
     }
 
     /// Runs until `shutdown` resolves, then stops taking webhooks, gives running reconciles
@@ -176,10 +200,11 @@ impl Operator {
     }
 
     async fn start(self, stop: &signal::Sender<bool>) -> Result<Running, RunError> {
-        let Self { client, reconciler, workmarket, settings, telemetry } = self;
+        let Self { client, reconciler, workmarket, settings, telemetry, listeners } = self;
         check_crds(&client).await?;
-        let webhook_listener = tokio::net::TcpListener::bind(settings.webhook_addr).await?;
-        let probe_listener = tokio::net::TcpListener::bind(settings.metrics_addr).await?;
+        let (webhook_listener, probe_listener) = listen(&settings, listeners).await?;
+        let webhook_addr = webhook_listener.local_addr().unwrap_or(settings.webhook_addr);
+        let metrics_addr = probe_listener.local_addr().unwrap_or(settings.metrics_addr);
         let leadership =
             Leadership::campaign(client.clone(), &settings.lease_namespace, &settings.lease_name, &settings.identity)
                 .await?;
@@ -226,8 +251,26 @@ impl Operator {
         tasks.push(serve("metrics", crate::server::serve(probe_listener, probes, stopped())));
         let sweep = sweep::run(workmarket, fleet, leadership.is_leader.clone(), settings.sweep_interval, stopped());
         tasks.push(tokio::spawn(sweep));
-        tracing::info!(webhooks = %settings.webhook_addr, metrics = %settings.metrics_addr, namespaces = ?settings.namespaces, "coverbridge is running");
+        tracing::info!(webhooks = %webhook_addr, metrics = %metrics_addr, namespaces = ?settings.namespaces, "coverbridge is running");
         Ok(Running { tasks, leadership, ctx: wiring.ctx })
+    }
+}
+
+/// The webhook and probe listeners: those given, or the settings' addresses bound now.
+async fn listen(settings: &Settings, given: Option<Listeners>) -> Result<(TcpListener, TcpListener), RunError> {
+    async fn bind(role: &'static str, addr: SocketAddr) -> Result<TcpListener, RunError> {
+        TcpListener::bind(addr).await.map_err(|source| RunError::Listen { role, addr, source })
+    }
+    fn adopt(role: &'static str, listener: std::net::TcpListener, addr: SocketAddr) -> Result<TcpListener, RunError> {
+        let fail = |source| RunError::Listen { role, addr, source };
+        listener.set_nonblocking(true).map_err(fail)?;
+        TcpListener::from_std(listener).map_err(fail)
+    }
+    match given {
+        Some(Listeners { webhooks, probes }) => {
+            Ok((adopt("webhooks", webhooks, settings.webhook_addr)?, adopt("metrics", probes, settings.metrics_addr)?))
+        }
+        None => Ok((bind("webhooks", settings.webhook_addr).await?, bind("metrics", settings.metrics_addr).await?)),
     }
 }
 
