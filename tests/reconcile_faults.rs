@@ -9,16 +9,11 @@ use coverbridge::resources::{CategoryMapping, ConditionType, CoverageBinding, Co
 use coverbridge::runtime::local::Store;
 use coverbridge_sandbox::harness::{Fault, FaultRule};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use support::platforms::manifest;
 use support::world::{NAMESPACE, World};
 
 const COLLECTIONS: [&str; 7] =
     ["contractors", "jobs", "quotes", "apply/sessions", "assignments", "files/certificates", "invoices"];
-
-fn binding(name: &str, work_order: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: coverbridge.io/v1alpha1\nkind: CoverageBinding\nmetadata: {{name: {name}}}\nspec:\n  workOrderId: \"{work_order}\"\n  coverageTypes: [general]\n  entity: en_Ah3tqYn\n  categoryCode: jc_MTqpkbkp6G\n{extra}"
-    )
-}
 
 /// Counts of every kind of object 1099Policy holds.
 async fn counts(world: &World) -> Vec<(&'static str, usize)> {
@@ -34,7 +29,7 @@ async fn counts(world: &World) -> Vec<(&'static str, usize)> {
 /// part of the baseline.
 async fn three_flows(world: &World) {
     world.apply_example("binding-hourly.yaml").await;
-    world.apply(&binding("pos", "6029116326", "")).await;
+    world.apply(&manifest("pos", "6029116326", "")).await;
     world.apply_example("binding-own-coi.yaml").await;
     let wm = &world.workmarket.sandbox;
     wm.assign("6029116325", "8823579").unwrap();
@@ -184,7 +179,7 @@ async fn transient_errors_are_retried_under_a_fresh_key_and_converge() {
         .sandbox
         .harness()
         .inject(FaultRule::new("/api/v1/jobs", Fault::Status { status: 503 }).method("POST").times(3));
-    world.apply(&binding("cabling", "6029116324", "")).await;
+    world.apply(&manifest("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let status = world.status("cabling");
@@ -206,7 +201,7 @@ async fn transient_errors_are_retried_under_a_fresh_key_and_converge() {
 #[tokio::test]
 async fn terminal_errors_stop_with_the_apis_message_and_do_not_hammer() {
     let world = World::start().await;
-    world.apply(&binding("cabling", "6029116324", "").replace("en_Ah3tqYn", "en_Unknown1")).await;
+    world.apply(&manifest("cabling", "6029116324", "").replace("en_Ah3tqYn", "en_Unknown1")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let status = world.status("cabling");
@@ -233,7 +228,7 @@ async fn rate_limits_are_waited_out() {
         .sandbox
         .harness()
         .inject(FaultRule::new("/api/v1/", Fault::RateLimit { retry_after_secs: 1 }).times(2));
-    world.apply(&binding("cabling", "6029116324", "")).await;
+    world.apply(&manifest("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     assert_eq!(world.status("cabling").phase, Some(Phase::AwaitingApplication));

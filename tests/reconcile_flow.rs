@@ -5,6 +5,7 @@ mod support;
 
 use coverbridge::resources::{ConditionType, Phase, PolicyStatus};
 use support::Ten99PolicySandboxClient;
+use support::platforms::manifest;
 use support::world::World;
 
 fn condition(
@@ -73,13 +74,6 @@ async fn new_worker_flat_fee_from_assignment_to_bound() {
     assert_eq!(world.ten99_writes().len(), 4, "resync wrote nothing");
 }
 
-/// A binding manifest for `work_order` with extra spec lines.
-fn binding(name: &str, work_order: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: coverbridge.io/v1alpha1\nkind: CoverageBinding\nmetadata: {{name: {name}}}\nspec:\n  workOrderId: \"{work_order}\"\n  coverageTypes: [general]\n  entity: en_Ah3tqYn\n  categoryCode: jc_MTqpkbkp6G\n{extra}"
-    )
-}
-
 /// Contractors 1099Policy holds for `email` (replayed answers are not new contractors).
 async fn contractors_for(world: &World, email: &str) -> usize {
     world.ten99policy.client(support::world::fast_http()).list_contractors_by_email(email).await.unwrap().len()
@@ -88,7 +82,7 @@ async fn contractors_for(world: &World, email: &str) -> usize {
 #[tokio::test]
 async fn in_progress_trigger_waits_for_check_in() {
     let world = World::start().await;
-    world.apply(&binding("survey", "6029116325", "  trigger: InProgress\n  region: NY\n")).await;
+    world.apply(&manifest("survey", "6029116325", "  trigger: InProgress\n  region: NY\n")).await;
     world.workmarket.sandbox.assign("6029116325", "8823579").unwrap();
     world.settle().await;
     assert_eq!(world.status("survey").phase, Some(Phase::WaitingForTrigger));
@@ -138,8 +132,8 @@ async fn hourly_worker_without_email_gets_a_proxy_contractor_and_an_hourly_job()
 #[tokio::test]
 async fn one_contractor_per_worker_across_bindings() {
     let world = World::start().await;
-    world.apply(&binding("first", "6029116324", "")).await;
-    world.apply(&binding("second", "6029116327", "")).await;
+    world.apply(&manifest("first", "6029116324", "")).await;
+    world.apply(&manifest("second", "6029116327", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.workmarket.sandbox.assign("6029116327", "8823578").unwrap();
     world.settle().await;
@@ -170,7 +164,7 @@ async fn a_foreign_contractor_with_the_workers_email_is_a_conflict() {
         withhold_premium: None,
     };
     client.create_contractor(&foreign, &coverbridge::ten99policy::IdempotencyKey::new("outside")).await.unwrap();
-    world.apply(&binding("cabling", "6029116324", "")).await;
+    world.apply(&manifest("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let status = world.status("cabling");
@@ -188,7 +182,7 @@ async fn an_unmapped_category_writes_nothing_and_fails_nothing() {
         "apiVersion: coverbridge.io/v1alpha1\nkind: CategoryMapping\nmetadata: {name: default}\nspec:\n  rules:\n    - {industry: Marketing, categoryCode: jc_5Tqpkbkp6G}\n",
     )
     .await;
-    world.apply(&binding("cabling", "6029116324", "").replace("  categoryCode: jc_MTqpkbkp6G\n", "")).await;
+    world.apply(&manifest("cabling", "6029116324", "").replace("  categoryCode: jc_MTqpkbkp6G\n", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let status = world.status("cabling");
@@ -215,7 +209,7 @@ async fn an_unmapped_category_writes_nothing_and_fails_nothing() {
 #[tokio::test]
 async fn repeat_coverage_is_an_assignment() {
     let world = World::start().await;
-    world.apply(&binding("pos", "6029116326", "")).await;
+    world.apply(&manifest("pos", "6029116326", "")).await;
     world.workmarket.sandbox.assign("6029116326", "8823580").unwrap();
     world.settle().await;
     let status = world.status("pos");
@@ -306,7 +300,7 @@ async fn invoices_are_recorded_once_when_pay_differs() {
     assert_eq!(world.ten99_writes().iter().filter(|c| c.path == "/api/v1/invoices").count(), 1);
 
     // Paid at exactly the job's wage: no invoice. Paid at more: one.
-    world.apply(&binding("exact", "6029116324", "")).await;
+    world.apply(&manifest("exact", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     bound(&world, "exact").await;
     world.workmarket.sandbox.complete("6029116324").unwrap();
@@ -317,7 +311,7 @@ async fn invoices_are_recorded_once_when_pay_differs() {
     assert_eq!(status.phase, Some(Phase::Completed));
     assert!(status.invoice_id.is_none());
 
-    world.apply(&binding("more", "6029116327", "")).await;
+    world.apply(&manifest("more", "6029116327", "")).await;
     world.workmarket.sandbox.assign("6029116327", "8823581").unwrap();
     bound(&world, "more").await;
     world.workmarket.sandbox.complete("6029116327").unwrap();
@@ -332,7 +326,7 @@ async fn invoices_are_recorded_once_when_pay_differs() {
 #[tokio::test]
 async fn lapsed_coverage_is_unprotected_until_reactivated() {
     let world = World::start().await;
-    world.apply(&binding("cabling", "6029116324", "")).await;
+    world.apply(&manifest("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     let status = bound(&world, "cabling").await;
     let policy = status.policy_id.unwrap();
@@ -357,7 +351,7 @@ async fn lapsed_coverage_is_unprotected_until_reactivated() {
 #[tokio::test]
 async fn cancelled_work_order_expires_the_open_application() {
     let world = World::start().await;
-    world.apply(&binding("cabling", "6029116324", "")).await;
+    world.apply(&manifest("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let session = world.status("cabling").application_session_id.unwrap();
@@ -372,7 +366,7 @@ async fn cancelled_work_order_expires_the_open_application() {
 #[tokio::test]
 async fn repricing_updates_the_job() {
     let world = World::start().await;
-    world.apply(&binding("cabling", "6029116324", "")).await;
+    world.apply(&manifest("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     use coverbridge_sandbox::workmarket::PricingSpec;
@@ -425,7 +419,7 @@ async fn mapping_codes_are_checked_and_users_counted() {
 #[tokio::test]
 async fn webhooks_only_trigger_a_fresh_read() {
     let world = World::start().await;
-    world.apply(&binding("cabling", "6029116324", "")).await;
+    world.apply(&manifest("cabling", "6029116324", "")).await;
     world.settle().await;
     // A delivery claiming the work order was paid, while WorkMarket says it is only sent.
     let response = reqwest::Client::new()
@@ -449,9 +443,9 @@ async fn webhooks_only_trigger_a_fresh_read() {
 #[tokio::test]
 async fn deletion_undoes_by_policy_and_then_releases() {
     let world = World::start().await;
-    world.apply(&binding("pos", "6029116326", "  deletionPolicy: Cancel\n")).await;
-    world.apply(&binding("cabling", "6029116324", "  deletionPolicy: Orphan\n")).await;
-    world.apply(&binding("idle", "6029116325", "  deletionPolicy: Cancel\n")).await;
+    world.apply(&manifest("pos", "6029116326", "  deletionPolicy: Cancel\n")).await;
+    world.apply(&manifest("cabling", "6029116324", "  deletionPolicy: Orphan\n")).await;
+    world.apply(&manifest("idle", "6029116325", "  deletionPolicy: Cancel\n")).await;
     world.workmarket.sandbox.assign("6029116326", "8823580").unwrap();
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
@@ -490,7 +484,7 @@ async fn deletion_undoes_by_policy_and_then_releases() {
 #[tokio::test]
 async fn deleting_a_binding_expires_its_unfinished_application() {
     let world = World::start().await;
-    world.apply(&binding("cabling", "6029116324", "  deletionPolicy: Cancel\n")).await;
+    world.apply(&manifest("cabling", "6029116324", "  deletionPolicy: Cancel\n")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let session = world.status("cabling").application_session_id.unwrap();

@@ -16,10 +16,8 @@ use coverbridge::secret::{self, Secret};
 use coverbridge::ten99policy::{Ten99PolicyClient, Verifier};
 use coverbridge::webhooks::{self, Counters, Credentials, Source};
 use coverbridge::workmarket::{PathStyle, WorkMarketClient};
-use coverbridge_sandbox::ten99policy::{
-    CertificateReview, RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig,
-};
-use coverbridge_sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig};
+use coverbridge_sandbox::ten99policy::{CertificateReview, RunningSandbox as Ten99Running, Ten99PolicySandboxConfig};
+use coverbridge_sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSandboxConfig};
 use support::recording::logs::LogBuffer;
 use support::world::fast_http;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -170,25 +168,18 @@ impl Flow {
         logs();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let receiver_url = format!("http://{}", listener.local_addr().unwrap());
-        let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig {
-            webhook_url: Some(format!("{receiver_url}/webhooks/workmarket")),
+        let workmarket = WorkMarketSandboxConfig {
             webhook_token: Some(WM_WEBHOOK_TOKEN.into()),
             api_token: WM_API_TOKEN.into(),
             api_secret: WM_API_SECRET.into(),
             ..WorkMarketSandboxConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
-        let ten99policy = Ten99PolicySandbox::new(Ten99PolicySandboxConfig {
+        };
+        let ten99policy = Ten99PolicySandboxConfig {
             api_key: T9_API_KEY.into(),
-            webhook_url: Some(format!("{receiver_url}/webhooks/1099policy")),
             webhook_secret: Some(coverbridge_sandbox::secret::Secret::new(T9_WEBHOOK_SECRET)),
             ..Ten99PolicySandboxConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
+        };
+        let (workmarket, ten99policy) = support::platforms::start(&receiver_url, workmarket, ten99policy).await;
 
         let (wm_client, t9_client) = clients(&workmarket, &ten99policy, config);
         let settings = Settings { proxy_email_domain: Some("relay.example.com".into()), ..Settings::default() };

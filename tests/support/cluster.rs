@@ -13,16 +13,15 @@ use coverbridge::secret::Secret;
 use coverbridge::webhooks::Credentials;
 use coverbridge::workmarket::PathStyle;
 use coverbridge_sandbox::money::Cents;
-use coverbridge_sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
+use coverbridge_sandbox::ten99policy::RunningSandbox as Ten99Running;
 use coverbridge_sandbox::workmarket::{
-    NewWorkOrder, NewWorker, PricingSpec, RunningSandbox as WmRunning, SandboxAddress, WorkMarketSandbox,
-    WorkMarketSandboxConfig,
+    NewWorkOrder, NewWorker, PricingSpec, RunningSandbox as WmRunning, SandboxAddress,
 };
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::kube_api::FakeKube;
-use super::world::fast_http;
+use super::platforms::fast_http;
 
 /// The token WorkMarket's webhooks carry.
 pub const TOKEN: &str = "cluster-webhook-token";
@@ -74,21 +73,7 @@ impl Cluster {
     pub async fn new(fake: FakeKube) -> Self {
         let webhooks = listener(ANY_PORT);
         let webhook_addr = webhooks.local_addr().unwrap();
-        let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig {
-            webhook_url: Some(format!("http://{webhook_addr}/webhooks/workmarket")),
-            webhook_token: Some(TOKEN.into()),
-            ..WorkMarketSandboxConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
-        let ten99policy = Ten99PolicySandbox::new(Ten99PolicySandboxConfig {
-            webhook_url: Some(format!("http://{webhook_addr}/webhooks/1099policy")),
-            ..Ten99PolicySandboxConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
+        let (workmarket, ten99policy) = super::platforms::seeded(&format!("http://{webhook_addr}"), TOKEN).await;
         Self { fake, workmarket, ten99policy, webhook_addr, webhooks: Mutex::new(Some(webhooks)) }
     }
 

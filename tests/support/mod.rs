@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod crd_validation;
 pub mod kube_api;
+pub mod platforms;
 pub mod recording;
 pub mod ten99policy;
 pub mod workmarket;

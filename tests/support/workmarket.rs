@@ -3,34 +3,18 @@
 
 // Each test binary that includes `support` uses a different part of this.
 
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
-use coverbridge::http::{HttpClient, HttpSettings, RetryPolicy};
 use coverbridge::sandbox_clients::WorkMarketSandboxClient;
 use coverbridge::workmarket::{PathStyle, WorkMarketClient};
 use coverbridge_sandbox::harness::Harness;
 use coverbridge_sandbox::workmarket::{RunningSandbox, WorkMarketSandbox, WorkMarketSandboxConfig};
 
-/// HTTP settings with retries in milliseconds, so fault tests stay fast.
-pub fn fast_http() -> HttpClient {
-    HttpClient::new(HttpSettings {
-        timeout: Duration::from_secs(5),
-        requests_per_second: NonZeroU32::new(1000).unwrap(),
-        retry: RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(10),
-            max_wait: Duration::from_secs(2),
-        },
-        ..HttpSettings::default()
-    })
-}
+pub use super::platforms::fast_http;
 
 /// The seeded sandbox, served on loopback.
 pub async fn seeded() -> RunningSandbox {

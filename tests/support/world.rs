@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use coverbridge::http::{HttpClient, HttpSettings, RetryPolicy};
 use coverbridge::reconcile::{Notice, ObjectKey, Reconciler, Settings};
 use coverbridge::resources::{CoverageBinding, CoverageBindingStatus};
 use coverbridge::runtime::local::{LocalRuntime, Store};
@@ -13,8 +12,8 @@ use coverbridge::secret::Secret;
 use coverbridge::webhooks::{self, Counters, Credentials};
 use coverbridge::workmarket::PathStyle;
 use coverbridge_sandbox::harness::Call;
-use coverbridge_sandbox::ten99policy::{RunningSandbox as Ten99Running, Ten99PolicySandbox, Ten99PolicySandboxConfig};
-use coverbridge_sandbox::workmarket::{RunningSandbox as WmRunning, WorkMarketSandbox, WorkMarketSandboxConfig};
+use coverbridge_sandbox::ten99policy::RunningSandbox as Ten99Running;
+use coverbridge_sandbox::workmarket::RunningSandbox as WmRunning;
 
 /// The token the WorkMarket sandbox sends with its webhooks.
 pub const WEBHOOK_TOKEN: &str = "wm-webhook-token-for-tests";
@@ -42,20 +41,7 @@ impl Drop for World {
     }
 }
 
-/// Fast HTTP settings for tests: short timeouts and backoff, no rate limit to speak of.
-pub fn fast_http() -> HttpClient {
-    HttpClient::new(HttpSettings {
-        timeout: Duration::from_secs(5),
-        requests_per_second: std::num::NonZeroU32::new(10_000).unwrap(),
-        retry: RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            ..RetryPolicy::default()
-        },
-        ..HttpSettings::default()
-    })
-}
+pub use super::platforms::fast_http;
 
 impl World {
     /// A seeded world with default core settings.
@@ -68,21 +54,7 @@ impl World {
     pub async fn with_settings(settings: Settings) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let receiver_url = format!("http://{}", listener.local_addr().unwrap());
-        let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig {
-            webhook_url: Some(format!("{receiver_url}/webhooks/workmarket")),
-            webhook_token: Some(WEBHOOK_TOKEN.into()),
-            ..WorkMarketSandboxConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
-        let ten99policy = Ten99PolicySandbox::new(Ten99PolicySandboxConfig {
-            webhook_url: Some(format!("{receiver_url}/webhooks/1099policy")),
-            ..Ten99PolicySandboxConfig::default()
-        })
-        .start()
-        .await
-        .unwrap();
+        let (workmarket, ten99policy) = super::platforms::seeded(&receiver_url, WEBHOOK_TOKEN).await;
 
         let wm_client = workmarket.client(PathStyle::Api, fast_http());
         let reconciler = Reconciler::new(wm_client, ten99policy.client(fast_http()), settings);
