@@ -1,7 +1,8 @@
 //! An in-process fake of the Kubernetes API, enough for the operator: list and watch (with
 //! label selectors), get, create (AlreadyExists), server-side apply, JSON and merge patches,
-//! status subresources, finalizers and graceful deletion, generation bumps, and a Lease that
-//! refuses an apply by another field manager while held. Every request is recorded so tests can
+//! status subresources, finalizers and graceful deletion, generation bumps, `managedFields` for
+//! every field manager that wrote (as a real server stores them, so caches that keep them pay for
+//! them), and a Lease that refuses an apply by another field manager while held. Every request is recorded so tests can
 //! assert the exact calls, in order.
 //!
 //! It also has a real server's unkind habits, each switched on per test: lists of one kind
@@ -151,6 +152,85 @@ fn merge(target: &mut Value, patch: &Value) {
     json_patch::merge(target, patch);
 }
 
+/// A field manager's write, as `managedFields` records it.
+struct Owner<'a> {
+    manager: &'a str,
+    /// `Apply` (server-side apply) or `Update` (anything else).
+    operation: &'static str,
+    subresource: Option<&'a str>,
+}
+
+impl Owner<'_> {
+    /// Sets this manager's entry (one per manager, operation and subresource) to own `written`.
+    fn record(&self, object: &mut Value, written: &Value) {
+        let mut entry = json!({
+            "manager": self.manager,
+            "operation": self.operation,
+            "apiVersion": object["apiVersion"],
+            "time": jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "fieldsType": "FieldsV1",
+            "fieldsV1": fields_v1(written),
+        });
+        if let Some(subresource) = self.subresource {
+            entry["subresource"] = json!(subresource);
+        }
+        let same = |e: &Value| {
+            e["manager"] == self.manager && e["operation"] == self.operation && e["subresource"] == entry["subresource"]
+        };
+        let meta = &mut object["metadata"];
+        let mut entries: Vec<Value> = meta["managedFields"].as_array().cloned().unwrap_or_default();
+        entries.retain(|e| !same(e));
+        entries.push(entry);
+        meta["managedFields"] = Value::Array(entries);
+    }
+}
+
+/// The fields a create or a kubectl apply writes: labels, annotations and the spec.
+fn written_fields(object: &Value) -> Value {
+    let mut written = json!({"spec": object["spec"]});
+    for key in ["labels", "annotations", "finalizers"] {
+        if !object["metadata"][key].is_null() {
+            written["metadata"][key] = object["metadata"][key].clone();
+        }
+    }
+    written
+}
+
+/// The API server's FieldsV1 set for `value`: every field as `f:<name>`, list items of objects
+/// keyed by `type` or `name` as `k:{...}`, other items as `v:<value>`.
+fn fields_v1(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut set = serde_json::Map::new();
+            for (key, field) in map {
+                let mut inner = fields_v1(field);
+                if field.is_object() || field.is_array() {
+                    inner.as_object_mut().map(|m| m.insert(".".into(), json!({})));
+                }
+                set.insert(format!("f:{key}"), inner);
+            }
+            Value::Object(set)
+        }
+        Value::Array(items) => {
+            let mut set = serde_json::Map::new();
+            for item in items {
+                let key = match item.get("type").or_else(|| item.get("name")) {
+                    Some(id) if item.is_object() => {
+                        let name = if item.get("type").is_some() { "type" } else { "name" };
+                        format!("k:{}", json!({ name: id }))
+                    }
+                    _ => format!("v:{item}"),
+                };
+                let mut inner = fields_v1(item);
+                inner.as_object_mut().map(|m| m.insert(".".into(), json!({})));
+                set.insert(key, inner);
+            }
+            Value::Object(set)
+        }
+        _ => json!({}),
+    }
+}
+
 impl FakeKube {
     /// Serves a fake API on a free loopback port, with the coverbridge CRDs installed.
     pub async fn start() -> Self {
@@ -296,6 +376,11 @@ impl FakeKube {
         meta["resourceVersion"] = json!(rv.to_string());
         meta["generation"] = json!(1);
         meta["creationTimestamp"] = json!("2026-11-28T00:00:00Z");
+        if meta["managedFields"].is_null() {
+            let owner = Owner { manager: "kubectl-client-side-apply", operation: "Update", subresource: None };
+            let written = written_fields(&object);
+            owner.record(&mut object, &written);
+        }
         inner.objects.insert(key, object.clone());
         inner.log.push((rv, "ADDED".into(), plural.to_owned(), object.clone()));
         let _ = self.events.send((rv, "ADDED".into(), plural.to_owned(), object.clone()));
@@ -306,9 +391,25 @@ impl FakeKube {
     /// the spec or deletion changed), and tells watchers; removes it when it is being deleted
     /// and has no finalizers left.
     fn update(&self, inner: &mut Inner, key: &Key, change: impl FnOnce(&mut Value)) -> Option<Value> {
+        self.update_by(inner, key, None, change)
+    }
+
+    /// [`Self::update`], recording `owner` in `managedFields` for the fields `change` wrote (only
+    /// when something changed: a no-op write leaves the object and its version alone).
+    fn update_by(
+        &self,
+        inner: &mut Inner,
+        key: &Key,
+        owner: Option<(Owner<'_>, Value)>,
+        change: impl FnOnce(&mut Value),
+    ) -> Option<Value> {
         let before = inner.objects.get(key)?.clone();
         let mut after = before.clone();
         change(&mut after);
+        let unchanged = after == before;
+        if let Some((owner, written)) = owner.filter(|_| !unchanged) {
+            owner.record(&mut after, &written);
+        }
         after["metadata"]["uid"] = before["metadata"]["uid"].clone();
         after["metadata"]["creationTimestamp"] = before["metadata"]["creationTimestamp"].clone();
         let spec_changed = before["spec"] != after["spec"]
@@ -526,6 +627,12 @@ fn create(fake: &FakeKube, target: &Target, body: Value) -> Response {
     (StatusCode::CREATED, axum::Json(fake.insert(&target.plural, target.namespace.as_deref(), body))).into_response()
 }
 
+/// The manager a write without `fieldManager` is recorded under (a real server takes the client's
+/// user agent).
+fn manager_or_agent(manager: &str) -> &str {
+    if manager.is_empty() { "coverbridge" } else { manager }
+}
+
 fn patch(fake: &FakeKube, target: &Target, name: &str, headers: &HeaderMap, query: &str, body: Value) -> Response {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let manager = query_param(query, "fieldManager").unwrap_or_default();
@@ -586,7 +693,9 @@ fn patch(fake: &FakeKube, target: &Target, name: &str, headers: &HeaderMap, quer
             Err(e) => return status(400, "BadRequest", &e.to_string()),
         };
         let mut failure = None;
-        let updated = fake.update(&mut inner, &key, |o| {
+        let owner = Owner { manager: manager_or_agent(&manager), operation: "Update", subresource: None };
+        let written = json!({"metadata": {"finalizers": []}});
+        let updated = fake.update_by(&mut inner, &key, Some((owner, written)), |o| {
             if let Err(e) = json_patch::patch(o, &patch) {
                 failure = Some(e.to_string());
             }
@@ -597,7 +706,18 @@ fn patch(fake: &FakeKube, target: &Target, name: &str, headers: &HeaderMap, quer
             None => updated,
         }
     } else {
-        fake.update(&mut inner, &key, |o| match subresource.as_deref() {
+        let apply = content_type.starts_with("application/apply-patch");
+        let operation = if apply { "Apply" } else { "Update" };
+        let owner = Owner { manager: manager_or_agent(&manager), operation, subresource: subresource.as_deref() };
+        let written = match subresource.as_deref() {
+            Some("status") => json!({"status": body["status"]}),
+            _ => {
+                let mut written = body.clone();
+                written.as_object_mut().map(|m| m.retain(|k, _| k == "spec" || k == "metadata"));
+                written
+            }
+        };
+        fake.update_by(&mut inner, &key, Some((owner, written)), |o| match subresource.as_deref() {
             Some("status") => {
                 if content_type.starts_with("application/apply-patch") {
                     o["status"] = body["status"].clone();

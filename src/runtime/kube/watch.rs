@@ -74,9 +74,17 @@ where
     kube::runtime::watcher(api, config)
 }
 
-/// Drops what no reconcile reads: the field managers' bookkeeping.
+/// The annotation `kubectl apply` keeps a whole copy of the object in.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Drops what no reconcile reads: the field managers' bookkeeping and kubectl's copy of the
+/// object, together often larger than the object itself.
 pub fn slim<K: Resource>(object: &mut K) {
-    object.meta_mut().managed_fields = None;
+    let meta = object.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
 }
 
 /// A certificate Secret as cached: its name and labels only (reconciles read the PDF itself
@@ -203,6 +211,20 @@ mod tests {
                 Change::Gone { name, .. } => format!("gone {name}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn slim_keeps_what_reconciles_read_and_drops_the_bookkeeping() {
+        let mut object = mapping("default", 3);
+        let meta = &mut object.metadata;
+        meta.managed_fields = Some(vec![Default::default(), Default::default()]);
+        meta.annotations = Some(
+            [(LAST_APPLIED.to_owned(), "{\"spec\":{}}".to_owned()), ("keep".to_owned(), "me".to_owned())].into(),
+        );
+        super::slim(&mut object);
+        assert_eq!(object.metadata.managed_fields, None);
+        assert_eq!(object.metadata.annotations, Some([("keep".to_owned(), "me".to_owned())].into()));
+        assert_eq!(object.metadata.generation, Some(3));
     }
 
     #[test]
