@@ -174,17 +174,6 @@ async fn a_new_leader_that_replays_the_creates_reports_nothing_twice() {
     second.stop().await.unwrap();
 }
 
-/// A kubeconfig for the fake, in a file of its own.
-fn kubeconfig(fake: &FakeKube, name: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("coverbridge-{name}-{}.kubeconfig", std::process::id()));
-    let config = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: {{server: \"{}\"}}\nusers:\n- name: fake\n  user: {{}}\ncontexts:\n- name: fake\n  context: {{cluster: fake, user: fake}}\ncurrent-context: fake\n",
-        fake.url
-    );
-    std::fs::write(&path, config).unwrap();
-    path
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_the_operator_in_time_when_rbac_never_lets_its_caches_sync() {
     let fake = FakeKube::start().await;
@@ -195,7 +184,7 @@ async fn sigterm_ends_the_operator_in_time_when_rbac_never_lets_its_caches_sync(
         .arg("http://127.0.0.1:9")
         .args(["--webhook-addr", &free_addr().to_string(), "--metrics-addr", &metrics.to_string()])
         .env_clear()
-        .env("KUBECONFIG", kubeconfig(&fake, "forbidden"))
+        .env("KUBECONFIG", fake.kubeconfig("forbidden"))
         .env("POD_NAMESPACE", "coverbridge-system")
         .env("RUST_LOG", "info")
         .env("WORKMARKET_API_TOKEN", "t")

@@ -103,9 +103,15 @@ async fn a_binding_reaches_bound_through_both_webhooks_with_the_expected_request
         );
         assert!(write.body["status"]["conditions"].is_array(), "the whole status is applied");
     }
-    // contractor, job, quote, session (one each, recorded at once), plus phase changes; the
+    // One write per new id (contractor, job, quote, session: each recorded before the next step),
+    // each already carrying the phase it leads to, and one per change seen (waiting, Bound); the
     // controller's own writes do not wake it again.
-    assert!(status_writes.len() <= 10, "{} status writes", status_writes.len());
+    let phases: Vec<&str> = status_writes.iter().map(|w| w.body["status"]["phase"].as_str().unwrap_or("")).collect();
+    assert_eq!(
+        phases,
+        ["WaitingForTrigger", "Provisioning", "Provisioning", "Provisioning", "AwaitingApplication", "Bound"],
+        "status writes"
+    );
 
     let reasons: Vec<String> = requests
         .iter()

@@ -154,7 +154,8 @@ impl Reconciler {
     }
 
     /// Decide → act → record, one step at a time, saving after every write so each new id is
-    /// in status before the next step.
+    /// in status before the next step. Each save already carries what the next decision makes
+    /// of the new id (phase, conditions), so a reconcile that ends after a write saves once.
     async fn drive(
         &self,
         binding: &CoverageBinding,
@@ -162,15 +163,11 @@ impl Reconciler {
         saved: CoverageBindingStatus,
         mut facts: super::facts::Facts,
     ) -> Result<Next, ReconcileError> {
-        let generation = binding.metadata.generation;
         let uid = binding.metadata.uid.clone().unwrap_or_default();
         let mut status = saved.clone();
         let mut last_saved = saved;
+        let mut plan = self.decide(binding, &mut status, &facts);
         for _ in 0..self.settings.max_steps {
-            let plan = plan(&binding.spec, &status, &facts, &self.context());
-            record_coverage(&facts, &mut status);
-            let synced = plan.problem.as_ref().map(|p| Desired::no(ConditionType::Synced, p.reason, p.message.clone()));
-            self.settle(&mut status, Some(&plan), generation, synced);
             let Some(step) = plan.step.clone() else {
                 self.save(binding, host, &last_saved, &status).await?;
                 return Ok(Next { requeue_after: requeue(&plan), release: facts.deleting });
@@ -180,7 +177,7 @@ impl Reconciler {
                 Ok(outcome) => {
                     let notice = record(outcome, &mut status, &mut facts);
                     status.create_attempts.remove(&step.kind());
-                    record_coverage(&facts, &mut status);
+                    plan = self.decide(binding, &mut status, &facts);
                     host.notify(binding, notice).await;
                     self.save(binding, host, &last_saved, &status).await?;
                     last_saved = status.clone();
@@ -190,6 +187,16 @@ impl Reconciler {
         }
         tracing::warn!(binding = %binding.metadata.name.as_deref().unwrap_or_default(), "reconcile stopped after the step limit");
         Ok(Next { requeue_after: Some(Duration::from_secs(1)), release: false })
+    }
+
+    /// The plan for `status` and `facts`, with `status` settled to it (coverage, phase,
+    /// conditions).
+    fn decide(&self, binding: &CoverageBinding, status: &mut CoverageBindingStatus, facts: &super::facts::Facts) -> Plan {
+        let plan = plan(&binding.spec, status, facts, &self.context());
+        record_coverage(facts, status);
+        let synced = plan.problem.as_ref().map(|p| Desired::no(ConditionType::Synced, p.reason, p.message.clone()));
+        self.settle(status, Some(&plan), binding.metadata.generation, synced);
+        plan
     }
 
     /// Sets phase, work order, conditions and observedGeneration from a plan (or, without one,

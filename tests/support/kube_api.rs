@@ -323,6 +323,34 @@ impl FakeKube {
         self.update(&mut inner, &key, |o| o["status"] = status);
     }
 
+    /// Calls `visit` with every stored object of `plural`, without copying them (a fleet of
+    /// thousands is polled this way).
+    pub fn scan(&self, plural: &str, mut visit: impl FnMut(&Value)) {
+        let inner = self.lock();
+        inner.objects.iter().filter(|((p, ..), _)| p == plural).for_each(|(_, object)| visit(object));
+    }
+
+    /// How many requests the fake has received.
+    pub fn request_count(&self) -> usize {
+        self.lock().requests.len()
+    }
+
+    /// The requests received after the first `from`.
+    pub fn requests_since(&self, from: usize) -> Vec<Recorded> {
+        self.lock().requests.get(from..).map(<[Recorded]>::to_vec).unwrap_or_default()
+    }
+
+    /// A kubeconfig for this fake in a file of its own, for a `coverbridge` child process.
+    pub fn kubeconfig(&self, name: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("coverbridge-{name}-{}.kubeconfig", std::process::id()));
+        let config = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: {{server: \"{}\"}}\nusers:\n- name: fake\n  user: {{}}\ncontexts:\n- name: fake\n  context: {{cluster: fake, user: fake}}\ncurrent-context: fake\n",
+            self.url
+        );
+        std::fs::write(&path, config).unwrap();
+        path
+    }
+
     /// A kube client talking to this fake.
     pub fn client(&self) -> kube::Client {
         let config = kube::Config::new(self.url.parse().unwrap());

@@ -218,9 +218,8 @@ mod tests {
         let mut object = mapping("default", 3);
         let meta = &mut object.metadata;
         meta.managed_fields = Some(vec![Default::default(), Default::default()]);
-        meta.annotations = Some(
-            [(LAST_APPLIED.to_owned(), "{\"spec\":{}}".to_owned()), ("keep".to_owned(), "me".to_owned())].into(),
-        );
+        meta.annotations =
+            Some([(LAST_APPLIED.to_owned(), "{\"spec\":{}}".to_owned()), ("keep".to_owned(), "me".to_owned())].into());
         super::slim(&mut object);
         assert_eq!(object.metadata.managed_fields, None);
         assert_eq!(object.metadata.annotations, Some([("keep".to_owned(), "me".to_owned())].into()));
