@@ -46,12 +46,14 @@ struct Options {
     concurrency: u16,
     rps: u32,
     rest_secs: u64,
+    api_write_ms: u64,
     resync_secs: u64,
     timeout_secs: u64,
 }
 
 /// The flags and what they set.
-const FLAGS: [(&str, &str); 6] = [
+const FLAGS: [(&str, &str); 7] = [
+    ("--api-write-ms", "how long the fake API server takes to answer a write (default 10)"),
     ("--bindings", "bindings to converge (default 1000)"),
     ("--concurrency", "the operator's --concurrency (default 16)"),
     ("--rps", "the operator's request rate to each platform (default 1000)"),
@@ -67,6 +69,7 @@ impl Options {
             "--concurrency" => self.concurrency = parse(value)?,
             "--rps" => self.rps = parse(value)?,
             "--rest-secs" => self.rest_secs = parse(value)?,
+            "--api-write-ms" => self.api_write_ms = parse(value)?,
             "--resync-secs" => self.resync_secs = parse(value)?,
             "--timeout-secs" => self.timeout_secs = parse(value)?,
             _ => return Err(format!("unknown flag {flag}; --help lists them")),
@@ -77,8 +80,15 @@ impl Options {
 
 /// Flags, each with an `OPERATOR_*` environment twin (`--rest-secs` ↔ `OPERATOR_REST_SECS`).
 fn options() -> Options {
-    let mut options =
-        Options { bindings: 1000, concurrency: 16, rps: 1000, rest_secs: 60, resync_secs: 20, timeout_secs: 1800 };
+    let mut options = Options {
+        bindings: 1000,
+        concurrency: 16,
+        rps: 1000,
+        rest_secs: 60,
+        api_write_ms: 10,
+        resync_secs: 20,
+        timeout_secs: 1800,
+    };
     for (flag, _) in FLAGS {
         let twin = format!("OPERATOR_{}", flag.trim_start_matches("--").replace('-', "_").to_uppercase());
         if let Ok(value) = std::env::var(&twin) {
@@ -202,10 +212,11 @@ async fn main() {
     let options = options();
     let n = options.bindings;
     println!(
-        "operator bench: {n} bindings, --concurrency {}, {} requests/s to each platform, rest {} s (resync every {} s)",
-        options.concurrency, options.rps, options.rest_secs, options.resync_secs
+        "operator bench: {n} bindings, --concurrency {}, {} requests/s to each platform, API writes {} ms, rest {} s (resync every {} s)",
+        options.concurrency, options.rps, options.api_write_ms, options.rest_secs, options.resync_secs
     );
     let fake = FakeKube::start().await;
+    fake.delay_writes(Duration::from_millis(options.api_write_ms));
     let (webhook_addr, metrics_addr) = (free_addr(), free_addr());
     let receiver = format!("http://{webhook_addr}");
     let workmarket = WorkMarketSandbox::new(WorkMarketSandboxConfig {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use coverbridge::reconcile::{Reconciler, Settings as CoreSettings};
+use coverbridge::resources::{CoverageBindingStatus, ObservedWorkOrder};
 use coverbridge::runtime::kube::{
     AutoBinder, Considered, Leadership, Operator, Settings, Telemetry, Template, WAKE_ANNOTATION,
 };
@@ -16,6 +17,7 @@ use coverbridge::webhooks::Credentials;
 use coverbridge::workmarket::{PathStyle, WorkMarketClient};
 use coverbridge_sandbox::harness::{Fault, FaultRule};
 use coverbridge_sandbox::workmarket::{WebhookTemplate, WorkMarketSandbox, WorkMarketSandboxConfig};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{Value, json};
 use support::WorkMarketSandboxClient;
 use support::cluster::{ANY_PORT, Cluster, Replica, TOKEN, phase};
@@ -441,4 +443,20 @@ async fn the_sweep_wakes_changed_bindings_and_offers_unbound_work_orders() {
     assert_eq!(rx.try_recv().unwrap(), kube::runtime::reflector::ObjectRef::new("cabling").within("demo"));
     assert!(rx.try_recv().is_err(), "each binding once");
     assert_eq!(*offered.lock().unwrap(), ["6029116327"], "the unbound one goes to auto-binding");
+
+    // The woken binding read the work order and recorded when it last changed: a sweep over the
+    // same change wakes nothing (its webhook was handled), a later change wakes it again.
+    let read = client.get_assignment("6029116324").await.unwrap();
+    let mut seen: coverbridge::resources::CoverageBinding =
+        serde_json::from_value(binding("cabling", "6029116324", json!({}))).unwrap();
+    seen.metadata.namespace = Some("demo".into());
+    let observed = ObservedWorkOrder { last_modified: read.last_modified.map(Time), ..Default::default() };
+    seen.status = Some(CoverageBindingStatus { work_order: Some(observed), ..Default::default() });
+    fleet.observe(Some("demo"), &watcher::Event::Apply(seen));
+    sweep_once(&client, &fleet, since).await.unwrap();
+    assert!(rx.try_recv().is_err(), "a change the binding has seen wakes nothing");
+    workmarket.sandbox.advance_clock(Duration::from_secs(60)).unwrap();
+    workmarket.sandbox.check_in("6029116324").unwrap();
+    sweep_once(&client, &fleet, since).await.unwrap();
+    assert_eq!(rx.try_recv().unwrap(), kube::runtime::reflector::ObjectRef::new("cabling").within("demo"));
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 use coverbridge::money::Cents;
 use coverbridge::resources::WageType;
 use coverbridge::secret::Secret;
-use coverbridge::workmarket::{PathStyle, PricingType, WorkMarketClient, WorkMarketError, WorkOrderStatus, wage};
+use coverbridge::workmarket::{
+    PathStyle, PricingType, Updated, WorkMarketClient, WorkMarketError, WorkOrderStatus, wage,
+};
 use coverbridge_sandbox::harness::{Fault, FaultRule};
 use coverbridge_sandbox::money::Cents as SandboxCents;
 use coverbridge_sandbox::workmarket::{
@@ -404,8 +406,8 @@ async fn list_updated_pages_through_with_either_total_key() {
         control.set_quirks(Quirks { total_results_camel_case: camel, ..Quirks::default() });
         control.harness().clear_calls();
         let updated = wm.list_updated(since).await.unwrap();
-        assert_eq!(updated.ids.len(), 9, "4 seeded + 5 created");
-        assert!(updated.ids.contains(&CABLING.to_owned()));
+        assert_eq!(updated.changes.len(), 9, "4 seeded + 5 created");
+        assert!(updated.changes.iter().any(|c| c.id == CABLING && c.last_modified.is_some()));
         assert_eq!(calls_to(control.harness(), "/list_updated"), 5, "pages of 2");
         assert!(updated.cursor > since);
     }
@@ -421,13 +423,14 @@ async fn the_cursor_finds_only_later_changes() {
     control.advance_clock(Duration::from_secs(10)).unwrap();
     let before = Timestamp::from_second(control.now().as_second()).unwrap();
     let first = wm.list_updated(since).await.unwrap();
-    assert_eq!(first.ids.len(), 4);
+    assert_eq!(first.changes.len(), 4);
     assert!(first.cursor >= before, "the cursor is WorkMarket's clock");
 
     control.advance_clock(Duration::from_secs(10)).unwrap();
     control.assign("6029116326", "8823580").unwrap();
+    let assigned = Timestamp::from_second(control.now().as_second()).unwrap();
     let second = wm.list_updated(first.cursor).await.unwrap();
-    assert_eq!(second.ids, ["6029116326"]);
+    assert_eq!(second.changes, [Updated { id: "6029116326".into(), last_modified: Some(assigned) }]);
     assert!(second.cursor > first.cursor);
 }
 

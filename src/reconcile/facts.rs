@@ -90,6 +90,8 @@ pub struct WorkOrderFacts {
     pub total_cost: Option<Cents>,
     /// The assigned worker.
     pub worker: Option<WorkerFacts>,
+    /// When WorkMarket last changed the work order, if it said.
+    pub last_modified: Option<Timestamp>,
 }
 
 /// The job category code for a work order, or why there is none.

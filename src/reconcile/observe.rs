@@ -223,6 +223,7 @@ pub fn work_order_facts(order: &wm::WorkOrder) -> WorkOrderFacts {
         wage: wm::wage(&order.pricing).map_err(|e| e.to_string()),
         total_cost: order.payment.total_cost,
         worker: order.worker.as_ref().map(worker_facts),
+        last_modified: order.last_modified,
     }
 }
 

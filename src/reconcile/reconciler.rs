@@ -191,7 +191,12 @@ impl Reconciler {
 
     /// The plan for `status` and `facts`, with `status` settled to it (coverage, phase,
     /// conditions).
-    fn decide(&self, binding: &CoverageBinding, status: &mut CoverageBindingStatus, facts: &super::facts::Facts) -> Plan {
+    fn decide(
+        &self,
+        binding: &CoverageBinding,
+        status: &mut CoverageBindingStatus,
+        facts: &super::facts::Facts,
+    ) -> Plan {
         let plan = plan(&binding.spec, status, facts, &self.context());
         record_coverage(facts, status);
         let synced = plan.problem.as_ref().map(|p| Desired::no(ConditionType::Synced, p.reason, p.message.clone()));

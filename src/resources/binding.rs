@@ -465,6 +465,10 @@ pub struct ObservedWorkOrder {
     /// Name of the assigned worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_name: Option<String>,
+    /// When WorkMarket last changed the work order, as of this read. The change-feed sweep
+    /// skips a work order whose change the binding has already seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<Time>,
 }
 
 /// What a 1099Policy job says about the work: category, pay and place.

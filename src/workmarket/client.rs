@@ -1,6 +1,6 @@
 //! The WorkMarket API client: the calls coverbridge needs, over the shared HTTP layer.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -46,10 +46,20 @@ impl std::fmt::Debug for WorkMarketClient {
 /// Assignments changed since a point in time, and where the next sweep starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpdatedAssignments {
-    /// Assignment numbers of the changed work orders, each once, in WorkMarket's order.
-    pub ids: Vec<String>,
+    /// The changed work orders, each once, in WorkMarket's order.
+    pub changes: Vec<Updated>,
     /// Pass this as `modified_since` next time: WorkMarket's clock when the sweep began.
     pub cursor: Timestamp,
+}
+
+/// One work order in the change feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Updated {
+    /// Its assignment number.
+    pub id: String,
+    /// When it last changed (`last_modified_on`), if the row says; a binding that has read the
+    /// work order since has nothing new to learn from this row.
+    pub last_modified: Option<Timestamp>,
 }
 
 /// A WorkMarket industry.
@@ -128,8 +138,8 @@ impl WorkMarketClient {
     /// Every assignment changed at or after `modified_since` (at most about two months ago;
     /// WorkMarket rejects older), across all pages, with the cursor for the next sweep.
     pub async fn list_updated(&self, modified_since: Timestamp) -> Result<UpdatedAssignments, WorkMarketError> {
-        let mut ids = Vec::new();
-        let mut seen = HashSet::new();
+        let mut changes: Vec<Updated> = Vec::new();
+        let mut seen = HashMap::new();
         let mut cursor = None;
         let mut start: u64 = 0;
         loop {
@@ -146,9 +156,19 @@ impl WorkMarketClient {
             let rows = page.list("data")?;
             for (i, row) in rows.iter().enumerate() {
                 let path = format!("response.data[{i}]");
-                let id = Fields::object(row, &path)?.required_text("id")?;
-                if seen.insert(id.clone()) {
-                    ids.push(id);
+                let row = Fields::object(row, &path)?;
+                let change =
+                    Updated { id: row.required_text("id")?, last_modified: row.timestamp("last_modified_on")? };
+                // A row seen twice (it changed while the pages were read) counts at its latest.
+                match seen.get(&change.id) {
+                    Some(&at) => {
+                        let earlier: &mut Updated = &mut changes[at];
+                        earlier.last_modified = earlier.last_modified.max(change.last_modified);
+                    }
+                    None => {
+                        seen.insert(change.id.clone(), changes.len());
+                        changes.push(change);
+                    }
                 }
             }
             let total = match page.integer("total_results")? {
@@ -166,7 +186,7 @@ impl WorkMarketClient {
         }
         // Without a server clock, starting again from the same point misses nothing.
         let cursor = cursor.and_then(unix_time).unwrap_or(modified_since);
-        Ok(UpdatedAssignments { ids, cursor })
+        Ok(UpdatedAssignments { changes, cursor })
     }
 
     /// WorkMarket's industries, to match a CategoryMapping's `industryId` against the industry

@@ -41,6 +41,9 @@ pub struct WorkOrder {
     pub payment: Payment,
     /// The assigned worker (`active_resource`); `None` until someone is assigned.
     pub worker: Option<Worker>,
+    /// When WorkMarket last changed the work order (`last_modified_on`): any new entry in its
+    /// history, which is also what puts it in the change feed.
+    pub last_modified: Option<Timestamp>,
 }
 
 /// A label on a work order.
@@ -238,6 +241,7 @@ impl WorkOrder {
                 None => Payment::default(),
             },
             worker: read_worker(&f)?,
+            last_modified: f.timestamp("last_modified_on")?,
         })
     }
 }

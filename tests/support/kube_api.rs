@@ -58,6 +58,8 @@ struct Inner {
     forbid_cluster_scope: bool,
     /// Watch events reach watchers this much later (a busy API server, a slow network).
     watch_delay: Option<Duration>,
+    /// Every write answers this much later (etcd's commit, a loaded server).
+    write_delay: Option<Duration>,
 }
 
 /// The fake API. Cheap to clone.
@@ -309,6 +311,11 @@ impl FakeKube {
         self.lock().watch_delay = Some(delay);
     }
 
+    /// Every write (anything but GET) from now on answers `delay` later, as etcd commits take.
+    pub fn delay_writes(&self, delay: Duration) {
+        self.lock().write_delay = Some(delay);
+    }
+
     /// Whether lists and watches across all namespaces answer 403, as for a ServiceAccount with
     /// per-namespace RBAC only.
     pub fn forbid_cluster_scope(&self, forbid: bool) {
@@ -506,6 +513,10 @@ async fn handle(State(fake): State<FakeKube>, request: Request) -> Response {
         hook(&recorded);
     }
     let Some(target) = parse_path(parts.uri.path()) else { return status(404, "NotFound", "no such path") };
+    let write_delay = fake.lock().write_delay;
+    if let Some(delay) = write_delay.filter(|_| parts.method != Method::GET) {
+        tokio::time::sleep(delay).await;
+    }
     if parts.method == Method::GET && target.name.is_none() {
         if let Some(refusal) = refusal(&fake, &target, &query) {
             return refusal;

@@ -144,6 +144,7 @@ fn observed_work_order(wo: &WorkOrderFacts, spec: &CoverageBindingSpec) -> Obser
         region: region(spec, wo),
         worker_id: wo.worker.as_ref().map(|w| w.id.clone()),
         worker_name: wo.worker.as_ref().map(|w| format!("{} {}", w.first_name, w.last_name).trim().to_owned()),
+        last_modified: time(wo.last_modified),
     }
 }
 

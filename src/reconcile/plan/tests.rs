@@ -62,6 +62,7 @@ fn work_order(stage: WorkStage) -> WorkOrderFacts {
         wage: Ok((Cents(32500), WageType::Flatfee)),
         total_cost: None,
         worker: (stage != WorkStage::Open).then(worker),
+        last_modified: Some(at(-1)),
     }
 }
 

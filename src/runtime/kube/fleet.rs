@@ -67,10 +67,19 @@ impl Kept {
     }
 }
 
+/// One indexed binding.
+struct Indexed {
+    /// Its key, shared with the index.
+    key: Arc<ObjectKey>,
+    /// Where it is indexed.
+    entry: Entry,
+    /// The work order's `last_modified_on` (Unix seconds) as its status last recorded it.
+    seen_change: Option<i64>,
+}
+
 #[derive(Default)]
 struct Maps {
-    /// Each indexed binding's shared key and where it is indexed.
-    entries: HashMap<ObjectKey, (Arc<ObjectKey>, Entry)>,
+    entries: HashMap<ObjectKey, Indexed>,
     /// Keys seen so far by a relist in progress, per scope.
     relisting: HashMap<Option<String>, HashSet<ObjectKey>>,
     index: Index,
@@ -79,8 +88,8 @@ struct Maps {
 
 impl Maps {
     fn remove(&mut self, key: &ObjectKey) {
-        if let Some((shared, entry)) = self.entries.remove(key) {
-            self.index.update(&shared, Some(&entry), None);
+        if let Some(Indexed { key, entry, .. }) = self.entries.remove(key) {
+            self.index.update(&key, Some(&entry), None);
         }
     }
 
@@ -88,13 +97,15 @@ impl Maps {
         let key = ObjectKey::of(binding);
         let entry = self.index.entry(&binding.spec.work_order_id, binding.status.as_ref());
         let (shared, before) = match self.entries.remove(&key) {
-            Some((shared, before)) => (shared, Some(before)),
+            Some(Indexed { key, entry, .. }) => (key, Some(entry)),
             None => (Arc::new(key.clone()), None),
         };
         if before.as_ref() != Some(&entry) {
             self.index.update(&shared, before.as_ref(), Some(&entry));
         }
-        self.entries.insert(key, (shared, entry));
+        let seen_change = binding.status.as_ref().and_then(|s| s.work_order.as_ref()?.last_modified.as_ref());
+        let seen_change = seen_change.map(|t| t.0.as_second());
+        self.entries.insert(key, Indexed { key: shared, entry, seen_change });
     }
 
     fn keys(found: &[Arc<ObjectKey>]) -> Vec<ObjectKey> {
@@ -274,6 +285,18 @@ impl Fleet {
     /// Whether no binding is indexed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The bindings of `work_order_id` that have not seen its change at `changed` (Unix
+    /// seconds; `None`: unknown, so all of them).
+    pub fn unseen_change(&self, work_order_id: &str, changed: Option<i64>) -> Vec<ObjectKey> {
+        let maps = self.maps();
+        let unseen = |key: &&Arc<ObjectKey>| match (changed, maps.entries.get(key.as_ref()).and_then(|e| e.seen_change))
+        {
+            (Some(changed), Some(seen)) => seen < changed,
+            _ => true,
+        };
+        maps.index.by_work_order(work_order_id).iter().filter(unseen).map(|key| (**key).clone()).collect()
     }
 
     /// Tells the unbound hook about a work order no binding covers.

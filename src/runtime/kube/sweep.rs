@@ -1,6 +1,7 @@
 //! The missed-webhook sweep: every few minutes the leader reads WorkMarket's change feed
-//! (`list_updated`) and wakes the bindings of every changed work order, or offers unbound ones
-//! to auto-binding. A lost webhook costs at most one sweep.
+//! (`list_updated`) and wakes the bindings of every changed work order that have not read it
+//! since it changed, or offers unbound ones to auto-binding. A lost webhook costs at most one
+//! sweep; a webhook handled already costs no second read.
 
 use std::time::Duration;
 
@@ -44,15 +45,17 @@ pub async fn sweep_once(
 ) -> Result<Timestamp, crate::workmarket::WorkMarketError> {
     let updated = workmarket.list_updated(since).await?;
     let mut woken = 0;
-    for id in &updated.ids {
-        let keys = fleet.by_work_order(id);
-        if keys.is_empty() {
-            fleet.consider_unbound(id);
-        } else {
-            woken += keys.len();
+    for change in &updated.changes {
+        if fleet.by_work_order(&change.id).is_empty() {
+            fleet.consider_unbound(&change.id);
+            continue;
+        }
+        let keys = fleet.unseen_change(&change.id, change.last_modified.map(|t| t.as_second()));
+        woken += keys.len();
+        if !keys.is_empty() {
             fleet.trigger(keys);
         }
     }
-    tracing::debug!(changed = updated.ids.len(), woken, "swept WorkMarket's change feed");
+    tracing::debug!(changed = updated.changes.len(), woken, "swept WorkMarket's change feed");
     Ok(updated.cursor)
 }
