@@ -1,5 +1,5 @@
-//! An in-process fake of the Kubernetes API, enough for the operator: list and watch (with
-//! label selectors), get, create (AlreadyExists), server-side apply, JSON and merge patches,
+//! An in-process fake of the Kubernetes API, enough for the operator: list (in pages) and watch
+//! (with label selectors), get, create (AlreadyExists), server-side apply, JSON and merge patches,
 //! status subresources, finalizers and graceful deletion, generation bumps, `managedFields` for
 //! every field manager that wrote (as a real server stores them, so caches that keep them pay for
 //! them), and a Lease that refuses an apply by another field manager while held. Every request is recorded so tests can
@@ -206,8 +206,8 @@ fn fields_v1(value: &Value) -> Value {
             let mut set = serde_json::Map::new();
             for (key, field) in map {
                 let mut inner = fields_v1(field);
-                if field.is_object() || field.is_array() {
-                    inner.as_object_mut().map(|m| m.insert(".".into(), json!({})));
+                if let Some(m) = inner.as_object_mut().filter(|_| field.is_object() || field.is_array()) {
+                    m.insert(".".into(), json!({}));
                 }
                 set.insert(format!("f:{key}"), inner);
             }
@@ -224,7 +224,9 @@ fn fields_v1(value: &Value) -> Value {
                     _ => format!("v:{item}"),
                 };
                 let mut inner = fields_v1(item);
-                inner.as_object_mut().map(|m| m.insert(".".into(), json!({})));
+                if let Some(m) = inner.as_object_mut() {
+                    m.insert(".".into(), json!({}));
+                }
                 set.insert(key, inner);
             }
             Value::Object(set)
@@ -569,22 +571,37 @@ fn refusal(fake: &FakeKube, target: &Target, query: &str) -> Option<Response> {
     Some(status(403, "Forbidden", &message))
 }
 
+/// A list, in pages of `limit` with a `continue` token when asked, as the API server pages.
 fn list(fake: &FakeKube, target: &Target, query: &str) -> Response {
     let selector = query_param(query, "labelSelector");
+    let limit = query_param(query, "limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    let after = query_param(query, "continue").filter(|c| !c.is_empty());
     let inner = fake.lock();
-    let items: Vec<Value> = inner
-        .objects
-        .iter()
-        .filter(|((p, ns, _), o)| {
-            *p == target.plural
-                && (target.namespace.is_none() || *ns == target.namespace)
-                && labels_match(o, selector.as_deref())
-        })
-        .map(|(_, o)| o.clone())
-        .collect();
+    let mut matching = inner.objects.iter().filter(|((p, ns, name), o)| {
+        *p == target.plural
+            && (target.namespace.is_none() || *ns == target.namespace)
+            && after.as_deref().is_none_or(|after| page_key(ns, name).as_str() > after)
+            && labels_match(o, selector.as_deref())
+    });
+    let mut items = Vec::new();
+    let mut last = None;
+    for ((_, ns, name), object) in matching.by_ref().take(limit.unwrap_or(usize::MAX)) {
+        items.push(object.clone());
+        last = Some(page_key(ns, name));
+    }
+    let more = limit.is_some() && matching.next().is_some();
+    let mut metadata = json!({"resourceVersion": inner.rv.to_string()});
+    if let (true, Some(last)) = (more, last) {
+        metadata["continue"] = json!(last);
+    }
     let (api_version, kind) = kind_of(&target.plural);
-    axum::Json(json!({"apiVersion": api_version, "kind": format!("{kind}List"), "metadata": {"resourceVersion": inner.rv.to_string()}, "items": items}))
+    axum::Json(json!({"apiVersion": api_version, "kind": format!("{kind}List"), "metadata": metadata, "items": items}))
         .into_response()
+}
+
+/// Where a page ends, in the order objects are stored (namespace, then name).
+fn page_key(namespace: &Option<String>, name: &str) -> String {
+    format!("{}/{name}", namespace.as_deref().unwrap_or(""))
 }
 
 fn watch(fake: &FakeKube, target: &Target, query: &str) -> Response {
@@ -752,7 +769,9 @@ fn patch(fake: &FakeKube, target: &Target, name: &str, headers: &HeaderMap, quer
             Some("status") => json!({"status": body["status"]}),
             _ => {
                 let mut written = body.clone();
-                written.as_object_mut().map(|m| m.retain(|k, _| k == "spec" || k == "metadata"));
+                if let Some(m) = written.as_object_mut() {
+                    m.retain(|k, _| k == "spec" || k == "metadata");
+                }
                 written
             }
         };
