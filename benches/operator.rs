@@ -126,6 +126,21 @@ fn free_addr() -> std::net::SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
 }
 
+/// `coverbridge`, or under `OPERATOR_WRAP` (a profiler such as `heaptrack`; the RSS figures are
+/// then the wrapper's, not the operator's).
+fn operator_command() -> tokio::process::Command {
+    let operator = env!("CARGO_BIN_EXE_coverbridge");
+    match std::env::var("OPERATOR_WRAP") {
+        Ok(wrapper) if !wrapper.is_empty() => {
+            let mut words = wrapper.split_whitespace();
+            let mut command = tokio::process::Command::new(words.next().unwrap_or_default());
+            command.args(words).arg(operator);
+            command
+        }
+        _ => tokio::process::Command::new(operator),
+    }
+}
+
 /// A binding as `kubectl apply` stores it: with its last-applied copy.
 fn binding(index: usize, work_order: &str) -> Value {
     let manifest = json!({
@@ -293,7 +308,7 @@ async fn main() {
     // The operator.
     let defaults = WorkMarketSandboxConfig::default();
     let started = Instant::now();
-    let mut operator = tokio::process::Command::new(env!("CARGO_BIN_EXE_coverbridge"))
+    let mut operator = operator_command()
         .args(["run", "--log-format", "json", "--namespaces", NAMESPACE])
         .args(["--workmarket-url", &workmarket.url, "--ten99policy-url", &ten99policy.url])
         .args(["--webhook-addr", &webhook_addr.to_string(), "--metrics-addr", &metrics_addr.to_string()])
@@ -302,6 +317,7 @@ async fn main() {
         .args(["--ten99policy-rps", &options.rps.to_string(), "--workmarket-rps", &options.rps.to_string()])
         .args(["--proxy-email-domain", "relay.bench.example"])
         .env_clear()
+        .envs(std::env::var_os("PATH").map(|path| ("PATH", path)))
         .env("KUBECONFIG", fake.kubeconfig("operator-bench"))
         .env("POD_NAMESPACE", "coverbridge-system")
         .env("RUST_LOG", "warn")

@@ -150,10 +150,18 @@ async fn the_control_api_drives_a_work_order() {
     let sandbox = start(WorkMarketSandboxConfig { seed: false, ..WorkMarketSandboxConfig::default() }).await;
     let http = reqwest::Client::new();
     let url = |path: &str| format!("{}/_sandbox/{path}", sandbox.url);
-    // An empty sandbox has no industries, so work orders are refused until seeded ones exist.
+    // An empty sandbox has no industries: a work order is refused with the way out, which works.
     let order = json!({"title": "Kiosk", "pricing": {"type": "per_unit", "price": 1250, "max_units": 10.0}});
     let refused = http.post(url("work_orders")).json(&order).send().await.unwrap();
     assert_eq!(refused.status(), 400);
+    let said: Value = refused.json().await.unwrap();
+    assert!(said["error"].as_str().unwrap().contains("POST /_sandbox/industries"), "{said}");
+    let industry = http.post(url("industries")).json(&json!({"id": 1000, "name": "Retail"})).send().await.unwrap();
+    assert_eq!(industry.status(), 201);
+    let created = http.post(url("work_orders")).json(&order).send().await.unwrap();
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    let listed = get(&sandbox, "/api/v1/constants/industries", None).await.1;
+    assert_eq!(listed["response"][0]["name"], "Retail", "{listed}");
 
     let sandbox = seeded().await;
     let url = |path: &str| format!("{}/_sandbox/{path}", sandbox.url);

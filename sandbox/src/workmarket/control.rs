@@ -1,6 +1,8 @@
 //! The control API under `/_sandbox/`, JSON in and out (each route has an in-process twin on
 //! [`WorkMarketSandbox`]):
 //!
+//! - `POST /_sandbox/industries` (`{"id", "name"}`) → 201: what work orders may name, the way
+//!   to make an `--empty` sandbox usable.
 //! - `POST /_sandbox/workers` ([`NewWorker`]) and `POST /_sandbox/work_orders`
 //!   ([`NewWorkOrder`]) → `201 {"id": …}`.
 //! - `POST /_sandbox/work_orders/{id}/{action}`, action one of `send`, `assign`
@@ -103,6 +105,7 @@ async fn answer_canned(State(sandbox): State<WorkMarketSandbox>, request: Reques
 /// The control routes.
 pub(crate) fn routes(sandbox: WorkMarketSandbox) -> Router {
     Router::new()
+        .route("/_sandbox/industries", post(add_industry))
         .route("/_sandbox/workers", post(create_worker))
         .route("/_sandbox/work_orders", post(create_work_order))
         .route("/_sandbox/work_orders/{id}/{action}", post(act))
@@ -122,6 +125,20 @@ fn refused(error: SandboxError) -> Response {
 fn created(result: Result<String, SandboxError>) -> Response {
     match result {
         Ok(id) => (StatusCode::CREATED, Json(json!({"id": id}))).into_response(),
+        Err(error) => refused(error),
+    }
+}
+
+/// An industry as the control API takes it.
+#[derive(Deserialize)]
+struct NewIndustry {
+    id: i64,
+    name: String,
+}
+
+async fn add_industry(State(sandbox): State<WorkMarketSandbox>, Json(new): Json<NewIndustry>) -> Response {
+    match sandbox.add_industry(new.id, &new.name) {
+        Ok(()) => (StatusCode::CREATED, Json(json!({"id": new.id}))).into_response(),
         Err(error) => refused(error),
     }
 }

@@ -86,7 +86,10 @@ pub(crate) fn insert_order(state: &mut State, new: NewWorkOrder, now: Timestamp)
         return Err(SandboxError::Invalid("a work order needs a title".into()));
     }
     if !state.industries.contains_key(&new.industry_id) {
-        return Err(SandboxError::Invalid(format!("no industry {}", new.industry_id)));
+        return Err(SandboxError::Invalid(format!(
+            "no industry {}; add it first with POST /_sandbox/industries {{\"id\": {}, \"name\": …}}",
+            new.industry_id, new.industry_id
+        )));
     }
     let window_start = new.window_start.unwrap_or_else(|| now + 48.hours());
     let window_end = new.window_end.unwrap_or_else(|| window_start + 24.hours());
@@ -143,6 +146,15 @@ const BEFORE_ASSIGNMENT: &[Status] = &[Status::Draft, Status::Sent];
 const OPEN: &[Status] = &[Status::Draft, Status::Sent, Status::Active];
 
 impl WorkMarketSandbox {
+    /// Adds (or renames) an industry that work orders may name: `constants/industries` lists it.
+    pub fn add_industry(&self, id: i64, name: &str) -> Result<()> {
+        if name.trim().is_empty() {
+            return Err(SandboxError::Invalid("an industry needs a name".into()));
+        }
+        self.lock().industries.insert(id, name.to_owned());
+        Ok(())
+    }
+
     /// Creates a worker; returns their user number.
     pub fn create_worker(&self, new: NewWorker) -> Result<String> {
         insert_worker(&mut self.lock(), new)
@@ -325,7 +337,7 @@ mod tests {
 
     fn empty() -> WorkMarketSandbox {
         let sandbox = WorkMarketSandbox::new(WorkMarketSandboxConfig { seed: false, ..Default::default() });
-        sandbox.lock().industries.insert(1000, "Technology".into());
+        sandbox.add_industry(1000, "Technology").unwrap();
         sandbox
     }
 
