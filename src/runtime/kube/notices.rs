@@ -1,8 +1,11 @@
-//! Notices as events.k8s.io Events on their binding. Repeats fold into one Event with a count
-//! (kube's Recorder). A notice told once per object — an object's creation — is an Event whose
-//! name comes from the binding and the object, so another replica, or a retry that finds the
-//! same object through an idempotent replay or adoption, meets "already exists" instead of
-//! reporting it twice.
+//! Notices as events.k8s.io Events on their binding. Warnings, which repeat while a problem
+//! lasts, fold into one Event with a count (kube's Recorder, which keeps every Event it folds
+//! for six minutes). Normal notices mark a moment that does not repeat (a phase reached), so
+//! they are created as they come and nothing is kept: at fleet scale the Recorder's copies were
+//! the operator's largest allocation. A notice told once per object — an object's creation — is
+//! an Event whose name comes from the binding and the object, so another replica, or a retry
+//! that finds the same object through an idempotent replay or adoption, meets "already exists"
+//! instead of reporting it twice.
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::events::v1::Event as K8sEvent;
@@ -34,29 +37,30 @@ impl Notices {
     /// Publishes `notice` on `binding`; a failure is logged, never fatal.
     pub async fn publish(&self, binding: &CoverageBinding, notice: Notice) {
         let reference = binding.object_ref(&());
-        let result = match &notice.once_for {
-            Some(id) => self.publish_once(binding, &reference, &notice, id).await,
-            None => self.recorder.publish(&event(&notice), &reference).await,
+        let result = match (&notice.once_for, notice.warning) {
+            (Some(id), _) => self.create(binding, &reference, &notice, Some(once_name(binding, id))).await,
+            (None, true) => self.recorder.publish(&event(&notice), &reference).await,
+            (None, false) => self.create(binding, &reference, &notice, None).await,
         };
         if let Err(error) = result {
             tracing::warn!(binding = %binding.name_any(), reason = notice.reason, %error, "could not publish an event");
         }
     }
 
-    async fn publish_once(
+    /// Creates the Event for `notice` under `name`, or a generated name when `None`. A named
+    /// Event that exists already was reported by someone else: that is success.
+    async fn create(
         &self,
         binding: &CoverageBinding,
         reference: &ObjectReference,
         notice: &Notice,
-        id: &str,
+        name: Option<String>,
     ) -> Result<(), kube::Error> {
         let namespace = binding.namespace().unwrap_or_default();
+        let generate_name =
+            name.is_none().then(|| format!("{}.", binding.name_any().chars().take(200).collect::<String>()));
         let body = K8sEvent {
-            metadata: ObjectMeta {
-                name: Some(once_name(binding, id)),
-                namespace: Some(namespace.clone()),
-                ..ObjectMeta::default()
-            },
+            metadata: ObjectMeta { name, generate_name, namespace: Some(namespace.clone()), ..ObjectMeta::default() },
             action: Some(notice.reason.clone()),
             reason: Some(notice.reason.clone()),
             note: Some(note(&notice.message)),
