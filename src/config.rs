@@ -8,9 +8,10 @@ use std::time::Duration;
 
 pub use crate::workmarket::PathStyle;
 
-/// Settings of `coverbridge run`.
+/// How coverbridge reaches WorkMarket and 1099Policy: the settings `run`, `plan` and `audit`
+/// share, so a check in CI runs with exactly the operator's configuration.
 #[derive(clap::Args, Clone, Debug)]
-pub struct RunArgs {
+pub struct PlatformArgs {
     /// WorkMarket base URL.
     #[arg(long, env = "COVERBRIDGE_WORKMARKET_URL", default_value = "https://www.workmarket.com")]
     pub workmarket_url: String,
@@ -23,6 +24,37 @@ pub struct RunArgs {
     #[arg(long, env = "COVERBRIDGE_TEN99POLICY_URL", default_value = "https://api.1099policy.com")]
     pub ten99policy_url: String,
 
+    /// Domain of proxy e-mail addresses (`<worker_id>@<domain>`) for workers WorkMarket has no
+    /// e-mail for. Required when such a worker appears.
+    #[arg(long, env = "COVERBRIDGE_PROXY_EMAIL_DOMAIN")]
+    pub proxy_email_domain: Option<String>,
+
+    /// 1099Policy entity (`en_…`) for bindings that name none.
+    #[arg(long, env = "COVERBRIDGE_DEFAULT_ENTITY")]
+    pub default_entity: Option<String>,
+
+    /// Requests per second coverbridge allows itself against 1099Policy.
+    #[arg(long, env = "COVERBRIDGE_TEN99POLICY_RPS", default_value_t = NonZeroU32::new(10).unwrap())]
+    pub ten99policy_rps: NonZeroU32,
+
+    /// Requests per second coverbridge allows itself against WorkMarket.
+    #[arg(long, env = "COVERBRIDGE_WORKMARKET_RPS", default_value_t = NonZeroU32::new(10).unwrap())]
+    pub workmarket_rps: NonZeroU32,
+
+    /// How long 1099Policy's lists of category codes and entities are trusted once read, e.g.
+    /// `5m`. A binding held back by an unknown or unapproved code (or an unknown entity) is
+    /// checked again after this long; a CategoryMapping change reads the codes at once.
+    #[arg(long, env = "COVERBRIDGE_CATEGORY_CODES_TTL", default_value = "5m", value_parser = duration)]
+    pub category_codes_ttl: Duration,
+}
+
+/// Settings of `coverbridge run`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RunArgs {
+    /// How the platforms are reached.
+    #[command(flatten)]
+    pub platforms: PlatformArgs,
+
     /// Address the webhook receiver listens on.
     #[arg(long, env = "COVERBRIDGE_WEBHOOK_ADDR", default_value = "0.0.0.0:8080")]
     pub webhook_addr: SocketAddr,
@@ -31,18 +63,9 @@ pub struct RunArgs {
     #[arg(long, env = "COVERBRIDGE_METRICS_ADDR", default_value = "0.0.0.0:9090")]
     pub metrics_addr: SocketAddr,
 
-    /// Domain of proxy e-mail addresses (`<worker_id>@<domain>`) for workers WorkMarket has no
-    /// e-mail for. Required when such a worker appears.
-    #[arg(long, env = "COVERBRIDGE_PROXY_EMAIL_DOMAIN")]
-    pub proxy_email_domain: Option<String>,
-
     /// Namespaces to watch, comma-separated; all namespaces when unset.
     #[arg(long, env = "COVERBRIDGE_NAMESPACES", value_delimiter = ',')]
     pub namespaces: Vec<String>,
-
-    /// 1099Policy entity (`en_…`) for bindings that name none.
-    #[arg(long, env = "COVERBRIDGE_DEFAULT_ENTITY")]
-    pub default_entity: Option<String>,
 
     /// Namespace of the leader-election Lease.
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
@@ -60,14 +83,6 @@ pub struct RunArgs {
     /// How often every binding is compared with both APIs even when nothing signalled a change.
     #[arg(long, env = "COVERBRIDGE_RESYNC_INTERVAL", default_value = "15m", value_parser = duration)]
     pub resync_interval: Duration,
-
-    /// Requests per second coverbridge allows itself against 1099Policy.
-    #[arg(long, env = "COVERBRIDGE_TEN99POLICY_RPS", default_value_t = NonZeroU32::new(10).unwrap())]
-    pub ten99policy_rps: NonZeroU32,
-
-    /// Requests per second coverbridge allows itself against WorkMarket.
-    #[arg(long, env = "COVERBRIDGE_WORKMARKET_RPS", default_value_t = NonZeroU32::new(10).unwrap())]
-    pub workmarket_rps: NonZeroU32,
 
     /// Oldest 1099Policy webhook signature accepted, e.g. `300s`.
     #[arg(long, env = "COVERBRIDGE_WEBHOOK_TOLERANCE", default_value = "300s", value_parser = duration)]

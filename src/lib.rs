@@ -2,11 +2,13 @@
 //! insurance from 1099Policy before work begins.
 
 pub mod config;
+pub mod connect;
 pub mod demo;
 pub mod http;
 pub mod insurance;
 pub mod metrics;
 pub mod money;
+pub mod preview;
 pub mod reconcile;
 pub mod resources;
 pub mod runtime;

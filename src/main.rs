@@ -43,6 +43,14 @@ enum Command {
     /// (printed), send their platform's webhooks where you point them, and offer a control API
     /// under /_sandbox/ to drive work orders, applications, certificates and faults.
     Sandbox(SandboxArgs),
+    /// Show what the operator would do with these manifests, before they are merged.
+    ///
+    /// For each CoverageBinding: the writes it would make in order (with the exact request
+    /// bodies and idempotency keys), what it would then wait for, and every problem in the way,
+    /// against the live APIs and read-only: the clients refuse anything but reads. Exit 0 when
+    /// nothing is wrong, 2 when a problem would block coverage, 1 when no plan could be made.
+    /// Configured as `coverbridge run` is (flags, environment, credentials).
+    Plan(Box<coverbridge::preview::PlanArgs>),
     /// Print the CoverageBinding and CategoryMapping CRDs as one YAML stream.
     ///
     /// Install them with: coverbridge crds | kubectl apply --server-side -f -
@@ -64,8 +72,8 @@ const NO_SANDBOX_EXIT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The demo prints its own story; its logs would only repeat it.
-    let default_filter = if matches!(cli.command, Command::Demo(_)) { "warn" } else { "info" };
+    // The demo and the plan print their own story; their logs would only repeat it.
+    let default_filter = if matches!(cli.command, Command::Demo(_) | Command::Plan(_)) { "warn" } else { "info" };
     telemetry::init(cli.log_format, default_filter);
     match cli.command {
         Command::Crds => {
@@ -86,6 +94,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Plan(args) => tokio_runtime().block_on(coverbridge::preview::run(*args)),
         #[cfg(feature = "sandbox")]
         Command::Demo(args) => match tokio_runtime().block_on(coverbridge::demo::run(args)) {
             Ok(true) => ExitCode::SUCCESS,

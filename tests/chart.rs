@@ -237,6 +237,7 @@ fn default_values_are_the_binarys_defaults() {
         "COVERBRIDGE_TEN99POLICY_RPS",
         "COVERBRIDGE_WORKMARKET_RPS",
         "COVERBRIDGE_WEBHOOK_TOLERANCE",
+        "COVERBRIDGE_CATEGORY_CODES_TTL",
         "COVERBRIDGE_LEASE_NAME",
         "COVERBRIDGE_CONCURRENCY",
         "COVERBRIDGE_CERTIFICATE_SECRETS",
@@ -258,6 +259,7 @@ fn values_reach_their_variables() {
         ("COVERBRIDGE_TEN99POLICY_URL", "https://sandbox.1099policy.example"),
         ("COVERBRIDGE_TEN99POLICY_RPS", "3"),
         ("COVERBRIDGE_WEBHOOK_TOLERANCE", "120s"),
+        ("COVERBRIDGE_CATEGORY_CODES_TTL", "2m"),
         ("COVERBRIDGE_DEFAULT_ENTITY", "en_Ah3tqYn"),
         ("COVERBRIDGE_PROXY_EMAIL_DOMAIN", "relay.example.com"),
         ("COVERBRIDGE_NAMESPACES", "coverage,contractors"),
@@ -476,7 +478,7 @@ fn uninstalling_is_explained_with_the_real_finalizer() {
 fn durations_in_the_values_parse_as_the_binary_parses_them() {
     for file in ["charts/coverbridge/values.yaml", ALL_FEATURES] {
         let values: Value = serde_saphyr::from_str(&std::fs::read_to_string(root().join(file)).unwrap()).unwrap();
-        for path in [&["workmarket", "sweepInterval"][..], &["ten99policy", "webhookTolerance"], &["resyncInterval"]] {
+        for path in [&["workmarket", "sweepInterval"][..], &["ten99policy", "webhookTolerance"], &["ten99policy", "categoryCodesTtl"], &["resyncInterval"]] {
             let text = path.iter().fold(&values, |v, key| &v[key]).as_str().unwrap();
             config::duration(text).unwrap_or_else(|e| panic!("{file}: {path:?}: {e}"));
         }

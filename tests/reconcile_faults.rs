@@ -201,18 +201,20 @@ async fn transient_errors_are_retried_under_a_fresh_key_and_converge() {
 #[tokio::test]
 async fn terminal_errors_stop_with_the_apis_message_and_do_not_hammer() {
     let world = World::start().await;
-    world.apply(&manifest("cabling", "6029116324", "").replace("en_Ah3tqYn", "en_Unknown1")).await;
+    // A refusal nothing read beforehand could foresee: the API key may not create jobs.
+    world
+        .ten99policy
+        .sandbox
+        .harness()
+        .inject(FaultRule::new("/api/v1/jobs", Fault::Status { status: 403 }).method("POST"));
+    world.apply(&manifest("cabling", "6029116324", "")).await;
     world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
     world.settle().await;
     let status = world.status("cabling");
     assert_eq!(status.phase, Some(Phase::Failed), "{status:#?}");
     let ready = status.conditions.iter().find(|c| c.type_ == ConditionType::Ready.as_str()).unwrap();
     assert_eq!(ready.reason, "Ten99PolicyRejected");
-    assert!(
-        ready.message.contains("en_Unknown1") || ready.message.contains("entity"),
-        "the API's message: {}",
-        ready.message
-    );
+    assert!(ready.message.contains("This key may not do that"), "the API's message: {}", ready.message);
     let posts = world.ten99_writes().iter().filter(|c| c.path == "/api/v1/jobs").count();
     assert_eq!(posts, 1);
     // The queue waits minutes before trying a terminal error again: nothing happens meanwhile.

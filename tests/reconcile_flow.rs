@@ -3,6 +3,9 @@
 
 mod support;
 
+use std::time::Duration;
+
+use coverbridge::reconcile::Settings;
 use coverbridge::resources::{ConditionType, Phase, PolicyStatus};
 use support::Ten99PolicySandboxClient;
 use support::platforms::manifest;
@@ -86,7 +89,9 @@ async fn in_progress_trigger_waits_for_check_in() {
     world.workmarket.sandbox.assign("6029116325", "8823579").unwrap();
     world.settle().await;
     assert_eq!(world.status("survey").phase, Some(Phase::WaitingForTrigger));
-    assert!(world.ten99_calls().is_empty());
+    // Before the trigger only the account-wide lists are read, to show a bad code or entity early.
+    let calls: Vec<String> = world.ten99_calls().into_iter().map(|c| format!("{} {}", c.method, c.path)).collect();
+    assert_eq!(calls, ["GET /api/v1/category_codes", "GET /api/v1/entities/en_Ah3tqYn"]);
     world.workmarket.sandbox.check_in("6029116325").unwrap();
     world.settle().await;
     let status = world.status("survey");
@@ -204,6 +209,79 @@ async fn an_unmapped_category_writes_nothing_and_fails_nothing() {
     let status = world.status("cabling");
     assert_eq!(status.phase, Some(Phase::AwaitingApplication), "{status:#?}");
     assert!(condition(&status, ConditionType::CategoryUnmapped).is_none());
+}
+
+/// A world whose 1099Policy lists are read again after a second.
+async fn quick_listings() -> World {
+    World::with_settings(Settings {
+        proxy_email_domain: Some("relay.example.com".into()),
+        listings_ttl: Duration::from_secs(1),
+        ..Settings::default()
+    })
+    .await
+}
+
+async fn after_listings_refresh(world: &World) {
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    world.settle().await;
+}
+
+#[tokio::test]
+async fn a_code_1099policy_would_refuse_writes_nothing_until_fixed_or_approved() {
+    let world = quick_listings().await;
+    let mapping = |code: &str| {
+        format!(
+            "apiVersion: coverbridge.io/v1alpha1\nkind: CategoryMapping\nmetadata: {{name: default}}\nspec:\n  rules:\n    - {{industry: Technology, categoryCode: {code}}}\n"
+        )
+    };
+    world.apply(&mapping("jc_Nope")).await;
+    world.apply(&manifest("cabling", "6029116324", "").replace("  categoryCode: jc_MTqpkbkp6G\n", "")).await;
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::Pending), "held back, not failed: {status:#?}");
+    let unmapped = condition(&status, ConditionType::CategoryUnmapped).unwrap();
+    assert_eq!((unmapped.status.as_str(), unmapped.reason.as_str()), ("True", "UnknownCategoryCode"));
+    assert!(
+        unmapped.message.contains("jc_Nope (from CategoryMapping default, spec.rules[0] (rule 1))"),
+        "{}",
+        unmapped.message
+    );
+    assert!(world.ten99_writes().is_empty(), "not even the contractor: {:?}", world.ten99_writes());
+
+    // Fixing the mapping wakes the binding at once; this code is known but not approved.
+    world.apply(&mapping("jc_Dm8qpkbkp6")).await;
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::Pending), "{status:#?}");
+    assert_eq!(condition(&status, ConditionType::CategoryUnmapped).unwrap().reason, "UnapprovedCategoryCode");
+    assert!(world.ten99_writes().is_empty(), "{:?}", world.ten99_writes());
+
+    // Approved in 1099Policy's dashboard: the next read of the list unblocks it, with no edit.
+    world.ten99policy.sandbox.add_category_code(Some("jc_Dm8qpkbkp6"), "Demolition", true);
+    after_listings_refresh(&world).await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::AwaitingApplication), "{status:#?}");
+    assert!(condition(&status, ConditionType::CategoryUnmapped).is_none());
+    assert_eq!(status.job_terms.unwrap().category_code, "jc_Dm8qpkbkp6");
+}
+
+#[tokio::test]
+async fn an_entity_1099policy_does_not_list_writes_nothing_until_it_does() {
+    let world = quick_listings().await;
+    world.apply(&manifest("cabling", "6029116324", "").replace("en_Ah3tqYn", "en_Later1")).await;
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::Pending), "held back, not failed: {status:#?}");
+    let synced = condition(&status, ConditionType::Synced).unwrap();
+    assert_eq!((synced.status.as_str(), synced.reason.as_str()), ("False", "UnknownEntity"));
+    assert!(synced.message.contains("en_Later1 (from spec.entity)"), "{}", synced.message);
+    assert!(world.ten99_writes().is_empty(), "{:?}", world.ten99_writes());
+
+    world.ten99policy.sandbox.add_entity(Some("en_Later1"), "Later Corp");
+    after_listings_refresh(&world).await;
+    assert_eq!(world.status("cabling").phase, Some(Phase::AwaitingApplication));
 }
 
 #[tokio::test]

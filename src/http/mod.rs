@@ -76,12 +76,20 @@ pub enum TransportError {
     /// The request could not be built (a bug, not a network condition).
     #[error("invalid request: {0}")]
     Request(String),
+    /// The client is read-only and refused to send a request that could change something.
+    #[error("refused to send {method} {path}: this client only reads (coverbridge plan and audit make no writes)")]
+    ReadOnly {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+    },
 }
 
 impl TransportError {
     /// Whether trying again may succeed.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, Self::Request(_))
+        !matches!(self, Self::Request(_) | Self::ReadOnly { .. })
     }
 }
 
@@ -101,6 +109,21 @@ pub struct HttpClient {
     limiter: Arc<DefaultDirectRateLimiter>,
     settings: HttpSettings,
     observer: Option<Observer>,
+    read_only: Option<ReadOnly>,
+}
+
+/// A client that only reads: GET and HEAD go out, and POSTs to paths ending in one of
+/// `posts_allowed` (a token exchange); anything else is refused before it is sent.
+#[derive(Clone, Copy, Debug)]
+struct ReadOnly {
+    posts_allowed: &'static [&'static str],
+}
+
+impl ReadOnly {
+    fn allows(&self, method: &reqwest::Method, path: &str) -> bool {
+        matches!(*method, reqwest::Method::GET | reqwest::Method::HEAD)
+            || (*method == reqwest::Method::POST && self.posts_allowed.iter().any(|p| path.ends_with(p)))
+    }
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -119,7 +142,14 @@ impl HttpClient {
             .build()
             .expect("the TLS backend initialises");
         let limiter = RateLimiter::direct(Quota::per_second(settings.requests_per_second));
-        Self { inner, limiter: Arc::new(limiter), settings, observer: None }
+        Self { inner, limiter: Arc::new(limiter), settings, observer: None, read_only: None }
+    }
+
+    /// The same client, refusing before sending anything but GET and HEAD, and POST to paths
+    /// ending in one of `posts_allowed`. What `coverbridge plan` and `audit` are built on.
+    pub fn read_only(mut self, posts_allowed: &'static [&'static str]) -> Self {
+        self.read_only = Some(ReadOnly { posts_allowed });
+        self
     }
 
     /// The same client, reporting every attempt to `observer` (metrics).
@@ -148,6 +178,12 @@ impl HttpClient {
             let request =
                 build(&self.inner).build().map_err(|e| TransportError::Request(error_chain(&e.without_url())))?;
             let (method, path) = (request.method().clone(), request.url().path().to_owned());
+            if let Some(read_only) = self.read_only
+                && !read_only.allows(&method, &path)
+            {
+                tracing::warn!(api, %method, path, "a read-only client refused to send a write");
+                return Err(TransportError::ReadOnly { method: method.to_string(), path });
+            }
             let outcome = self.attempt(request).await;
             let wait = match &outcome {
                 Ok(response) if is_retryable_status(response.status) => {

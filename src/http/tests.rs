@@ -212,3 +212,32 @@ async fn the_observer_sees_every_attempt() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_read_only_client_refuses_writes_before_they_leave() {
+    let hits = Arc::new(AtomicU32::new(0));
+    let counted = hits.clone();
+    let count = move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { StatusCode::OK }
+    };
+    let router = Router::new().fallback(count);
+    let base = serve(router).await;
+    let client = HttpClient::new(fast()).read_only(&["/authorization/request"]);
+
+    let refused = client.send("test", |c| c.post(format!("{base}/api/v1/jobs"))).await.unwrap_err();
+    assert!(
+        matches!(&refused, TransportError::ReadOnly { method, path } if method == "POST" && path == "/api/v1/jobs")
+    );
+    assert!(!refused.is_retryable());
+    for write in [reqwest::Method::PUT, reqwest::Method::DELETE, reqwest::Method::PATCH] {
+        let url = format!("{base}/api/v1/jobs/jb_1");
+        assert!(client.send("test", |c| c.request(write.clone(), &url)).await.is_err(), "{write}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing reached the server");
+
+    assert_eq!(client.send("test", |c| c.get(format!("{base}/api/v1/jobs"))).await.unwrap().status, 200);
+    let exchange = client.send("test", |c| c.post(format!("{base}/api/v1/authorization/request"))).await;
+    assert_eq!(exchange.unwrap().status, 200, "the token exchange is the one POST allowed");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+}

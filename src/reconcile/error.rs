@@ -55,6 +55,8 @@ pub enum Ten99Read {
     ContractorsByEmail,
     /// The job category codes.
     CategoryCodes,
+    /// An entity by id.
+    Entity,
     /// The newest objects of a kind, to find what a lost create made.
     Recent(StepKind),
 }
@@ -71,6 +73,7 @@ impl fmt::Display for Ten99Call {
             Self::Read(Ten99Read::Certificate) => f.write_str("read certificate"),
             Self::Read(Ten99Read::ContractorsByEmail) => f.write_str("find contractor"),
             Self::Read(Ten99Read::CategoryCodes) => f.write_str("list category codes"),
+            Self::Read(Ten99Read::Entity) => f.write_str("read entity"),
             Self::Read(Ten99Read::Recent(kind)) => write!(f, "look for the {kind} an earlier attempt made"),
         }
     }

@@ -94,17 +94,36 @@ pub struct WorkOrderFacts {
     pub last_modified: Option<Timestamp>,
 }
 
+/// What 1099Policy's account-wide lists say of a category code or an entity a binding names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listing {
+    /// Listed and usable.
+    Listed,
+    /// Listed, but not approved for this account (category codes only): jobs using it are
+    /// refused with `job_category_not_approved`.
+    NotApproved,
+    /// Not listed: 1099Policy would refuse it.
+    Unknown,
+}
+
 /// The job category code for a work order, or why there is none.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CategoryFact {
-    /// The binding names its code directly.
-    Direct(String),
+    /// The binding names its code directly (`spec.categoryCode`).
+    Direct {
+        /// The `jc_…` code.
+        code: String,
+        /// What 1099Policy's list says of it.
+        listing: Listing,
+    },
     /// Chosen by a CategoryMapping.
     Mapped {
         /// The mapping's name.
         mapping: String,
         /// What it chose.
         chosen: Chosen,
+        /// What 1099Policy's list says of the chosen code.
+        listing: Listing,
     },
     /// The mapping chose nothing.
     Unmapped {
@@ -118,8 +137,25 @@ pub enum CategoryFact {
         /// The mapping's name.
         mapping: String,
     },
-    /// Not needed (bring-your-own certificate) or not looked up yet.
+    /// Not needed (bring-your-own certificate, or the job exists) or not looked up yet.
     NotNeeded,
+}
+
+impl CategoryFact {
+    /// The chosen code, where it came from in words that name the field, and its listing.
+    pub fn chosen(&self) -> Option<(&str, String, Listing)> {
+        match self {
+            Self::Direct { code, listing } => Some((code, "spec.categoryCode".to_owned(), *listing)),
+            Self::Mapped { mapping, chosen, listing } => {
+                let field = match chosen.rule {
+                    Some(i) => format!("spec.rules[{i}] (rule {})", i + 1),
+                    None => "spec.defaultCategoryCode".to_owned(),
+                };
+                Some((&chosen.code, format!("CategoryMapping {mapping}, {field}"), *listing))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The bring-your-own certificate PDF, read from its Secret.
@@ -214,6 +250,9 @@ pub struct Facts {
     pub work_order: Option<WorkOrderFacts>,
     /// How the 1099Policy category code was chosen, or why none was.
     pub category: CategoryFact,
+    /// Whether 1099Policy lists the entity a job would name; `None` when no job is still to
+    /// be created (or the binding names no entity).
+    pub entity: Option<Listing>,
     /// The certificate PDF, for bring-your-own bindings.
     pub pdf: Option<PdfFact>,
     /// Set when the worker's e-mail belongs to a contractor for someone else.
@@ -240,6 +279,7 @@ impl Facts {
         Self {
             work_order,
             category: CategoryFact::NotNeeded,
+            entity: None,
             pdf: None,
             contractor_conflict: None,
             matching_policy: false,

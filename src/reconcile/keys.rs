@@ -5,6 +5,7 @@
 use sha2::{Digest, Sha256};
 
 use super::steps::Step;
+use crate::resources::CoverageBindingStatus;
 use crate::ten99policy::IdempotencyKey;
 
 /// The key for `step` of the binding with `uid`, at attempt `attempt` (0 for the first).
@@ -23,6 +24,12 @@ pub fn key(uid: &str, step: &Step, attempt: u32) -> IdempotencyKey {
         }
     };
     base.attempt(attempt)
+}
+
+/// The attempt number `step`'s key carries now: how many earlier attempts 1099Policy may have
+/// stored a failure for (`status.createAttempts`).
+pub fn attempt_of(status: &CoverageBindingStatus, step: &Step) -> u32 {
+    status.create_attempts.get(&step.kind()).copied().unwrap_or(0).max(0) as u32
 }
 
 /// SHA-256 of `bytes`, lowercase hex.

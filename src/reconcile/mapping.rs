@@ -50,6 +50,38 @@ fn matches(rule: &MappingRule, work: &WorkCategory) -> bool {
         && rule.label.as_ref().is_none_or(|want| work.labels.iter().any(|l| l.trim().eq_ignore_ascii_case(want.trim())))
 }
 
+/// A rule that can never match, because an earlier one matches everything it would.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shadowed {
+    /// Index of the rule that never matches.
+    pub rule: usize,
+    /// Index of the earlier rule that always wins over it.
+    pub by: usize,
+}
+
+/// Rules shadowed by an earlier rule: one whose every matcher the later rule also has, with the
+/// same value, matches whatever the later rule matches, and the first match wins.
+pub fn shadowed(spec: &CategoryMappingSpec) -> Vec<Shadowed> {
+    let text = |a: &Option<String>, b: &Option<String>| {
+        a.as_ref().is_none_or(|a| b.as_ref().is_some_and(|b| a.trim().eq_ignore_ascii_case(b.trim())))
+    };
+    let covers = |earlier: &MappingRule, later: &MappingRule| {
+        let has_matcher = earlier.industry.is_some()
+            || earlier.industry_id.is_some()
+            || earlier.client_id.is_some()
+            || earlier.label.is_some();
+        has_matcher
+            && text(&earlier.industry, &later.industry)
+            && text(&earlier.label, &later.label)
+            && earlier.industry_id.is_none_or(|id| later.industry_id == Some(id))
+            && earlier.client_id.is_none_or(|id| later.client_id == Some(id))
+    };
+    let rules = &spec.rules;
+    (0..rules.len())
+        .filter_map(|rule| (0..rule).find(|&by| covers(&rules[by], &rules[rule])).map(|by| Shadowed { rule, by }))
+        .collect()
+}
+
 /// A job category code as 1099Policy lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KnownCode {
@@ -141,6 +173,23 @@ mod tests {
             client_id: client,
             labels: labels.iter().map(|l| l.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn a_rule_an_earlier_one_always_beats_is_shadowed() {
+        let spec = CategoryMappingSpec {
+            rules: vec![
+                MappingRule { industry: Some("Technology".into()), ..rule("jc_1") },
+                MappingRule { industry: Some(" technology ".into()), client_id: Some(7), ..rule("jc_2") },
+                MappingRule { client_id: Some(7), ..rule("jc_3") },
+                MappingRule { label: Some("Rush".into()), client_id: Some(7), ..rule("jc_4") },
+                MappingRule { industry_id: Some(1000), ..rule("jc_5") },
+            ],
+            default_category_code: None,
+        };
+        // Rule 1 (Technology, client 7) and rule 3 (Rush, client 7) can never win; the rest can.
+        assert_eq!(shadowed(&spec), [Shadowed { rule: 1, by: 0 }, Shadowed { rule: 3, by: 2 }]);
+        assert!(shadowed(&self::spec()).is_empty(), "narrower rules first shadow nothing");
     }
 
     #[test]

@@ -3,37 +3,44 @@
 //! converged binding costs few calls and never a write.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use tokio::sync::Mutex;
+use std::time::Duration;
 
 use super::error::{ReconcileError, Ten99Read};
 use super::facts::*;
 use super::host::Host;
 use super::keys::sha256_hex;
-use super::mapping::{WorkCategory, choose};
+use super::listings::Listings;
+use super::mapping::{KnownCode, WorkCategory, choose};
 use crate::resources::{CoverageBinding, CoverageBindingStatus, DeletionPolicy, PolicyStatus};
 use crate::ten99policy::{self as t99, Ten99PolicyClient};
-use crate::workmarket::{self as wm, Industry, WorkMarketClient, WorkMarketError, WorkOrderStatus};
-
-/// How long WorkMarket's industry list is trusted.
-const INDUSTRIES_TTL: Duration = Duration::from_secs(3600);
+use crate::workmarket::{self as wm, WorkMarketClient, WorkMarketError, WorkOrderStatus};
 
 /// Reads what a binding's decision needs.
 #[derive(Clone)]
 pub struct Observer {
     workmarket: WorkMarketClient,
     ten99policy: Ten99PolicyClient,
-    industries: Arc<Mutex<Option<Cached>>>,
+    listings: Arc<Listings>,
+    default_entity: Option<String>,
 }
 
-/// WorkMarket's industry list and when it was read.
-type Cached = (Instant, Arc<Vec<Industry>>);
-
 impl Observer {
-    /// An observer over the two clients.
-    pub fn new(workmarket: WorkMarketClient, ten99policy: Ten99PolicyClient) -> Self {
-        Self { workmarket, ten99policy, industries: Arc::default() }
+    /// An observer over the two clients. Category codes and entities are checked against
+    /// 1099Policy's lists, read at most once per `listings_ttl`; `default_entity` is the
+    /// operator's entity for bindings that name none.
+    pub fn new(
+        workmarket: WorkMarketClient,
+        ten99policy: Ten99PolicyClient,
+        listings_ttl: Duration,
+        default_entity: Option<String>,
+    ) -> Self {
+        let listings = Arc::new(Listings::new(workmarket.clone(), ten99policy.clone(), listings_ttl));
+        Self { workmarket, ten99policy, listings, default_entity }
+    }
+
+    /// Reads 1099Policy's category codes afresh and keeps them for every binding's next check.
+    pub async fn refresh_category_codes(&self) -> Result<Arc<Vec<KnownCode>>, ReconcileError> {
+        self.listings.refresh_category_codes().await
     }
 
     /// Everything the plan needs for `binding` in its current `status`.
@@ -130,10 +137,17 @@ impl Observer {
         } else if status.job_id.is_some() {
             // The job carries its category from now on; the mapping is not needed any more, so
             // a mapping that is missing or changed cannot touch coverage already provisioned.
-        } else if let Some(name) = spec.mapping_name() {
-            facts.category = self.category(order, namespace, name, host).await?;
-        } else if let Some(code) = &spec.category_code {
-            facts.category = CategoryFact::Direct(code.clone());
+        } else {
+            facts.category = match (spec.mapping_name(), &spec.category_code) {
+                (Some(name), _) => self.category(order, namespace, name, host).await?,
+                (None, Some(code)) => {
+                    CategoryFact::Direct { code: code.clone(), listing: self.listings.code(code).await? }
+                }
+                (None, None) => CategoryFact::NotNeeded,
+            };
+            if let Some(entity) = spec.entity_or(self.default_entity.as_deref()) {
+                facts.entity = Some(self.listings.entity(entity).await?);
+            }
         }
         Ok(())
     }
@@ -157,25 +171,16 @@ impl Observer {
         if mapping.spec.rules.iter().any(|r| r.industry_id.is_some())
             && let Some(industry) = &work.industry
         {
-            let industries = self.industries().await?;
+            let industries = self.listings.industries().await?;
             work.industry_id = industries.iter().find(|i| i.name.eq_ignore_ascii_case(industry)).map(|i| i.id);
         }
         Ok(match choose(&mapping.spec, &work) {
-            Some(chosen) => CategoryFact::Mapped { mapping: name.to_owned(), chosen },
+            Some(chosen) => {
+                let listing = self.listings.code(&chosen.code).await?;
+                CategoryFact::Mapped { mapping: name.to_owned(), chosen, listing }
+            }
             None => CategoryFact::Unmapped { mapping: name.to_owned(), detail: describe(&work) },
         })
-    }
-
-    async fn industries(&self) -> Result<Arc<Vec<Industry>>, ReconcileError> {
-        let mut cache = self.industries.lock().await;
-        if let Some((at, list)) = cache.as_ref()
-            && at.elapsed() < INDUSTRIES_TTL
-        {
-            return Ok(list.clone());
-        }
-        let list = Arc::new(self.workmarket.list_industries().await?);
-        *cache = Some((Instant::now(), list.clone()));
-        Ok(list)
     }
 }
 

@@ -8,9 +8,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::act::act;
 use super::conditions::{self, Desired, carried_over};
-use super::error::{ReconcileError, Ten99Read};
+use super::error::ReconcileError;
+use super::forecast::{Finding, Forecast, Severity, forecast};
 use super::host::{Host, Notice};
-use super::mapping::KnownCode;
+use super::keys::attempt_of;
 use super::observe::Observer;
 use super::plan::{Context, Plan, Wait, plan};
 use super::record::{record, record_coverage, transitions};
@@ -18,6 +19,9 @@ use super::steps::Step;
 use crate::resources::{ConditionType, CoverageBinding, CoverageBindingStatus, Phase};
 use crate::ten99policy::Ten99PolicyClient;
 use crate::workmarket::WorkMarketClient;
+
+/// How long 1099Policy's category codes and entities are trusted by default.
+pub const DEFAULT_LISTINGS_TTL: Duration = Duration::from_secs(300);
 
 /// Operator-wide settings of the core.
 #[derive(Clone, Debug)]
@@ -32,6 +36,8 @@ pub struct Settings {
     pub synced_refresh: Duration,
     /// Most steps in one reconcile (a guard against a loop; a full flow needs six).
     pub max_steps: usize,
+    /// How long 1099Policy's category codes and entities are trusted once read.
+    pub listings_ttl: Duration,
 }
 
 impl Default for Settings {
@@ -42,6 +48,7 @@ impl Default for Settings {
             effective_margin: SignedDuration::from_mins(10),
             synced_refresh: Duration::from_secs(600),
             max_steps: 12,
+            listings_ttl: DEFAULT_LISTINGS_TTL,
         }
     }
 }
@@ -70,7 +77,12 @@ impl Reconciler {
     /// A reconciler over the two clients.
     pub fn new(workmarket: WorkMarketClient, ten99policy: Ten99PolicyClient, settings: Settings) -> Self {
         Self {
-            observer: Observer::new(workmarket.clone(), ten99policy.clone()),
+            observer: Observer::new(
+                workmarket.clone(),
+                ten99policy.clone(),
+                settings.listings_ttl,
+                settings.default_entity.clone(),
+            ),
             workmarket,
             ten99policy,
             settings,
@@ -96,23 +108,43 @@ impl Reconciler {
             proxy_email_domain: self.settings.proxy_email_domain.clone(),
             workmarket_web_url: self.workmarket.work_order_url("").trim_end_matches("/assignments/details/").to_owned(),
             effective_margin: self.settings.effective_margin,
+            listings_ttl: self.settings.listings_ttl,
         }
     }
 
     /// The status of a CategoryMapping used by `binding_count` bindings: its codes checked
-    /// against 1099Policy's list.
+    /// against 1099Policy's list, read afresh (a mapping changed) and kept for the bindings'
+    /// own checks.
     pub async fn mapping_status(
         &self,
         mapping: &crate::resources::CategoryMapping,
         binding_count: usize,
     ) -> Result<crate::resources::CategoryMappingStatus, ReconcileError> {
-        let codes =
-            self.ten99policy.list_category_codes().await.map_err(ReconcileError::reading(Ten99Read::CategoryCodes))?;
-        let known: Vec<KnownCode> = codes
-            .into_iter()
-            .map(|c| KnownCode { approved: c.approved.unwrap_or(true), code: c.category_code })
-            .collect();
+        let known = self.observer.refresh_category_codes().await?;
         Ok(super::mapping::status(mapping, &known, binding_count, &Time((self.clock)())))
+    }
+
+    /// What the operator would do for `binding` from its current status, reading but never
+    /// writing: the same observation and plan as [`Reconciler::reconcile`], each write's outcome
+    /// assumed (see [`Forecast`]).
+    pub async fn forecast(&self, binding: &CoverageBinding, host: &impl Host) -> Result<Forecast, ReconcileError> {
+        let mut status = binding.status.clone().unwrap_or_default();
+        let deleting = binding.metadata.deletion_timestamp.is_some();
+        if binding.spec.suspend && !deleting {
+            let phase = *status.phase.get_or_insert(Phase::Pending);
+            let message = "spec.suspend is true: coverbridge makes no calls for this binding".to_owned();
+            let findings =
+                vec![Finding { severity: Severity::Warning, reason: "Suspended".into(), message: message.clone() }];
+            return Ok(Forecast { phase_now: phase, steps: Vec::new(), stops_in: phase, waits_for: message, findings });
+        }
+        let facts = if deleting {
+            self.observer.observe_deleted(binding, &status).await?
+        } else {
+            self.observer.observe(binding, &status, host).await?
+        };
+        let uid = binding.metadata.uid.as_deref();
+        let decide = |status: &mut CoverageBindingStatus, facts: &_| self.decide(binding, status, facts);
+        forecast(&self.ten99policy, uid, status, facts, decide, self.settings.max_steps).await
     }
 
     /// Brings one binding as far as it can go now. A binding being deleted is brought to the
@@ -173,7 +205,7 @@ impl Reconciler {
                 return Ok(Next { requeue_after: requeue(&plan), release: facts.deleting });
             };
             host.before_write(binding).await?;
-            match act(&self.ten99policy, &uid, &step, attempts(&status, &step)).await {
+            match act(&self.ten99policy, &uid, &step, attempt_of(&status, &step)).await {
                 Ok(outcome) => {
                     let notice = record(outcome, &mut status, &mut facts);
                     status.create_attempts.remove(&step.kind());
@@ -300,11 +332,6 @@ impl Reconciler {
         host.notify(binding, Notice::warning(category, message)).await;
         error
     }
-}
-
-/// The attempt number a step's key carries.
-fn attempts(status: &CoverageBindingStatus, step: &Step) -> u32 {
-    status.create_attempts.get(&step.kind()).copied().unwrap_or(0).max(0) as u32
 }
 
 /// Whether 1099Policy may have stored this failure under the key, so a retry needs a new one:

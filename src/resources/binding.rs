@@ -175,6 +175,12 @@ impl CoverageBindingSpec {
         }
         Some(self.category_mapping_ref.as_ref().map_or("default", |r| r.name.as_str()))
     }
+
+    /// The 1099Policy entity a job for this binding names: `spec.entity`, else the operator's
+    /// default.
+    pub fn entity_or<'a>(&'a self, default: Option<&'a str>) -> Option<&'a str> {
+        self.entity.as_deref().or(default)
+    }
 }
 
 /// The work-order state that starts the coverage flow.

@@ -7,6 +7,7 @@ mod binding;
 mod conditions;
 pub mod crds;
 mod key;
+pub mod manifest;
 mod mapping;
 mod steps;
 

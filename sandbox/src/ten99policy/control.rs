@@ -61,7 +61,8 @@ impl Ten99PolicySandbox {
         entity
     }
 
-    /// Adds a job category code, approved or not (emits `category_code.added`).
+    /// Adds a job category code, approved or not, or changes the one with the same code (the
+    /// dashboard's approval); emits `category_code.added`.
     pub fn add_category_code(&self, code: Option<&str>, name: &str, approved: bool) -> CategoryCode {
         let code = CategoryCode {
             category_code: code.map_or_else(|| new_id("jc_", 10), str::to_owned),
@@ -70,7 +71,10 @@ impl Ten99PolicySandbox {
         };
         let now = self.now();
         let mut store = self.store();
-        store.category_codes.push(code.clone());
+        match store.category_codes.iter_mut().find(|c| c.category_code == code.category_code) {
+            Some(known) => *known = code.clone(),
+            None => store.category_codes.push(code.clone()),
+        }
         store.emit(EventType::CategoryCodeAdded, &code, now);
         code
     }

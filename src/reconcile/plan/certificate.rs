@@ -10,16 +10,7 @@ impl Planner<'_> {
     pub(super) fn own_certificate(&mut self, wo: &WorkOrderFacts, contractor_id: String) -> Decision {
         let pdf = match &self.facts.pdf {
             Some(PdfFact::Present { bytes, digest }) => Some((bytes, digest)),
-            Some(PdfFact::Missing { detail }) => {
-                self.conditions.push(Desired::no(C::CertificateValid, "CertificateMissing", detail.clone()));
-                self.uninsured(wo, false);
-                return Decision {
-                    phase: Phase::Failed,
-                    step: None,
-                    wait: Wait::ForChange,
-                    problem: problem("CertificateMissing", detail.clone()),
-                };
-            }
+            Some(PdfFact::Missing { detail }) => return self.certificate_missing(wo, detail),
             None => None,
         };
         let uploaded_matches = self.status.certificate_id.is_some()
@@ -40,6 +31,21 @@ impl Planner<'_> {
         self.conditions.push(condition);
         self.uninsured(wo, phase == Phase::Bound || phase == Phase::Completed);
         Decision { phase, step: None, wait, problem: None }
+    }
+}
+
+impl Planner<'_> {
+    /// The binding's certificate Secret (or its key) is missing: nothing to upload, and so
+    /// nothing is created for it, contractor included, until the Secret is there.
+    pub(super) fn certificate_missing(&mut self, wo: &WorkOrderFacts, detail: &str) -> Decision {
+        self.conditions.push(Desired::no(C::CertificateValid, "CertificateMissing", detail.to_owned()));
+        self.uninsured(wo, false);
+        Decision {
+            phase: Phase::Failed,
+            step: None,
+            wait: Wait::ForChange,
+            problem: problem("CertificateMissing", detail.to_owned()),
+        }
     }
 }
 

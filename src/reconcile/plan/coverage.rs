@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{APPLICATION_POLL, Decision, Planner, Problem, Wait, problem, region};
 use crate::reconcile::conditions::Desired;
-use crate::reconcile::facts::{CategoryFact, WorkOrderFacts, WorkStage};
+use crate::reconcile::facts::{CategoryFact, Listing, WorkOrderFacts, WorkStage};
 use crate::reconcile::steps::{Coverage, JobDraft, Step};
 use crate::resources::{ConditionType as C, JobTerms, Phase, PolicyStatus};
 
@@ -26,12 +26,28 @@ pub(super) struct JobInputs {
 }
 
 impl Planner<'_> {
-    /// The job category code for a job still to be created, or the condition that blocks it.
+    /// The job category code for a job still to be created, or the condition that blocks it:
+    /// no code, or one 1099Policy would refuse.
     fn category_code(&self) -> Result<String, Desired> {
         let unmapped = |reason: &str, message: String| Desired::yes(C::CategoryUnmapped, reason, message);
+        if let Some((code, source, listing)) = self.facts.category.chosen() {
+            return match listing {
+                Listing::Listed => Ok(code.to_owned()),
+                Listing::Unknown => Err(unmapped(
+                    "UnknownCategoryCode",
+                    format!(
+                        "1099Policy does not know category code {code} (from {source}); nothing is written to 1099Policy until it is corrected"
+                    ),
+                )),
+                Listing::NotApproved => Err(unmapped(
+                    "UnapprovedCategoryCode",
+                    format!(
+                        "1099Policy has not approved category code {code} (from {source}) for this account; nothing is written to 1099Policy until it is approved or the code is changed"
+                    ),
+                )),
+            };
+        }
         match &self.facts.category {
-            CategoryFact::Direct(code) => Ok(code.clone()),
-            CategoryFact::Mapped { chosen, .. } => Ok(chosen.code.clone()),
             CategoryFact::Unmapped { mapping, detail } => Err(unmapped(
                 "NoMatchingRule",
                 format!(
@@ -42,9 +58,7 @@ impl Planner<'_> {
                 "MappingNotFound",
                 format!("CategoryMapping {mapping} does not exist; create it or set spec.categoryCode"),
             )),
-            CategoryFact::NotNeeded => {
-                unreachable!("the observer resolves the category while the job does not exist")
-            }
+            _ => unreachable!("the observer resolves the category while the job does not exist"),
         }
     }
 
@@ -55,13 +69,16 @@ impl Planner<'_> {
             Ok(code) => code,
             Err(condition) => return Err(self.blocked_by_condition(wo, condition)),
         };
-        let Some(entity) = self.spec.entity.clone().or_else(|| self.ctx.default_entity.clone()) else {
+        let Some(entity) = self.spec.entity_or(self.ctx.default_entity.as_deref()).map(str::to_owned) else {
             return Err(self.blocked(
                 wo,
                 "EntityMissing",
                 "spec.entity is not set and the operator has no default entity (COVERBRIDGE_DEFAULT_ENTITY)",
             ));
         };
+        if let Some(unknown) = self.unknown_entity() {
+            return Err(self.held_back(wo, unknown));
+        }
         let (wage, wage_type) = match &wo.wage {
             Ok(wage) => *wage,
             Err(why) => {
@@ -107,12 +124,41 @@ impl Planner<'_> {
     }
 
     /// Blocked by a condition that fixing configuration clears (a mapping, say): nothing is
-    /// written and the phase says how far the binding got, not `Failed`.
+    /// written and the phase says how far the binding got, not `Failed`. A code 1099Policy
+    /// refused is looked at again when its list is next read, since approval happens there.
     fn blocked_by_condition(&mut self, wo: &WorkOrderFacts, condition: Desired) -> Box<Decision> {
+        // A chosen code that is blocked was refused by 1099Policy's list.
+        let refused_code = self.facts.category.chosen().is_some();
         self.conditions.push(condition);
         self.uninsured(wo, false);
-        let phase = if self.status.contractor_id.is_some() { Phase::Provisioning } else { Phase::Pending };
-        Box::new(Decision { phase, step: None, wait: Wait::ForChange, problem: None })
+        let wait = if refused_code { Wait::Poll(self.ctx.listings_ttl) } else { Wait::ForChange };
+        Box::new(Decision { phase: self.held_phase(), step: None, wait, problem: None })
+    }
+
+    /// Held back by something 1099Policy may list later (an entity): like a condition, the
+    /// phase stays, nothing is written, and the list is read again after its refresh time.
+    fn held_back(&mut self, wo: &WorkOrderFacts, unknown: Problem) -> Box<Decision> {
+        self.uninsured(wo, false);
+        self.note = Some(unknown.message.clone());
+        let (phase, wait) = (self.held_phase(), Wait::Poll(self.ctx.listings_ttl));
+        Box::new(Decision { phase, step: None, wait, problem: Some(unknown) })
+    }
+
+    /// The entity a new job would name, when 1099Policy does not list it.
+    pub(super) fn unknown_entity(&self) -> Option<Problem> {
+        if self.facts.entity != Some(Listing::Unknown) {
+            return None;
+        }
+        let entity = self.spec.entity_or(self.ctx.default_entity.as_deref()).unwrap_or_default();
+        let source = if self.spec.entity.is_some() { "spec.entity" } else { "COVERBRIDGE_DEFAULT_ENTITY" };
+        let message = format!(
+            "1099Policy does not list entity {entity} (from {source}) for this account; nothing is written to 1099Policy until it is corrected"
+        );
+        Some(Problem { reason: "UnknownEntity", message })
+    }
+
+    fn held_phase(&self) -> Phase {
+        if self.status.contractor_id.is_some() { Phase::Provisioning } else { Phase::Pending }
     }
 
     /// Before the trigger: a category problem is shown already, so it can be fixed in time.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use super::conditions::{ConditionStatus, Desired};
-use super::facts::{Facts, WorkOrderFacts, WorkStage, WorkerFacts};
+use super::facts::{Facts, PdfFact, WorkOrderFacts, WorkStage, WorkerFacts};
 use super::steps::Step;
 use crate::resources::{
     ConditionType as C, CoverageBindingSpec, CoverageBindingStatus, ObservedWorkOrder, Phase, Trigger,
@@ -25,6 +25,9 @@ pub struct Context {
     pub workmarket_web_url: String,
     /// How far in the future a coverage start must be for 1099Policy to accept it.
     pub effective_margin: SignedDuration,
+    /// How long 1099Policy's category codes and entities are trusted once read: a binding held
+    /// back by them looks again after this long.
+    pub listings_ttl: Duration,
 }
 
 /// How soon to look again when there is nothing to do now.
@@ -202,13 +205,16 @@ impl Planner<'_> {
             };
         }
 
-        // Policy coverage needs a job; what it needs is checked before the first write, so no
-        // contractor is created for a job 1099Policy would refuse.
+        // What the coverage needs is checked before the first write, so no contractor is
+        // created for a job 1099Policy would refuse or a certificate that is not there.
         if self.spec.certificate.is_none()
             && self.status.job_id.is_none()
             && let Err(decision) = self.job_inputs(wo)
         {
             return *decision;
+        }
+        if !provisioned && let Some(PdfFact::Missing { detail }) = &self.facts.pdf {
+            return self.certificate_missing(wo, detail);
         }
         let Some(contractor_id) = self.status.contractor_id.clone() else {
             return self.contractor(wo, worker);
@@ -232,7 +238,8 @@ impl Planner<'_> {
         }
     }
 
-    /// Nothing is written before the trigger, but what would block the first write is shown.
+    /// Nothing is written before the trigger, but what would block the first write is shown:
+    /// a category code or an entity 1099Policy would refuse.
     fn before_trigger(&mut self, wo: &WorkOrderFacts) -> Decision {
         let waits_for = match self.spec.trigger {
             Trigger::Assigned => "assigned",
@@ -243,7 +250,9 @@ impl Planner<'_> {
             wo.id, wo.status_code
         ));
         self.show_category_problem();
-        Decision { phase: Phase::WaitingForTrigger, step: None, wait: Wait::ForChange, problem: None }
+        let unknown = self.unknown_entity();
+        let wait = if unknown.is_some() { Wait::Poll(self.ctx.listings_ttl) } else { Wait::ForChange };
+        Decision { phase: Phase::WaitingForTrigger, step: None, wait, problem: unknown }
     }
 
     fn triggered(&self, stage: WorkStage) -> bool {

@@ -23,6 +23,7 @@ fn ctx() -> Context {
         proxy_email_domain: Some("relay.example.com".into()),
         workmarket_web_url: "https://www.workmarket.com".into(),
         effective_margin: SignedDuration::from_mins(10),
+        listings_ttl: std::time::Duration::from_secs(300),
     }
 }
 
@@ -67,7 +68,8 @@ fn work_order(stage: WorkStage) -> WorkOrderFacts {
 }
 
 fn facts(stage: WorkStage) -> Facts {
-    Facts { category: CategoryFact::Direct("jc_MTqpkbkp6G".into()), ..Facts::new(Some(work_order(stage))) }
+    let category = CategoryFact::Direct { code: "jc_MTqpkbkp6G".into(), listing: Listing::Listed };
+    Facts { category, entity: Some(Listing::Listed), ..Facts::new(Some(work_order(stage))) }
 }
 
 fn terms() -> JobTerms {
@@ -242,10 +244,87 @@ fn no_category_means_no_write_at_all_and_no_failure() {
     assert_eq!((p.phase, p.step.clone()), (Phase::Provisioning, None));
     assert_eq!(condition(&p, ConditionType::CategoryUnmapped).unwrap().reason, "MappingNotFound");
 
-    f.category =
-        CategoryFact::Mapped { mapping: "default".into(), chosen: Chosen { code: "jc_X".into(), rule: Some(0) } };
+    f.category = mapped("jc_X", Some(0), Listing::Listed);
     let Some(Step::CreateJob(job)) = plan(&spec(), &status, &f, &ctx()).step else { panic!() };
     assert_eq!(job.terms.category_code, "jc_X");
+}
+
+fn mapped(code: &str, rule: Option<usize>, listing: Listing) -> CategoryFact {
+    CategoryFact::Mapped { mapping: "default".into(), chosen: Chosen { code: code.into(), rule }, listing }
+}
+
+#[test]
+fn a_code_1099policy_would_refuse_holds_back_every_write_and_names_its_source() {
+    let mut f = facts(WorkStage::Assigned);
+    f.category = mapped("jc_Nope", Some(1), Listing::Unknown);
+    let p = plan(&spec(), &Default::default(), &f, &ctx());
+    assert_eq!((p.phase, p.step.clone(), p.problem.clone()), (Phase::Pending, None, None), "not Failed, no contractor");
+    let unmapped = condition(&p, ConditionType::CategoryUnmapped).unwrap();
+    assert_eq!((unmapped.status, unmapped.reason.as_str()), (ConditionStatus::True, "UnknownCategoryCode"));
+    assert!(
+        unmapped.message.contains("jc_Nope")
+            && unmapped.message.contains("CategoryMapping default, spec.rules[1] (rule 2)"),
+        "{}",
+        unmapped.message
+    );
+    assert_eq!(
+        p.wait,
+        Wait::Poll(ctx().listings_ttl),
+        "approval happens in 1099Policy: look again at the next refresh"
+    );
+
+    f.category = mapped("jc_Later", None, Listing::NotApproved);
+    let p = plan(&spec(), &Default::default(), &f, &ctx());
+    let unmapped = condition(&p, ConditionType::CategoryUnmapped).unwrap();
+    assert_eq!(unmapped.reason, "UnapprovedCategoryCode");
+    assert!(
+        unmapped.message.contains("jc_Later (from CategoryMapping default, spec.defaultCategoryCode)"),
+        "{}",
+        unmapped.message
+    );
+
+    f.category = CategoryFact::Direct { code: "jc_Typo".into(), listing: Listing::Unknown };
+    let p = plan(&spec(), &Default::default(), &f, &ctx());
+    assert!(
+        condition(&p, ConditionType::CategoryUnmapped).unwrap().message.contains("jc_Typo (from spec.categoryCode)")
+    );
+
+    // Before the trigger it is shown already, with the phase of a binding that waits.
+    let mut open = facts(WorkStage::Open);
+    open.category = f.category.clone();
+    let p = plan(&spec(), &Default::default(), &open, &ctx());
+    assert_eq!((p.phase, p.step.clone()), (Phase::WaitingForTrigger, None));
+    assert_eq!(condition(&p, ConditionType::CategoryUnmapped).unwrap().reason, "UnknownCategoryCode");
+}
+
+#[test]
+fn an_entity_1099policy_does_not_list_holds_back_every_write() {
+    let f = Facts { entity: Some(Listing::Unknown), ..facts(WorkStage::Assigned) };
+    let p = plan(&spec(), &Default::default(), &f, &ctx());
+    assert_eq!((p.phase, p.step.clone()), (Phase::Pending, None), "not Failed, no contractor");
+    let problem = p.problem.clone().unwrap();
+    assert_eq!(problem.reason, "UnknownEntity");
+    assert!(problem.message.contains("en_Ah3tqYn (from spec.entity)"), "{}", problem.message);
+    let ready = condition(&p, ConditionType::Ready).unwrap();
+    assert_eq!((ready.status, ready.message.as_str()), (ConditionStatus::False, problem.message.as_str()));
+    assert_eq!(p.wait, Wait::Poll(ctx().listings_ttl));
+}
+
+#[test]
+fn a_missing_certificate_secret_holds_back_the_contractor_too() {
+    let spec = CoverageBindingSpec {
+        certificate: Some(CertificateSource {
+            secret_ref: SecretKeyRef { name: "coi".into(), key: "certificate.pdf".into() },
+        }),
+        ..spec()
+    };
+    let f = Facts {
+        pdf: Some(PdfFact::Missing { detail: "Secret demo/coi has no key certificate.pdf".into() }),
+        ..Facts::new(Some(work_order(WorkStage::Assigned)))
+    };
+    let p = plan(&spec, &Default::default(), &f, &ctx());
+    assert_eq!(p.step, None);
+    assert_eq!(p.problem.unwrap().reason, "CertificateMissing");
 }
 
 #[test]

@@ -2,11 +2,13 @@
 //! What each one sends is built from its draft in `drafts`.
 
 mod drafts;
+mod request;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
 pub use drafts::{ContractorDraft, Coverage, JobDraft, requests, work_order_metadata};
+pub use request::Request;
 
 use crate::money::Cents;
 use crate::resources::{JobTerms, StepKind};

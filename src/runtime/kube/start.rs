@@ -2,30 +2,25 @@
 //! operator until SIGTERM or Ctrl-C.
 
 use crate::config::{RunArgs, secrets};
-use crate::http::{HttpClient, HttpSettings};
-use crate::reconcile::{Reconciler, Settings as CoreSettings};
-use crate::secret::{self, Secret, SecretError};
-use crate::ten99policy::{Ten99PolicyClient, Verifier};
+use crate::connect::{Access, ConnectError, Platforms};
+use crate::secret::{self, SecretError};
+use crate::ten99policy::Verifier;
 use crate::webhooks::Credentials;
-use crate::workmarket::WorkMarketClient;
 
 use super::{Operator, RunError, Settings, Telemetry, Template, TemplateError};
 
 /// Why `coverbridge run` could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// A required credential is not set.
-    #[error("{0} is not set; provide it as an environment variable or as {0}_FILE (a mounted Secret file)")]
-    MissingSecret(&'static str),
+    /// The clients could not be built (a credential or base URL).
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     /// A credential could not be read.
     #[error(transparent)]
     Secret(#[from] SecretError),
     /// The auto-binding template is unusable.
     #[error(transparent)]
     Template(#[from] TemplateError),
-    /// A base URL is unusable.
-    #[error("{0}")]
-    Config(String),
     /// No Kubernetes configuration (in-cluster service account or kubeconfig) was found.
     #[error("no Kubernetes configuration: {0}")]
     Kubeconfig(#[from] kube::Error),
@@ -34,15 +29,8 @@ pub enum StartError {
     Run(#[from] RunError),
 }
 
-fn required(name: &'static str) -> Result<Secret, StartError> {
-    secret::from_env(name)?.ok_or(StartError::MissingSecret(name))
-}
-
 /// Runs the operator as configured by `args` and the environment.
 pub async fn run(args: RunArgs) -> Result<(), StartError> {
-    let workmarket_token = required(secrets::WORKMARKET_API_TOKEN)?;
-    let workmarket_secret = required(secrets::WORKMARKET_API_SECRET)?;
-    let api_key = required(secrets::TEN99POLICY_API_KEY)?;
     let webhook_secret = secret::from_env(secrets::TEN99POLICY_WEBHOOK_SECRET)?;
     let webhook_token = secret::from_env(secrets::WEBHOOK_TOKEN)?;
     if webhook_secret.is_none() {
@@ -58,25 +46,8 @@ pub async fn run(args: RunArgs) -> Result<(), StartError> {
     let auto_bind = args.auto_bind_config.as_deref().map(Template::load).transpose()?;
 
     let telemetry = Telemetry::new();
-    let http = |rps| {
-        HttpClient::new(HttpSettings { requests_per_second: rps, ..HttpSettings::default() })
-            .with_observer(telemetry.metrics.http_observer())
-    };
-    let workmarket = WorkMarketClient::new(
-        args.workmarket_url.clone(),
-        args.workmarket_path_style,
-        workmarket_token,
-        workmarket_secret,
-        http(args.workmarket_rps),
-    );
-    let ten99policy = Ten99PolicyClient::new(&args.ten99policy_url, api_key, http(args.ten99policy_rps))
-        .map_err(|e| StartError::Config(e.to_string()))?;
-    let core = CoreSettings {
-        default_entity: args.default_entity.clone(),
-        proxy_email_domain: args.proxy_email_domain.clone(),
-        ..CoreSettings::default()
-    };
-    let reconciler = Reconciler::new(workmarket.clone(), ten99policy, core);
+    let Platforms { workmarket, reconciler } =
+        args.platforms.connect(Access::ReadWrite, Some(telemetry.metrics.http_observer()))?;
     let client = kube::Client::try_default().await?;
     let identity = std::env::var("POD_NAME")
         .or_else(|_| std::env::var("HOSTNAME"))

@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use base64::Engine;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ObjectMeta;
-use serde_json::Value;
 
 use crate::resources::ObjectKey;
+pub use crate::resources::manifest::LoadError;
+use crate::resources::manifest::{self, Manifest};
 use crate::resources::{
     CategoryMapping, CategoryMappingStatus, CoverageBinding, CoverageBindingSpec, CoverageBindingStatus,
 };
@@ -87,16 +87,6 @@ pub struct Applied {
     pub secrets: Vec<ObjectKey>,
 }
 
-/// A manifest the store cannot take, with the document and field it is about.
-#[derive(Debug, thiserror::Error)]
-#[error("document {index}: {message}")]
-pub struct LoadError {
-    /// 1-based position of the document in its stream.
-    pub index: usize,
-    /// What is wrong, naming the field.
-    pub message: String,
-}
-
 impl Store {
     /// An empty store.
     pub fn new() -> Self {
@@ -119,33 +109,18 @@ impl Store {
 
     /// [`Store::load_yaml`], reporting every kind applied.
     pub fn load(&self, yaml: &str, namespace: &str) -> Result<Applied, LoadError> {
-        let docs: Vec<Value> =
-            serde_saphyr::from_multiple(yaml).map_err(|e| LoadError { index: 0, message: e.to_string() })?;
         let mut applied = Applied::default();
-        for (i, doc) in docs.into_iter().enumerate() {
-            let index = i + 1;
-            let err = |message: String| LoadError { index, message };
-            if doc.is_null() {
-                continue;
-            }
-            match doc["kind"].as_str() {
-                Some("CoverageBinding") => {
-                    let binding: CoverageBinding = typed(doc).map_err(err)?;
-                    applied.bindings.push(self.apply_binding(binding, namespace));
-                }
-                Some("CategoryMapping") => {
-                    let mapping: CategoryMapping = typed(doc).map_err(err)?;
-                    applied.mappings.push(self.apply_mapping(mapping, namespace));
-                }
-                Some("Secret") => {
-                    let (key, data) = secret(&doc, namespace).map_err(err)?;
+        for (i, manifest) in manifest::parse(yaml, namespace)?.into_iter().enumerate() {
+            match manifest {
+                Manifest::Binding(binding) => applied.bindings.push(self.apply_binding(*binding, namespace)),
+                Manifest::Mapping(mapping) => applied.mappings.push(self.apply_mapping(*mapping, namespace)),
+                Manifest::Secret(key, data) => {
                     self.write().secrets.insert(key.clone(), data);
                     applied.secrets.push(key);
                 }
-                other => {
-                    return Err(err(format!(
-                        "kind: expected CoverageBinding, CategoryMapping or Secret, got {other:?}"
-                    )));
+                Manifest::Other(kind) => {
+                    let message = format!("kind: expected CoverageBinding, CategoryMapping or Secret, got {kind:?}");
+                    return Err(LoadError { index: i + 1, message });
                 }
             }
         }
@@ -376,39 +351,6 @@ fn admit(metadata: &mut ObjectMeta, existing: Option<&ObjectMeta>, key: &ObjectK
 }
 
 /// Deserializes a manifest into its type, naming the field on failure.
-fn typed<T: serde::de::DeserializeOwned>(doc: Value) -> Result<T, String> {
-    let name = doc["metadata"]["name"].as_str().map(str::to_owned);
-    if name.as_deref().is_none_or(str::is_empty) {
-        return Err("metadata.name: required".into());
-    }
-    serde_path_to_error::deserialize(doc).map_err(|e| {
-        let path = e.path().to_string();
-        format!("{}: {}", if path == "." { "<root>".to_owned() } else { path }, e.into_inner())
-    })
-}
-
-fn secret(doc: &Value, namespace: &str) -> Result<(ObjectKey, BTreeMap<String, Vec<u8>>), String> {
-    let name = doc["metadata"]["name"].as_str().ok_or("metadata.name: required")?;
-    let ns = doc["metadata"]["namespace"].as_str().unwrap_or(namespace);
-    let mut data = BTreeMap::new();
-    if let Some(map) = doc["data"].as_object() {
-        for (k, v) in map {
-            let encoded = v.as_str().ok_or_else(|| format!("data.{k}: expected a base64 string"))?;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(encoded.split_whitespace().collect::<String>())
-                .map_err(|e| format!("data.{k}: not base64: {e}"))?;
-            data.insert(k.clone(), bytes);
-        }
-    }
-    if let Some(map) = doc["stringData"].as_object() {
-        for (k, v) in map {
-            let text = v.as_str().ok_or_else(|| format!("stringData.{k}: expected a string"))?;
-            data.insert(k.clone(), text.as_bytes().to_vec());
-        }
-    }
-    Ok((ObjectKey::new(ns, name), data))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
