@@ -431,7 +431,7 @@ async fn the_sweep_wakes_changed_bindings_and_offers_unbound_work_orders() {
     let mut covered: coverbridge::resources::CoverageBinding =
         serde_json::from_value(binding("cabling", "6029116324", json!({}))).unwrap();
     covered.metadata.namespace = Some("demo".into());
-    fleet.observe(Some("demo"), &watcher::Event::Apply(covered));
+    fleet.observe(Some("demo"), &watcher::Event::Apply(covered.into()));
 
     // A lost webhook: later, WorkMarket changed two work orders and told nobody.
     workmarket.sandbox.advance_clock(Duration::from_secs(60)).unwrap();
@@ -452,7 +452,7 @@ async fn the_sweep_wakes_changed_bindings_and_offers_unbound_work_orders() {
     seen.metadata.namespace = Some("demo".into());
     let observed = ObservedWorkOrder { last_modified: read.last_modified.map(Time), ..Default::default() };
     seen.status = Some(CoverageBindingStatus { work_order: Some(observed), ..Default::default() });
-    fleet.observe(Some("demo"), &watcher::Event::Apply(seen));
+    fleet.observe(Some("demo"), &watcher::Event::Apply(seen.into()));
     sweep_once(&client, &fleet, since).await.unwrap();
     assert!(rx.try_recv().is_err(), "a change the binding has seen wakes nothing");
     workmarket.sandbox.advance_clock(Duration::from_secs(60)).unwrap();

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::cached::CachedBinding;
 use super::health::{CacheHealth, Kind};
 use crate::reconcile::HostError;
-use crate::resources::{CategoryMapping, CoverageBinding};
+use crate::resources::{CategoryMapping, CoverageBindingSpec};
 
 /// The caches of one watched scope.
 #[derive(Clone)]
@@ -17,7 +18,7 @@ pub struct ScopeStores {
     /// `None`: all namespaces.
     pub namespace: Option<String>,
     /// Watch cache of the scope's CoverageBindings.
-    pub bindings: Store<CoverageBinding>,
+    pub bindings: Store<CachedBinding>,
     /// Watch cache of the scope's CategoryMappings.
     pub mappings: Store<CategoryMapping>,
 }
@@ -45,21 +46,21 @@ impl Caches {
         Ok(self.scopes.iter().find_map(|scope| scope.mappings.get(&key)))
     }
 
-    /// The bindings in `namespace` that `uses` selects.
+    /// The bindings in `namespace` whose spec `uses` selects.
     pub fn bindings_in(
         &self,
         namespace: &str,
-        uses: impl Fn(&CoverageBinding) -> bool,
-    ) -> Vec<ObjectRef<CoverageBinding>> {
+        uses: impl Fn(&CoverageBindingSpec) -> bool,
+    ) -> Vec<ObjectRef<CachedBinding>> {
         self.binding_stores()
             .flat_map(|store| store.state())
-            .filter(|b| b.namespace().as_deref() == Some(namespace) && uses(b))
+            .filter(|b| b.namespace().as_deref() == Some(namespace) && uses(&b.spec()))
             .map(|b| ObjectRef::from_obj(b.as_ref()))
             .collect()
     }
 
     /// Every binding cache.
-    pub fn binding_stores(&self) -> impl Iterator<Item = &Store<CoverageBinding>> {
+    pub fn binding_stores(&self) -> impl Iterator<Item = &Store<CachedBinding>> {
         self.scopes.iter().map(|scope| &scope.bindings)
     }
 }

@@ -12,6 +12,7 @@ use kube::{Resource, ResourceExt};
 use serde_json::json;
 use tokio::sync::watch;
 
+use super::cached::CachedBinding;
 use super::caches::Caches;
 use super::freshness::Freshness;
 use super::host::{Call, FIELD_MANAGER, KubeHost, has_finalizer, remove_finalizer};
@@ -138,19 +139,20 @@ impl Context {
 
 /// Reconciles one binding through the core, deleted or not, and lets a deleted one go when the
 /// core says it may. Nothing is decided before the caches it reads have listed.
-pub async fn reconcile_binding(binding: Arc<CoverageBinding>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+pub async fn reconcile_binding(cached: Arc<CachedBinding>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
     if !ctx.is_leader() {
         return Ok(Action::await_change());
     }
-    if !ctx.caches_ready(&binding.namespace().unwrap_or_default()).await {
+    if !ctx.caches_ready(&cached.namespace().unwrap_or_default()).await {
         return Ok(Action::requeue(CACHE_RETRY));
     }
     let started = Instant::now();
-    let uid = binding.uid().unwrap_or_default();
-    if ctx.freshness.is_behind(&uid, binding.resource_version().as_deref()) {
-        tracing::debug!(binding = %binding.name_any(), "the cached copy predates our last write; waiting for it");
+    let uid = cached.uid().unwrap_or_default();
+    if ctx.freshness.is_behind(&uid, cached.resource_version().as_deref()) {
+        tracing::debug!(binding = %cached.name_any(), "the cached copy predates our last write; waiting for it");
         return Ok(Action::requeue(STALE_RETRY));
     }
+    let binding = cached.binding();
     let host = KubeHost::new(&ctx.client, &ctx.notices, &ctx.caches, &binding);
     if binding.meta().deletion_timestamp.is_some() && !has_finalizer(&binding) {
         // Never wrote outside: nothing to undo, and the API server lets it go by itself.
@@ -187,7 +189,7 @@ async fn release(binding: &CoverageBinding, ctx: &Context) -> Result<Action, Rec
 }
 
 /// Retries per binding after [`BACKOFF`]; a cache that is not ready yet only delays it.
-pub fn binding_error_policy(binding: Arc<CoverageBinding>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+pub fn binding_error_policy(binding: Arc<CachedBinding>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
     if error.is_not_ready() {
         tracing::debug!(binding = %binding.name_any(), %error, "waiting for the caches");
         return Action::requeue(CACHE_RETRY);
@@ -214,7 +216,7 @@ pub async fn reconcile_mapping(mapping: Arc<CategoryMapping>, ctx: Arc<Context>)
     }
     let started = Instant::now();
     let name = mapping.name_any();
-    let users = ctx.caches.bindings_in(&namespace, |b| b.spec.mapping_name() == Some(name.as_str())).len();
+    let users = ctx.caches.bindings_in(&namespace, |spec| spec.mapping_name() == Some(name.as_str())).len();
     let result: Result<Action, ReconcileError> = async {
         let status = ctx.reconciler.mapping_status(&mapping, users).await?;
         let body = json!({"apiVersion": CategoryMapping::api_version(&()), "kind": CategoryMapping::kind(&()), "status": status});

@@ -12,6 +12,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use tokio::sync::mpsc;
 
+use super::cached::CachedBinding;
 use super::handoff::Handoff;
 use super::health::CacheHealth;
 use crate::resources::CoverageBinding;
@@ -69,8 +70,6 @@ impl Kept {
 
 /// One indexed binding.
 struct Indexed {
-    /// Its key, shared with the index.
-    key: Arc<ObjectKey>,
     /// Where it is indexed.
     entry: Entry,
     /// The work order's `last_modified_on` (Unix seconds) as its status last recorded it.
@@ -79,7 +78,8 @@ struct Indexed {
 
 #[derive(Default)]
 struct Maps {
-    entries: HashMap<ObjectKey, Indexed>,
+    /// Keyed by the same shared key the index holds, so each key is stored once.
+    entries: HashMap<Arc<ObjectKey>, Indexed>,
     /// Keys seen so far by a relist in progress, per scope.
     relisting: HashMap<Option<String>, HashSet<ObjectKey>>,
     index: Index,
@@ -88,7 +88,7 @@ struct Maps {
 
 impl Maps {
     fn remove(&mut self, key: &ObjectKey) {
-        if let Some(Indexed { key, entry, .. }) = self.entries.remove(key) {
+        if let Some((key, Indexed { entry, .. })) = self.entries.remove_entry(key) {
             self.index.update(&key, Some(&entry), None);
         }
     }
@@ -96,16 +96,16 @@ impl Maps {
     fn insert(&mut self, binding: &CoverageBinding) {
         let key = ObjectKey::of(binding);
         let entry = self.index.entry(&binding.spec.work_order_id, binding.status.as_ref());
-        let (shared, before) = match self.entries.remove(&key) {
-            Some(Indexed { key, entry, .. }) => (key, Some(entry)),
-            None => (Arc::new(key.clone()), None),
+        let (shared, before) = match self.entries.remove_entry(&key) {
+            Some((shared, Indexed { entry, .. })) => (shared, Some(entry)),
+            None => (Arc::new(key), None),
         };
         if before.as_ref() != Some(&entry) {
             self.index.update(&shared, before.as_ref(), Some(&entry));
         }
         let seen_change = binding.status.as_ref().and_then(|s| s.work_order.as_ref()?.last_modified.as_ref());
         let seen_change = seen_change.map(|t| t.0.as_second());
-        self.entries.insert(key, Indexed { key: shared, entry, seen_change });
+        self.entries.insert(shared, Indexed { entry, seen_change });
     }
 
     fn keys(found: &[Arc<ObjectKey>]) -> Vec<ObjectKey> {
@@ -161,7 +161,7 @@ impl Maps {
 pub type Unbound = Arc<dyn Fn(String) + Send + Sync>;
 
 /// A controller's trigger channel, by the namespace it watches (`None`: all).
-type Trigger = (Option<String>, mpsc::UnboundedSender<ObjectRef<CoverageBinding>>);
+type Trigger = (Option<String>, mpsc::UnboundedSender<ObjectRef<CachedBinding>>);
 
 /// The index and the controllers' trigger channels. Cheap to clone.
 #[derive(Clone, Default)]
@@ -200,33 +200,34 @@ impl Fleet {
 
     /// Keeps the index in step with the binding watcher of `scope` (a namespace, or `None` for
     /// all). A relist replays every object; what it did not mention is gone.
-    pub fn observe(&self, scope: Option<&str>, event: &watcher::Event<CoverageBinding>) {
+    pub fn observe(&self, scope: Option<&str>, event: &watcher::Event<CachedBinding>) {
         let mut maps = self.maps();
         let scope_key = scope.map(str::to_owned);
         let wake = match event {
-            watcher::Event::Apply(binding) => {
-                maps.insert(binding);
-                if maps.claim(binding) { vec![ObjectKey::of(binding)] } else { Vec::new() }
+            watcher::Event::Apply(cached) => {
+                let binding = cached.binding();
+                maps.insert(&binding);
+                if maps.claim(&binding) { vec![ObjectKey::of(&binding)] } else { Vec::new() }
             }
-            watcher::Event::Delete(binding) => {
-                maps.remove(&ObjectKey::of(binding));
+            watcher::Event::Delete(cached) => {
+                maps.remove(&ObjectKey::of(cached));
                 Vec::new()
             }
             watcher::Event::Init => {
                 maps.relisting.insert(scope_key, HashSet::new());
                 Vec::new()
             }
-            watcher::Event::InitApply(binding) => {
-                maps.insert(binding);
-                maps.relisting.entry(scope_key).or_default().insert(ObjectKey::of(binding));
+            watcher::Event::InitApply(cached) => {
+                maps.insert(&cached.binding());
+                maps.relisting.entry(scope_key).or_default().insert(ObjectKey::of(cached));
                 Vec::new()
             }
             watcher::Event::InitDone => {
                 let seen = maps.relisting.remove(&scope_key).unwrap_or_default();
-                let stale: Vec<ObjectKey> = maps
+                let stale: Vec<Arc<ObjectKey>> = maps
                     .entries
                     .keys()
-                    .filter(|k| scope.is_none_or(|ns| k.namespace == ns) && !seen.contains(k))
+                    .filter(|k| scope.is_none_or(|ns| k.namespace == ns) && !seen.contains(k.as_ref()))
                     .cloned()
                     .collect();
                 for key in stale {
@@ -273,7 +274,7 @@ impl Fleet {
     }
 
     /// Registers the trigger channel of the controller for `namespace` (`None`: all).
-    pub fn add_trigger(&self, namespace: Option<String>, sender: mpsc::UnboundedSender<ObjectRef<CoverageBinding>>) {
+    pub fn add_trigger(&self, namespace: Option<String>, sender: mpsc::UnboundedSender<ObjectRef<CachedBinding>>) {
         self.triggers.lock().unwrap_or_else(|p| p.into_inner()).push((namespace, sender));
     }
 
@@ -354,12 +355,12 @@ mod tests {
     use super::*;
     use crate::resources::{CoverageBindingSpec, CoverageBindingStatus, CoverageType};
 
-    fn binding(name: &str, work_order: &str, job: Option<&str>) -> CoverageBinding {
+    fn binding(name: &str, work_order: &str, job: Option<&str>) -> CachedBinding {
         let spec = CoverageBindingSpec::new(work_order, vec![CoverageType::General]);
         let mut b = CoverageBinding::new(name, spec);
         b.metadata.namespace = Some("ns".into());
         b.status = Some(CoverageBindingStatus { job_id: job.map(str::to_owned), ..Default::default() });
-        b
+        b.into()
     }
 
     #[test]
@@ -430,7 +431,7 @@ mod tests {
         assert_eq!(fleet.kept(), 1);
 
         // Every cache follows again: what is left finds nothing, and the work order is offered.
-        health.observe::<CoverageBinding>(watch, &Ok(watcher::Event::InitDone));
+        health.observe::<CachedBinding>(watch, &Ok(watcher::Event::InitDone));
         fleet.settle();
         assert_eq!(*offered.lock().unwrap(), ["9"]);
         assert_eq!(fleet.kept(), 0);

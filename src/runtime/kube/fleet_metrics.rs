@@ -11,15 +11,14 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-use crate::reconcile::conditions::is_true;
-use crate::resources::{ConditionType, CoverageBinding};
+use super::cached::CachedBinding;
 use crate::webhooks::{Counters, Source};
 
 /// Reads the caches and counters on every scrape.
 #[derive(Debug)]
 pub struct FleetCollector {
     /// One cache per watched namespace (filled in once the caches exist).
-    pub bindings: Arc<std::sync::RwLock<Vec<Store<CoverageBinding>>>>,
+    pub bindings: Arc<std::sync::RwLock<Vec<Store<CachedBinding>>>>,
     /// The webhook receiver's counters.
     pub deliveries: Arc<Counters>,
 }
@@ -30,10 +29,9 @@ impl Collector for FleetCollector {
         let mut uninsured = 0;
         let stores = self.bindings.read().unwrap_or_else(|p| p.into_inner()).clone();
         for binding in stores.iter().flat_map(|store| store.state()) {
-            let status = binding.status.clone().unwrap_or_default();
-            let phase = status.phase.map_or_else(|| "Pending".to_owned(), |p| format!("{p:?}"));
+            let phase = binding.phase().map_or_else(|| "Pending".to_owned(), |p| format!("{p:?}"));
             *phases.entry(phase).or_default() += 1;
-            if is_true(&status.conditions, ConditionType::WorkStartedUninsured) {
+            if binding.uninsured() {
                 uninsured += 1;
             }
         }

@@ -22,7 +22,15 @@ pub const TRUSTED_FOR: Duration = Duration::from_secs(30);
 /// The last resourceVersion this replica wrote, per binding uid.
 #[derive(Default)]
 pub struct Freshness {
-    written: Mutex<HashMap<String, Written>>,
+    written: Mutex<Writes>,
+}
+
+/// The writes, and when ones past [`TRUSTED_FOR`] were last dropped: a binding that is not
+/// reconciled again after its last write (Bound, say) would otherwise be remembered for ever.
+#[derive(Default)]
+struct Writes {
+    by_uid: HashMap<String, Written>,
+    pruned: Option<Instant>,
 }
 
 struct Written {
@@ -34,8 +42,12 @@ impl Freshness {
     /// Remembers that this replica's write to binding `uid` produced `resource_version`.
     pub fn wrote(&self, uid: &str, resource_version: &str) {
         let Ok(version) = resource_version.parse() else { return };
-        let mut written = self.lock();
-        let entry = written.entry(uid.to_owned()).or_insert(Written { version, at: Instant::now() });
+        let mut writes = self.lock();
+        if writes.pruned.is_none_or(|at| at.elapsed() >= TRUSTED_FOR) {
+            writes.by_uid.retain(|_, w| w.at.elapsed() < TRUSTED_FOR);
+            writes.pruned = Some(Instant::now());
+        }
+        let entry = writes.by_uid.entry(uid.to_owned()).or_insert(Written { version, at: Instant::now() });
         if version >= entry.version {
             *entry = Written { version, at: Instant::now() };
         }
@@ -45,7 +57,7 @@ impl Freshness {
     /// write to it. A copy that has caught up ends the wait, so the map holds only bindings with
     /// a write in flight.
     pub fn is_behind(&self, uid: &str, resource_version: Option<&str>) -> bool {
-        let mut written = self.lock();
+        let written = &mut self.lock().by_uid;
         let Some(last) = written.get(uid) else { return false };
         let copy = resource_version.and_then(|v| v.parse::<u64>().ok());
         let behind = copy.is_some_and(|copy| copy < last.version) && last.at.elapsed() < TRUSTED_FOR;
@@ -57,15 +69,15 @@ impl Freshness {
 
     /// Forgets a binding that is gone.
     pub fn forget(&self, uid: &str) {
-        self.lock().remove(uid);
+        self.lock().by_uid.remove(uid);
     }
 
     /// How many bindings have a write the cache has not shown yet.
     pub fn in_flight(&self) -> usize {
-        self.lock().len()
+        self.lock().by_uid.len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Written>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Writes> {
         self.written.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

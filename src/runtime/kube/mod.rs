@@ -3,6 +3,7 @@
 //! replica holding the Lease reconciles and writes.
 
 mod autobind;
+mod cached;
 mod caches;
 mod controller;
 mod fleet;
@@ -34,6 +35,7 @@ use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
 pub use autobind::{AUTO_CREATED_LABEL, AutoBinder, Considered, Template, TemplateError};
+pub use cached::CachedBinding;
 use caches::Caches;
 pub use controller::Context;
 pub use fleet::Fleet;
@@ -50,6 +52,7 @@ pub use sweep::sweep_once;
 use crate::metrics::Metrics;
 use crate::reconcile::Reconciler;
 use crate::resources::{CategoryMapping, CoverageBinding};
+
 use crate::webhooks::{self, Counters, Credentials};
 use crate::workmarket::WorkMarketClient;
 
@@ -132,7 +135,7 @@ pub struct Settings {
 pub struct Telemetry {
     /// The registry everything reports to, served on the metrics listener.
     pub metrics: Arc<Metrics>,
-    stores: Arc<std::sync::RwLock<Vec<Store<CoverageBinding>>>>,
+    stores: Arc<std::sync::RwLock<Vec<Store<CachedBinding>>>>,
     counters: Arc<Counters>,
 }
 
@@ -145,7 +148,7 @@ impl Default for Telemetry {
 impl Telemetry {
     /// Metrics with the fleet gauges registered (they fill in when the caches exist).
     pub fn new() -> Self {
-        let stores: Arc<std::sync::RwLock<Vec<Store<CoverageBinding>>>> = Arc::default();
+        let stores: Arc<std::sync::RwLock<Vec<Store<CachedBinding>>>> = Arc::default();
         let counters = Arc::new(Counters::default());
         let collector = FleetCollector { bindings: stores.clone(), deliveries: counters.clone() };
         Self { metrics: Arc::new(Metrics::new(vec![Box::new(collector)])), stores, counters }

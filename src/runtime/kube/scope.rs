@@ -21,21 +21,22 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::{UnboundedReceiverStream, WatchStream};
 
 use super::CERTIFICATE_LABEL;
+use super::cached::CachedBinding;
 use super::caches::ScopeStores;
 use super::controller::{self, Context};
 use super::fleet::Fleet;
 use super::handoff::WAKE_ANNOTATION;
 use super::health::{CacheHealth, Kind, WatchId};
 use super::watch::{Change, Changes, relisting, slim, slim_secret};
-use crate::resources::{CategoryMapping, CoverageBinding};
+use crate::resources::{CategoryMapping, CoverageBindingSpec};
 
 /// A binding controller's trigger channel.
-type Triggers = mpsc::UnboundedSender<ObjectRef<CoverageBinding>>;
+type Triggers = mpsc::UnboundedSender<ObjectRef<CachedBinding>>;
 
 /// A namespace's caches, before its watches and controllers run.
 pub(super) struct Scope {
     namespace: Option<String>,
-    bindings: (Writer<CoverageBinding>, WatchId),
+    bindings: (Writer<CachedBinding>, WatchId),
     mappings: (Writer<CategoryMapping>, WatchId),
     /// `None` when certificate Secrets are not watched (no RBAC for Secrets).
     secrets: Option<(Writer<Secret>, WatchId)>,
@@ -58,7 +59,7 @@ impl Scope {
     /// Empty caches for `namespace` (`None`: all namespaces), registered with `health` so
     /// nothing counts as ready before they list.
     pub(super) fn new(namespace: Option<String>, health: &CacheHealth, certificate_secrets: bool) -> Self {
-        let (bindings, mappings): (Writer<CoverageBinding>, Writer<CategoryMapping>) =
+        let (bindings, mappings): (Writer<CachedBinding>, Writer<CategoryMapping>) =
             (Writer::default(), Writer::default());
         let stores = ScopeStores {
             namespace: namespace.clone(),
@@ -102,7 +103,7 @@ impl Scope {
 
         let (index, health, scope) = (wiring.fleet.clone(), wiring.health.clone(), namespace.clone());
         let (writer, id) = bindings;
-        let bindings = relisting(api::<CoverageBinding>(&wiring.client, &namespace), any())
+        let bindings = relisting(api::<CachedBinding>(&wiring.client, &namespace), any())
             .modify(slim)
             .reflect(writer)
             .inspect(move |item| {
@@ -157,7 +158,7 @@ fn follow_mappings(
     let ctx = wiring.ctx.clone();
     follow(events, wiring, id, Changes::new(|m: &CategoryMapping| m.metadata.generation), move |change| {
         let (namespace, name) = change.key();
-        wake(&triggers, ctx.caches.bindings_in(&namespace, |b| b.spec.mapping_name() == Some(name.as_str())));
+        wake(&triggers, ctx.caches.bindings_in(&namespace, |spec| spec.mapping_name() == Some(name.as_str())));
         if let Change::Applied(mapping) = change {
             let _ = controller.send(mapping);
         }
@@ -177,7 +178,7 @@ fn follow_secrets(
     let ctx = wiring.ctx.clone();
     follow(events, wiring, id, Changes::new(|s: &Secret| s.metadata.resource_version.clone()), move |change| {
         let (namespace, name) = change.key();
-        let uses = |b: &CoverageBinding| b.spec.certificate.as_ref().is_some_and(|c| c.secret_ref.name == name);
+        let uses = |spec: &CoverageBindingSpec| spec.certificate.as_ref().is_some_and(|c| c.secret_ref.name == name);
         wake(&triggers, ctx.caches.bindings_in(&namespace, uses));
     })
 }
@@ -214,7 +215,7 @@ where
 }
 
 /// Queues each binding on the controller's trigger channel.
-fn wake(triggers: &Triggers, bindings: Vec<ObjectRef<CoverageBinding>>) {
+fn wake(triggers: &Triggers, bindings: Vec<ObjectRef<CachedBinding>>) {
     for binding in bindings {
         let _ = triggers.send(binding);
     }
@@ -227,7 +228,7 @@ fn any() -> watcher::Config {
 
 /// Wakes a binding only for changes it must act on: its spec (generation), its deletion, or a
 /// wake another replica passed on — not its own status writes.
-fn spec_deletion_or_wake(binding: &CoverageBinding) -> Option<u64> {
+fn spec_deletion_or_wake(binding: &CachedBinding) -> Option<u64> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let wake = binding.annotations().get(WAKE_ANNOTATION);
     (predicates::generation(binding), binding.metadata.deletion_timestamp.is_some(), wake).hash(&mut hasher);
