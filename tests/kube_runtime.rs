@@ -20,7 +20,7 @@ use coverbridge_sandbox::workmarket::{WebhookTemplate, WorkMarketSandbox, WorkMa
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{Value, json};
 use support::WorkMarketSandboxClient;
-use support::cluster::{ANY_PORT, Cluster, Replica, TOKEN, phase};
+use support::cluster::{ANY_PORT, Cluster, NAMESPACE, Replica, TOKEN, phase};
 use support::kube_api::FakeKube;
 use support::world::fast_http;
 
@@ -459,4 +459,45 @@ async fn the_sweep_wakes_changed_bindings_and_offers_unbound_work_orders() {
     workmarket.sandbox.check_in("6029116324").unwrap();
     sweep_once(&client, &fleet, since).await.unwrap();
     assert_eq!(rx.try_recv().unwrap(), kube::runtime::reflector::ObjectRef::new("cabling").within("demo"));
+}
+
+#[tokio::test]
+async fn work_orders_nothing_covers_are_counted_until_a_binding_covers_them() {
+    let cluster = Cluster::new(FakeKube::start().await).await;
+    let (covered, covered_worker) = cluster.work_order(0);
+    let (uncovered, uncovered_worker) = cluster.work_order(1);
+    cluster.fake.insert("coveragebindings", Some(NAMESPACE), binding("covered", &covered, json!({})));
+    let settings = Settings { sweep_interval: Duration::from_millis(300), ..cluster.settings("pod-a") };
+    let replica = cluster.replica(settings).await;
+    cluster.workmarket.sandbox.assign(&covered, &covered_worker).unwrap();
+    cluster.workmarket.sandbox.assign(&uncovered, &uncovered_worker).unwrap();
+    cluster.workmarket.sandbox.check_in(&uncovered).unwrap();
+
+    let gauge = |metrics: &str, name: &str| -> Option<f64> {
+        metrics.lines().find(|l| l.starts_with(name))?.rsplit(' ').next()?.parse().ok()
+    };
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = replica.metrics().await;
+        if gauge(&metrics, "coverbridge_work_orders_uncovered{status=\"inProgress\"}") == Some(1.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(gauge(&metrics, "coverbridge_work_orders_uncovered{status=\"inProgress\"}"), Some(1.0), "{metrics}");
+    assert_eq!(gauge(&metrics, "coverbridge_work_orders_uncovered{status=\"active\"}"), Some(0.0), "the covered one");
+    assert!(gauge(&metrics, "coverbridge_sweep_last_success_timestamp_seconds").unwrap() > 1.7e9, "{metrics}");
+    assert_eq!(gauge(&metrics, "coverbridge_sweep_interval_seconds"), Some(0.0), "whole seconds: {metrics}");
+
+    // A binding for it arrives: covered, and no longer counted.
+    cluster.fake.insert("coveragebindings", Some(NAMESPACE), binding("late", &uncovered, json!({})));
+    for _ in 0..100 {
+        metrics = replica.metrics().await;
+        if gauge(&metrics, "coverbridge_work_orders_uncovered{status=\"inProgress\"}") == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(gauge(&metrics, "coverbridge_work_orders_uncovered{status=\"inProgress\"}"), Some(0.0), "{metrics}");
+    replica.stop().await.unwrap();
 }

@@ -430,8 +430,15 @@ async fn the_cursor_finds_only_later_changes() {
     control.assign("6029116326", "8823580").unwrap();
     let assigned = Timestamp::from_second(control.now().as_second()).unwrap();
     let second = wm.list_updated(first.cursor).await.unwrap();
-    assert_eq!(second.changes, [Updated { id: "6029116326".into(), last_modified: Some(assigned) }]);
+    let changed = Updated { id: "6029116326".into(), last_modified: Some(assigned), status: WorkOrderStatus::Active };
+    assert_eq!(second.changes, [changed]);
     assert!(second.cursor > first.cursor);
+
+    // A started work order is `active` in list rows; its modified_status says it started.
+    control.advance_clock(Duration::from_secs(10)).unwrap();
+    control.check_in("6029116326").unwrap();
+    let third = wm.list_updated(second.cursor).await.unwrap();
+    assert_eq!(third.changes[0].status, WorkOrderStatus::InProgress);
 }
 
 #[tokio::test]

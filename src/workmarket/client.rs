@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::auth::{self, AccessToken, Credentials, TokenCache};
 use super::envelope::{Reply, decode};
 use super::fields::{Fields, unix_time};
-use super::{API_NAME, PathStyle, WorkMarketError, WorkOrder};
+use super::{API_NAME, PathStyle, WorkMarketError, WorkOrder, WorkOrderStatus};
 use crate::http::HttpClient;
 use crate::secret::Secret;
 
@@ -60,6 +60,9 @@ pub struct Updated {
     /// When it last changed (`last_modified_on`), if the row says; a binding that has read the
     /// work order since has nothing new to learn from this row.
     pub last_modified: Option<Timestamp>,
+    /// Its status: the row's raw `status`, or `in_progress` when its `modified_status` says
+    /// "In Progress" (list rows report a started work order as `active`).
+    pub status: WorkOrderStatus,
 }
 
 /// A WorkMarket industry.
@@ -157,12 +160,18 @@ impl WorkMarketClient {
             for (i, row) in rows.iter().enumerate() {
                 let path = format!("response.data[{i}]");
                 let row = Fields::object(row, &path)?;
-                let change =
-                    Updated { id: row.required_text("id")?, last_modified: row.timestamp("last_modified_on")? };
+                let change = Updated {
+                    id: row.required_text("id")?,
+                    last_modified: row.timestamp("last_modified_on")?,
+                    status: row_status(&row)?,
+                };
                 // A row seen twice (it changed while the pages were read) counts at its latest.
                 match seen.get(&change.id) {
                     Some(&at) => {
                         let earlier: &mut Updated = &mut changes[at];
+                        if change.last_modified >= earlier.last_modified {
+                            earlier.status = change.status;
+                        }
                         earlier.last_modified = earlier.last_modified.max(change.last_modified);
                     }
                     None => {
@@ -268,4 +277,11 @@ fn read_list<T>(
             read(&Fields::object(row, &path)?)
         })
         .collect()
+}
+
+/// A list row's status: `modified_status` tells a started work order from a merely assigned one.
+fn row_status(row: &Fields<'_>) -> Result<WorkOrderStatus, WorkMarketError> {
+    let status = WorkOrderStatus::parse(&row.text("status")?.unwrap_or_default());
+    let started = row.text("modified_status")?.is_some_and(|m| m.eq_ignore_ascii_case("In Progress"));
+    Ok(if status == WorkOrderStatus::Active && started { WorkOrderStatus::InProgress } else { status })
 }

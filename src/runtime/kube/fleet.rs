@@ -15,10 +15,12 @@ use tokio::sync::mpsc;
 use super::cached::CachedBinding;
 use super::handoff::Handoff;
 use super::health::CacheHealth;
+use super::uncovered::Uncovered;
 use crate::resources::CoverageBinding;
 use crate::resources::ObjectKey;
 use crate::runtime::index::{Entry, Index};
 use crate::webhooks::{Bindings, Unmatched};
+use crate::workmarket::WorkOrderStatus;
 
 /// Most wakes kept while caches catch up; the oldest go first.
 const KEPT_MAX: usize = 10_000;
@@ -172,6 +174,7 @@ pub struct Fleet {
     unbound: Option<Unbound>,
     handoff: Option<Handoff>,
     health: Option<Arc<CacheHealth>>,
+    uncovered: Arc<Uncovered>,
 }
 
 impl Fleet {
@@ -190,6 +193,16 @@ impl Fleet {
         Self { health: Some(health), ..self }
     }
 
+    /// Work orders nothing covers are counted in `uncovered` (the metrics read it).
+    pub fn with_uncovered(self, uncovered: Arc<Uncovered>) -> Self {
+        Self { uncovered, ..self }
+    }
+
+    /// Takes in a row of WorkMarket's change feed for the view of uncovered work orders.
+    pub fn note_work_order(&self, id: &str, status: &WorkOrderStatus, covered: bool) {
+        self.uncovered.observe(id, status, covered, self.unbound.is_some());
+    }
+
     fn catching_up(&self) -> bool {
         self.health.as_ref().is_some_and(|h| !h.settled())
     }
@@ -206,6 +219,7 @@ impl Fleet {
         let wake = match event {
             watcher::Event::Apply(cached) => {
                 let binding = cached.binding();
+                self.uncovered.covered(&binding.spec.work_order_id);
                 maps.insert(&binding);
                 if maps.claim(&binding) { vec![ObjectKey::of(&binding)] } else { Vec::new() }
             }
@@ -218,7 +232,9 @@ impl Fleet {
                 Vec::new()
             }
             watcher::Event::InitApply(cached) => {
-                maps.insert(&cached.binding());
+                let binding = cached.binding();
+                self.uncovered.covered(&binding.spec.work_order_id);
+                maps.insert(&binding);
                 maps.relisting.entry(scope_key).or_default().insert(ObjectKey::of(cached));
                 Vec::new()
             }

@@ -12,6 +12,8 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
 use super::cached::CachedBinding;
+use super::sweep::SweepRecord;
+use super::uncovered::Uncovered;
 use crate::webhooks::{Counters, Source};
 
 /// Reads the caches and counters on every scrape.
@@ -21,6 +23,10 @@ pub struct FleetCollector {
     pub bindings: Arc<std::sync::RwLock<Vec<Store<CachedBinding>>>>,
     /// The webhook receiver's counters.
     pub deliveries: Arc<Counters>,
+    /// Work orders the change feed showed assigned or in progress that no binding covers.
+    pub uncovered: Arc<Uncovered>,
+    /// When the sweep last read the change feed.
+    pub sweeps: Arc<SweepRecord>,
 }
 
 impl Collector for FleetCollector {
@@ -48,6 +54,7 @@ impl Collector for FleetCollector {
             None,
             uninsured_gauge.metric_type(),
         )?)?;
+        self.encode_coverage(&mut encoder)?;
         let counter = ConstCounter::new(0u64);
         let mut family = encoder.encode_descriptor(
             "webhook_deliveries",
@@ -67,6 +74,36 @@ impl Collector for FleetCollector {
                 let labels = [("source", source.as_str()), ("result", result)];
                 ConstCounter::new(counts[i].load(Ordering::Relaxed)).encode(family.encode_family(&labels)?)?;
             }
+        }
+        Ok(())
+    }
+}
+
+impl FleetCollector {
+    /// Uncovered work orders by status, and the sweep that finds them.
+    fn encode_coverage(&self, encoder: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let gauge = ConstGauge::new(0i64);
+        let mut family = encoder.encode_descriptor(
+            "work_orders_uncovered",
+            "WorkMarket work orders assigned or in progress that no CoverageBinding covers, by status",
+            None,
+            gauge.metric_type(),
+        )?;
+        for (stage, count) in self.uncovered.counts() {
+            let count = i64::try_from(count).unwrap_or(i64::MAX);
+            ConstGauge::new(count).encode(family.encode_family(&[("status", stage.label())])?)?;
+        }
+        let sweeps = [
+            (
+                "sweep_last_success_timestamp_seconds",
+                "When the last sweep read WorkMarket's whole change feed (Unix seconds; 0 before the first)",
+                self.sweeps.last_success(),
+            ),
+            ("sweep_interval_seconds", "How often the change feed is swept", self.sweeps.interval()),
+        ];
+        for (name, help, value) in sweeps {
+            let gauge = ConstGauge::new(value);
+            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
         }
         Ok(())
     }

@@ -18,6 +18,7 @@ mod probes;
 mod scope;
 mod start;
 mod sweep;
+mod uncovered;
 mod watch;
 
 use std::future::Future;
@@ -47,7 +48,8 @@ pub use leader::Leadership;
 use notices::Notices;
 use scope::{Scope, Wiring, on_stop};
 pub use start::{StartError, run};
-pub use sweep::sweep_once;
+pub use sweep::{SweepRecord, sweep_once};
+pub use uncovered::Uncovered;
 
 use crate::metrics::Metrics;
 use crate::reconcile::Reconciler;
@@ -137,6 +139,8 @@ pub struct Telemetry {
     pub metrics: Arc<Metrics>,
     stores: Arc<std::sync::RwLock<Vec<Store<CachedBinding>>>>,
     counters: Arc<Counters>,
+    uncovered: Arc<Uncovered>,
+    sweeps: Arc<SweepRecord>,
 }
 
 impl Default for Telemetry {
@@ -150,8 +154,14 @@ impl Telemetry {
     pub fn new() -> Self {
         let stores: Arc<std::sync::RwLock<Vec<Store<CachedBinding>>>> = Arc::default();
         let counters = Arc::new(Counters::default());
-        let collector = FleetCollector { bindings: stores.clone(), deliveries: counters.clone() };
-        Self { metrics: Arc::new(Metrics::new(vec![Box::new(collector)])), stores, counters }
+        let (uncovered, sweeps) = (Arc::new(Uncovered::default()), Arc::new(SweepRecord::default()));
+        let collector = FleetCollector {
+            bindings: stores.clone(),
+            deliveries: counters.clone(),
+            uncovered: uncovered.clone(),
+            sweeps: sweeps.clone(),
+        };
+        Self { metrics: Arc::new(Metrics::new(vec![Box::new(collector)])), stores, counters, uncovered, sweeps }
     }
 }
 
@@ -215,7 +225,8 @@ impl Operator {
         let health = Arc::new(CacheHealth::default());
         let fleet = Fleet::new(auto_binding(&settings, &client, &workmarket))
             .with_handoff(Handoff::new(client.clone(), leadership.is_leader.clone()))
-            .with_health(health.clone());
+            .with_health(health.clone())
+            .with_uncovered(telemetry.uncovered.clone());
         let scopes: Vec<Scope> = if settings.namespaces.is_empty() {
             vec![Scope::new(None, &health, settings.certificate_secrets)]
         } else {
@@ -252,7 +263,9 @@ impl Operator {
         let probes = probes::router(probes::Probes { metrics: telemetry.metrics.clone(), health });
         tasks.push(serve("webhook", crate::server::serve(webhook_listener, receiver, stopped())));
         tasks.push(serve("metrics", crate::server::serve(probe_listener, probes, stopped())));
-        let sweep = sweep::run(workmarket, fleet, leadership.is_leader.clone(), settings.sweep_interval, stopped());
+        let sweeps = telemetry.sweeps.clone();
+        let sweep =
+            sweep::run(workmarket, fleet, leadership.is_leader.clone(), settings.sweep_interval, sweeps, stopped());
         tasks.push(tokio::spawn(sweep));
         tracing::info!(webhooks = %webhook_addr, metrics = %metrics_addr, namespaces = ?settings.namespaces, "coverbridge is running");
         Ok(Running { tasks, leadership, ctx: wiring.ctx })

@@ -1,8 +1,10 @@
 //! The missed-webhook sweep: every few minutes the leader reads WorkMarket's change feed
 //! (`list_updated`) and wakes the bindings of every changed work order that have not read it
-//! since it changed, or offers unbound ones to auto-binding. A lost webhook costs at most one
-//! sweep; a webhook handled already costs no second read.
+//! since it changed, or offers unbound ones to auto-binding and counts those assigned or in
+//! progress as uncovered. A lost webhook costs at most one sweep; a webhook handled already
+//! costs no second read.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -12,14 +14,41 @@ use super::fleet::Fleet;
 use crate::webhooks::Bindings;
 use crate::workmarket::WorkMarketClient;
 
+/// When the last sweep that read the whole change feed ended, and how often sweeps run: what
+/// `coverbridge_sweep_last_success_timestamp_seconds` and `coverbridge_sweep_interval_seconds`
+/// report, so an alert can tell a sweep that stopped working.
+#[derive(Debug, Default)]
+pub struct SweepRecord {
+    last_success: AtomicI64,
+    interval: AtomicI64,
+}
+
+impl SweepRecord {
+    /// Unix seconds of the last complete sweep; 0 before the first.
+    pub fn last_success(&self) -> i64 {
+        self.last_success.load(Ordering::Relaxed)
+    }
+
+    /// The sweep interval in seconds; 0 until sweeping starts.
+    pub fn interval(&self) -> i64 {
+        self.interval.load(Ordering::Relaxed)
+    }
+
+    fn succeeded(&self) {
+        self.last_success.store(Timestamp::now().as_second(), Ordering::Relaxed);
+    }
+}
+
 /// Sweeps every `interval` until `stop` resolves.
 pub async fn run(
     workmarket: WorkMarketClient,
     fleet: Fleet,
     leader: watch::Receiver<bool>,
     interval: Duration,
+    record: std::sync::Arc<SweepRecord>,
     stop: impl std::future::Future<Output = ()>,
 ) {
+    record.interval.store(i64::try_from(interval.as_secs()).unwrap_or(i64::MAX), Ordering::Relaxed);
     let mut cursor = Timestamp::now() - SignedDuration::try_from(interval).unwrap_or_default();
     tokio::pin!(stop);
     loop {
@@ -31,7 +60,10 @@ pub async fn run(
             continue;
         }
         match sweep_once(&workmarket, &fleet, cursor).await {
-            Ok(next) => cursor = next,
+            Ok(next) => {
+                cursor = next;
+                record.succeeded();
+            }
             Err(error) => tracing::warn!(%error, "sweep of WorkMarket's change feed failed; retrying next interval"),
         }
     }
@@ -46,7 +78,9 @@ pub async fn sweep_once(
     let updated = workmarket.list_updated(since).await?;
     let mut woken = 0;
     for change in &updated.changes {
-        if fleet.by_work_order(&change.id).is_empty() {
+        let covered = !fleet.by_work_order(&change.id).is_empty();
+        fleet.note_work_order(&change.id, &change.status, covered);
+        if !covered {
             fleet.consider_unbound(&change.id);
             continue;
         }
