@@ -1,6 +1,7 @@
 //! coverbridge: a Kubernetes operator that makes sure every WorkMarket work order carries
 //! insurance from 1099Policy before work begins.
 
+pub mod audit;
 pub mod config;
 pub mod connect;
 pub mod demo;

@@ -63,6 +63,14 @@ enum Command {
     /// nothing is wrong, 2 when a problem would block coverage, 1 when no plan could be made.
     /// Configured as `coverbridge run` is (flags, environment, credentials).
     Plan(Box<coverbridge::preview::PlanArgs>),
+    /// Every WorkMarket work order in a window, with the evidence of its coverage and a verdict.
+    ///
+    /// For each work order scheduled between --from and --to (default: the last 30 days to the
+    /// next 14): its binding, worker, 1099Policy contractor, how it is covered (policy,
+    /// assignment under a policy, approved certificate, or not), the policy's status and term, a
+    /// COI link, and a verdict. Read-only. Exit 2 when work assigned or in progress is not
+    /// covered. Configured as `coverbridge run` is.
+    Audit(Box<coverbridge::audit::AuditArgs>),
     /// Print the CoverageBinding and CategoryMapping CRDs as one YAML stream.
     ///
     /// Install them with: coverbridge crds | kubectl apply --server-side -f -
@@ -85,7 +93,8 @@ const NO_SANDBOX_EXIT: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo and the plan print their own story; their logs would only repeat it.
-    let default_filter = if matches!(cli.command, Command::Demo(_) | Command::Plan(_)) { "warn" } else { "info" };
+    let default_filter =
+        if matches!(cli.command, Command::Demo(_) | Command::Plan(_) | Command::Audit(_)) { "warn" } else { "info" };
     telemetry::init(cli.log_format, default_filter);
     match cli.command {
         Command::Crds => {
@@ -107,6 +116,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Plan(args) => tokio_runtime().block_on(coverbridge::preview::run(*args)),
+        Command::Audit(args) => tokio_runtime().block_on(coverbridge::audit::run(*args)),
         #[cfg(feature = "sandbox")]
         Command::Demo(args) => match tokio_runtime().block_on(coverbridge::demo::run(args)) {
             Ok(true) => ExitCode::SUCCESS,

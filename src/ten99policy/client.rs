@@ -201,6 +201,11 @@ impl Ten99PolicyClient {
         self.list_all("policy", &["policies"], &[("quote", quote)]).await
     }
 
+    /// Every policy of the account, newest first.
+    pub async fn list_policies(&self) -> Result<Vec<Policy>> {
+        self.list_all("policy", &["policies"], &[]).await
+    }
+
     // --- assignments
 
     /// `POST /api/v1/assignments`. Without a matching policy the answer is an error with

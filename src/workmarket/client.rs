@@ -65,6 +65,25 @@ pub struct Updated {
     pub status: WorkOrderStatus,
 }
 
+/// A work order as WorkMarket's lists show it: enough to audit its coverage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    /// Its assignment number.
+    pub id: String,
+    /// Its title, HTML-unescaped.
+    pub title: String,
+    /// Its status (`in_progress` when the row's `modified_status` says it started).
+    pub status: WorkOrderStatus,
+    /// Scheduled start (`scheduled_start`).
+    pub window_start: Option<Timestamp>,
+    /// Scheduled end (`scheduled_end`).
+    pub window_end: Option<Timestamp>,
+    /// The assigned worker's user number (`resource_user_number`).
+    pub worker_id: Option<String>,
+    /// The assigned worker's name (`resource_full_name`).
+    pub worker_name: Option<String>,
+}
+
 /// A WorkMarket industry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Industry {
@@ -143,27 +162,13 @@ impl WorkMarketClient {
     pub async fn list_updated(&self, modified_since: Timestamp) -> Result<UpdatedAssignments, WorkMarketError> {
         let mut changes: Vec<Updated> = Vec::new();
         let mut seen = HashMap::new();
-        let mut cursor = None;
-        let mut start: u64 = 0;
-        loop {
-            let query = [
-                ("modified_since", modified_since.as_second().to_string()),
-                ("start", start.to_string()),
-                ("limit", self.page_size.to_string()),
-            ];
-            let reply = self.get("assignments/list_updated", &query).await?;
-            // The first page's clock: anything changed after the sweep began is at or after it,
-            // so the next sweep sees it (and may see a few rows twice, which is harmless).
-            cursor = cursor.or(reply.timestamp);
-            let page = Fields::object(&reply.body, "response")?;
-            let rows = page.list("data")?;
-            for (i, row) in rows.iter().enumerate() {
-                let path = format!("response.data[{i}]");
-                let row = Fields::object(row, &path)?;
+        let query = [("modified_since", modified_since.as_second().to_string())];
+        let clock = self
+            .each_row("assignments/list_updated", &query, |row| {
                 let change = Updated {
                     id: row.required_text("id")?,
                     last_modified: row.timestamp("last_modified_on")?,
-                    status: row_status(&row)?,
+                    status: row_status(row)?,
                 };
                 // A row seen twice (it changed while the pages were read) counts at its latest.
                 match seen.get(&change.id) {
@@ -179,6 +184,59 @@ impl WorkMarketClient {
                         changes.push(change);
                     }
                 }
+                Ok(())
+            })
+            .await?;
+        // The first page's clock: anything changed after the sweep began is at or after it, so
+        // the next sweep sees it (and may see a few rows twice, which is harmless). Without a
+        // server clock, starting again from the same point misses nothing.
+        let cursor = clock.and_then(unix_time).unwrap_or(modified_since);
+        Ok(UpdatedAssignments { changes, cursor })
+    }
+
+    /// Every work order in one of `statuses` (WorkMarket's filter codes, e.g. `active`,
+    /// `inprogress`, `paid`), as list rows, read page by page.
+    pub async fn list_assignments(&self, statuses: &[&str]) -> Result<Vec<Listed>, WorkMarketError> {
+        let mut listed = Vec::new();
+        let query = [("status", statuses.join(",")), ("sort_dir", "ASC".to_owned())];
+        self.each_row("assignments/list", &query, |row| {
+            listed.push(Listed {
+                id: row.required_text("id")?,
+                title: row
+                    .text("title")?
+                    .map(|t| html_escape::decode_html_entities(&t).into_owned())
+                    .unwrap_or_default(),
+                status: row_status(row)?,
+                window_start: row.timestamp("scheduled_start")?,
+                window_end: row.timestamp("scheduled_end")?,
+                worker_id: row.text("resource_user_number")?,
+                worker_name: row.text("resource_full_name")?,
+            });
+            Ok(())
+        })
+        .await?;
+        Ok(listed)
+    }
+
+    /// Reads every page of the list at `path` (`start`/`limit` paging, until `total_results`
+    /// or a short page), handing each row to `each`; returns the first page's clock (the
+    /// envelope's `timestamp`).
+    async fn each_row(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        mut each: impl FnMut(&Fields<'_>) -> Result<(), WorkMarketError>,
+    ) -> Result<Option<i64>, WorkMarketError> {
+        let (mut clock, mut start) = (None, 0u64);
+        loop {
+            let mut page_query = query.to_vec();
+            page_query.extend([("start", start.to_string()), ("limit", self.page_size.to_string())]);
+            let reply = self.get(path, &page_query).await?;
+            clock = clock.or(reply.timestamp);
+            let page = Fields::object(&reply.body, "response")?;
+            let rows = page.list("data")?;
+            for (i, row) in rows.iter().enumerate() {
+                each(&Fields::object(row, &format!("response.data[{i}]"))?)?;
             }
             let total = match page.integer("total_results")? {
                 Some(total) => Some(total),
@@ -190,12 +248,9 @@ impl WorkMarketClient {
                 None => rows.len() as u64 >= u64::from(self.page_size),
             };
             if !more {
-                break;
+                return Ok(clock);
             }
         }
-        // Without a server clock, starting again from the same point misses nothing.
-        let cursor = cursor.and_then(unix_time).unwrap_or(modified_since);
-        Ok(UpdatedAssignments { changes, cursor })
     }
 
     /// WorkMarket's industries, to match a CategoryMapping's `industryId` against the industry

@@ -24,7 +24,7 @@ pub mod pricing;
 mod status;
 pub mod webhook;
 
-pub use client::{Industry, StatusName, Updated, UpdatedAssignments, WorkMarketClient};
+pub use client::{Industry, Listed, StatusName, Updated, UpdatedAssignments, WorkMarketClient};
 pub use envelope::decode_envelope;
 pub use error::WorkMarketError;
 pub use model::{Address, Label, Location, Payment, Phone, Schedule, WorkOrder, Worker};
