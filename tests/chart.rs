@@ -117,6 +117,14 @@ fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
     }
 }
 
+/// The one object of `kind` named `name`.
+fn named<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    match of_kind(docs, kind).into_iter().filter(|doc| doc["metadata"]["name"] == name).collect::<Vec<_>>()[..] {
+        [doc] => doc,
+        ref found => panic!("expected one {kind} {name}, found {}", found.len()),
+    }
+}
+
 fn container(docs: &[Value]) -> &Value {
     let containers = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"].as_array().unwrap();
     assert_eq!(containers.len(), 1, "one container");
@@ -478,7 +486,12 @@ fn uninstalling_is_explained_with_the_real_finalizer() {
 fn durations_in_the_values_parse_as_the_binary_parses_them() {
     for file in ["charts/coverbridge/values.yaml", ALL_FEATURES] {
         let values: Value = serde_saphyr::from_str(&std::fs::read_to_string(root().join(file)).unwrap()).unwrap();
-        for path in [&["workmarket", "sweepInterval"][..], &["ten99policy", "webhookTolerance"], &["ten99policy", "categoryCodesTtl"], &["resyncInterval"]] {
+        for path in [
+            &["workmarket", "sweepInterval"][..],
+            &["ten99policy", "webhookTolerance"],
+            &["ten99policy", "categoryCodesTtl"],
+            &["resyncInterval"],
+        ] {
             let text = path.iter().fold(&values, |v, key| &v[key]).as_str().unwrap();
             config::duration(text).unwrap_or_else(|e| panic!("{file}: {path:?}: {e}"));
         }
@@ -727,8 +740,7 @@ fn auto_binding_template_is_mounted_where_the_variable_points() {
     assert!(!env(docs).contains_key("COVERBRIDGE_AUTOBIND_CONFIG"));
 
     let docs = all_features();
-    let config_map = one(docs, "ConfigMap");
-    assert_eq!(config_map["metadata"]["name"], "coverbridge-auto-binding");
+    let config_map = named(docs, "ConfigMap", "coverbridge-auto-binding");
     let file: Value = serde_saphyr::from_str(config_map["data"]["auto-binding.yaml"].as_str().unwrap()).unwrap();
     assert_eq!(
         file,
@@ -765,11 +777,16 @@ fn auto_binding_template_is_mounted_where_the_variable_points() {
 
 #[test]
 fn optional_features_render_only_when_enabled() {
-    let optional = ["Ingress", "ServiceMonitor", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap"];
+    let optional = ["Ingress", "ServiceMonitor", "PodDisruptionBudget", "NetworkPolicy", "PrometheusRule"];
     for kind in optional {
         assert!(of_kind(defaults(), kind).is_empty(), "{kind} is off by default");
         assert_eq!(of_kind(all_features(), kind).len(), 1, "{kind} renders when enabled");
     }
+    // ConfigMaps: the auto-binding template and the Grafana dashboard (tests/alerts.rs checks it).
+    assert!(of_kind(defaults(), "ConfigMap").is_empty(), "no ConfigMap by default");
+    let config_maps: BTreeSet<&str> =
+        of_kind(all_features(), "ConfigMap").iter().map(|c| c["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(config_maps, BTreeSet::from(["coverbridge-auto-binding", "coverbridge-dashboard"]));
     let docs = all_features();
 
     // The Ingress exposes the webhook paths only, never metrics.
@@ -871,6 +888,10 @@ fn the_schema_rejects_unknown_keys_and_bad_values() {
         ("watchNamespaces: all\n", "/watchNamespaces"),
         ("ingress:\n  enabled: true\n", "ingress.host is required"),
         ("autoBinding:\n  enabled: true\nwatchNamespaces: [team-a]\n", "not in watchNamespaces"),
+        ("prometheusRule:\n  failedFor: 30 minutes\n", "/prometheusRule/failedFor"),
+        ("prometheusRule:\n  failedFor: 30m1h\n", "/prometheusRule/failedFor"),
+        ("prometheusRule:\n  alertLabels:\n    team-name: x\n", "'team-name' does not match pattern"),
+        ("dashboard:\n  labels:\n    grafana_dashboard: \"1\"\n", "'labels' not allowed"),
     ];
     for (values, expected) in cases {
         let message = rejected(values);

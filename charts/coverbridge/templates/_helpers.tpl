@@ -102,3 +102,27 @@ COVERBRIDGE_WEBHOOK_TOKEN: webhookToken
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+Three times a duration such as 5m or 1h30m, as a Prometheus duration (15m, 4h30m): how long
+"no sweep for three intervals" waits.
+*/}}
+{{- define "coverbridge.threeTimes" -}}
+{{- $sizes := dict "h" 3600000 "m" 60000 "s" 1000 "ms" 1 }}
+{{- $total := 0 }}
+{{- range $part := regexFindAll "[0-9]+(ms|s|m|h)" . -1 }}
+{{- $count := regexFind "^[0-9]+" $part }}
+{{- $total = add $total (mul (int64 $count) (get $sizes (trimPrefix $count $part))) }}
+{{- end }}
+{{- if not $total }}
+{{- fail (printf "%q is not a duration such as 5m" .) }}
+{{- end }}
+{{- $left := mul $total 3 }}
+{{- range $unit := list "h" "m" "s" "ms" }}
+{{- $size := get $sizes $unit }}
+{{- if ge (int64 $left) (int64 $size) }}
+{{- printf "%d%s" (div $left $size) $unit }}
+{{- $left = mod $left $size }}
+{{- end }}
+{{- end }}
+{{- end }}
