@@ -501,3 +501,53 @@ async fn work_orders_nothing_covers_are_counted_until_a_binding_covers_them() {
     assert_eq!(gauge(&metrics, "coverbridge_work_orders_uncovered{status=\"inProgress\"}"), Some(0.0), "{metrics}");
     replica.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_code_1099policy_does_not_know_holds_back_every_write_until_the_mapping_is_fixed() {
+    use coverbridge::resources::CategoryMapping;
+    use kube::api::{Api, Patch, PatchParams};
+    let cluster = Cluster::new(FakeKube::start().await).await;
+    let rule = |code: &str| json!({"rules": [{"industry": "Technology", "categoryCode": code}]});
+    cluster.fake.insert(
+        "categorymappings",
+        Some(NAMESPACE),
+        json!({"metadata": {"name": "default"}, "spec": rule("jc_Unkn0wn1")}),
+    );
+    let (order, worker) = cluster.work_order(0);
+    // No categoryCode: the mapping named "default" picks it.
+    cluster.fake.insert("coveragebindings", Some(NAMESPACE), support::cluster::binding("held", &order, json!({})));
+    let replica = cluster.replica(cluster.settings("pod-a")).await;
+    cluster.workmarket.sandbox.assign(&order, &worker).unwrap();
+
+    let unknown = |o: &Value| {
+        o["status"]["conditions"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["type"] == "CategoryUnmapped" && c["reason"] == "UnknownCategoryCode"))
+    };
+    let held = cluster
+        .wait_for("held", "UnknownCategoryCode", Duration::from_secs(20), |o| unknown(o) && phase(o) == "Pending")
+        .await;
+    let message = held["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "CategoryUnmapped")
+        .unwrap()["message"]
+        .clone();
+    assert!(
+        message.as_str().unwrap().contains("jc_Unkn0wn1 (from CategoryMapping default, spec.rules[0] (rule 1))"),
+        "{message}"
+    );
+    let writes: Vec<_> =
+        cluster.ten99policy.sandbox.harness().calls().into_iter().filter(|c| c.method != "GET").collect();
+    assert!(writes.is_empty(), "not even the contractor: {writes:?}");
+
+    // Fixing the mapping wakes the binding at once.
+    let mappings: Api<CategoryMapping> = Api::namespaced(cluster.fake.client(), NAMESPACE);
+    let fix = json!({"spec": rule("jc_MTqpkbkp6G")});
+    mappings.patch("default", &PatchParams::default(), &Patch::Merge(&fix)).await.unwrap();
+    cluster
+        .wait_for("held", "AwaitingApplication", Duration::from_secs(20), |o| phase(o) == "AwaitingApplication")
+        .await;
+    replica.stop().await.unwrap();
+}
