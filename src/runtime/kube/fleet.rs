@@ -123,6 +123,7 @@ impl Maps {
 
     /// Kept wakes `binding` answers; they are taken.
     fn claim(&mut self, binding: &CoverageBinding) -> bool {
+        self.kept.expire();
         if self.kept.wakes.is_empty() {
             return false;
         }
@@ -350,15 +351,18 @@ impl Bindings for Fleet {
         }
     }
 
+    /// A delivery that matched no binding is kept to match again, bounded and for a while,
+    /// whether or not a cache is catching up: its binding may reach the cache after it — a
+    /// binding just created, or the id its own status write just recorded (a platform's webhook
+    /// can outrun the API server's watch). A work order nobody covers is also offered to
+    /// auto-binding, unless the caches are still catching up and may yet show its binding.
     fn unmatched(&self, wake: Unmatched) {
-        if !self.catching_up() {
-            if let Unmatched::WorkOrder(delivery) = wake {
-                self.consider_unbound(&delivery.assignment_id);
-            }
-            return;
+        if let (false, Unmatched::WorkOrder(delivery)) = (self.catching_up(), &wake) {
+            self.consider_unbound(&delivery.assignment_id);
         }
-        tracing::debug!(?wake, "no binding matches while the caches catch up; kept to match again");
+        tracing::debug!(?wake, "no binding matches yet; kept to match again");
         let mut maps = self.maps();
+        maps.kept.expire();
         match wake {
             Unmatched::WorkOrder(delivery) => maps.kept.keep(Wanted::WorkOrder(delivery.assignment_id)),
             Unmatched::ExternalIds(ids) => ids.into_iter().for_each(|id| maps.kept.keep(Wanted::ExternalId(id))),
@@ -452,8 +456,31 @@ mod tests {
         assert_eq!(*offered.lock().unwrap(), ["9"]);
         assert_eq!(fleet.kept(), 0);
         fleet.unmatched(Unmatched::WorkOrder(delivery("10")));
-        assert_eq!(*offered.lock().unwrap(), ["9", "10"], "settled: offered at once, not kept");
+        assert_eq!(*offered.lock().unwrap(), ["9", "10"], "settled: offered at once");
+    }
+
+    #[test]
+    fn a_webhook_that_outruns_the_watch_wakes_its_binding_when_the_cache_catches_up() {
+        let health = Arc::new(CacheHealth::default());
+        let watch = health.register(super::super::health::Kind::Bindings, Some("ns".into()));
+        health.observe::<CachedBinding>(watch, &Ok(watcher::Event::InitDone));
+        let fleet = Fleet::new(None).with_health(health);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        fleet.add_trigger(Some("ns".into()), tx);
+        fleet.observe(Some("ns"), &watcher::Event::Apply(binding("a", "1", None)));
+
+        // Every cache follows; the operator has just recorded job jb_a, and 1099Policy's
+        // webhook about it arrives before the watch brings that status.
+        fleet.unmatched(Unmatched::ExternalIds(vec!["jb_a".into()]));
+        assert!(rx.try_recv().is_err());
+        fleet.observe(Some("ns"), &watcher::Event::Apply(binding("a", "1", Some("jb_a"))));
+        assert_eq!(rx.try_recv().unwrap(), ObjectRef::new("a").within("ns"), "woken when the status arrives");
         assert_eq!(fleet.kept(), 0);
+
+        // A binding created just after its work order's webhook is woken by it too.
+        fleet.unmatched(Unmatched::WorkOrder(delivery("2")));
+        fleet.observe(Some("ns"), &watcher::Event::Apply(binding("b", "2", None)));
+        assert_eq!(rx.try_recv().unwrap(), ObjectRef::new("b").within("ns"));
     }
 
     #[test]
