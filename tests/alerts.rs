@@ -12,15 +12,14 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use coverbridge_sandbox::workmarket::{API_SECRET, API_TOKEN};
 use serde_json::{Value, json};
 use support::cluster::{NAMESPACE, TOKEN, binding, free_addr, phase};
 use support::kube_api::FakeKube;
+use support::tools::{helm, promtool, root};
 
 const RULES: &str = "charts/coverbridge/rules/coverbridge-alerts.yaml";
 const RULE_TESTS: &str = "charts/coverbridge/rules/coverbridge-alerts.test.yaml";
@@ -42,10 +41,6 @@ const ALERTS: [&str; 8] = [
 /// Labels Prometheus adds to every scraped series (the Prometheus Operator's target labels).
 const TARGET_LABELS: [&str; 4] = ["job", "namespace", "pod", "instance"];
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -61,25 +56,6 @@ fn rules_file() -> Value {
 /// Every rule of the rules file (or of a PrometheusRule's spec), in order.
 fn rules(groups: &Value) -> Vec<&Value> {
     groups.as_array().unwrap().iter().flat_map(|group| group["rules"].as_array().unwrap()).collect()
-}
-
-fn helm() -> &'static Path {
-    static HELM: OnceLock<PathBuf> = OnceLock::new();
-    HELM.get_or_init(|| {
-        if let Some(path) = std::env::var_os("HELM") {
-            return path.into();
-        }
-        let installed = root().join(".tools/bin/helm");
-        if installed.exists() {
-            return installed;
-        }
-        if Command::new("helm").arg("version").output().is_ok_and(|out| out.status.success()) {
-            return "helm".into();
-        }
-        let status = Command::new("bash").arg(root().join(".ci/install-helm")).status().unwrap();
-        assert!(status.success(), ".ci/install-helm failed; point HELM at a Helm binary instead");
-        installed
-    })
 }
 
 /// `helm template` of the chart (with a credentials Secret) and `extra`: the rendered objects.
@@ -344,27 +320,6 @@ fn every_alert_has_a_unit_test_that_fires_it_and_one_that_must_not() {
     let all: BTreeSet<String> = ALERTS.iter().map(|a| (*a).to_owned()).collect();
     assert_eq!(fires, all, "an alert_rule_test expecting each alert to fire");
     assert_eq!(silent, all, "an alert_rule_test expecting each alert to stay silent");
-}
-
-/// promtool: `$PROMTOOL`, else on PATH, else `.tools/bin/promtool`, installed there by
-/// `.ci/install-promtool` when missing (as the chart tests do with Helm), so a fresh clone runs
-/// these tests too; a failure to install says how to get it instead.
-fn promtool() -> PathBuf {
-    if let Some(path) = std::env::var_os("PROMTOOL") {
-        return path.into();
-    }
-    if Command::new("promtool").arg("--version").output().is_ok_and(|out| out.status.success()) {
-        return "promtool".into();
-    }
-    let installed = root().join(".tools/bin/promtool");
-    if !installed.exists() {
-        let status = Command::new("bash").arg(root().join(".ci/install-promtool")).status().unwrap();
-        assert!(
-            status.success(),
-            "promtool is not installed and .ci/install-promtool failed: install Debian's prometheus package or set PROMTOOL"
-        );
-    }
-    installed
 }
 
 fn run_promtool(args: &[&str]) {

@@ -7,8 +7,11 @@
 //! The chart refuses to render without credentials, so every rendering here passes fake ones
 //! ([`CREDENTIALS`]) unless it is about their absence.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -16,6 +19,7 @@ use clap::Args;
 use coverbridge::config::{self, RunArgs, secrets};
 use coverbridge::runtime::kube::{FINALIZER, SHUTDOWN_BOUND};
 use serde_json::{Value, json};
+use tools::{helm, root};
 
 const RELEASE: &str = "coverbridge";
 const NAMESPACE: &str = "coverage";
@@ -43,29 +47,6 @@ fn credentials() -> Vec<String> {
         .iter()
         .flat_map(|(key, value)| ["--set".to_owned(), format!("credentials.values.{key}={value}")])
         .collect()
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn helm() -> &'static Path {
-    static HELM: OnceLock<PathBuf> = OnceLock::new();
-    HELM.get_or_init(|| {
-        if let Some(path) = std::env::var_os("HELM") {
-            return path.into();
-        }
-        let installed = root().join(".tools/bin/helm");
-        if installed.exists() {
-            return installed;
-        }
-        if Command::new("helm").arg("version").output().is_ok_and(|out| out.status.success()) {
-            return "helm".into();
-        }
-        let status = Command::new("bash").arg(root().join(".ci/install-helm")).status().unwrap();
-        assert!(status.success(), ".ci/install-helm failed; point HELM at a Helm binary instead");
-        installed
-    })
 }
 
 /// `helm template` of the chart with extra arguments: the rendered objects, or Helm's error.

@@ -7,6 +7,7 @@ pub mod kube_api;
 pub mod platforms;
 pub mod recording;
 pub mod ten99policy;
+pub mod tools;
 pub mod workmarket;
 pub mod world;
 
