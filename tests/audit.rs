@@ -133,24 +133,24 @@ async fn without_a_cluster_every_engagement_is_judged_from_1099policy_and_uncove
 async fn with_a_cluster_rows_name_their_binding_and_the_window_is_respected() {
     let world = engagements().await;
     let fake = FakeKube::start().await;
-    let bound = world.binding("cabling-6029116324");
-    fake.insert(
-        "coveragebindings",
-        Some("demo"),
-        json!({"metadata": {"name": "cabling-6029116324"}, "spec": serde_json::to_value(&bound.spec).unwrap()}),
-    );
-    fake.replace_status(
-        "coveragebindings",
-        Some("demo"),
-        "cabling-6029116324",
-        serde_json::to_value(bound.status).unwrap(),
-    );
+    for name in ["cabling-6029116324", "pos-install-6029116326"] {
+        let bound = world.binding(name);
+        let spec = serde_json::to_value(&bound.spec).unwrap();
+        fake.insert("coveragebindings", Some("demo"), json!({"metadata": {"name": name}, "spec": spec}));
+        fake.replace_status("coveragebindings", Some("demo"), name, serde_json::to_value(bound.status).unwrap());
+    }
     let kubeconfig = fake.kubeconfig("audit");
     let env = [("KUBECONFIG", kubeconfig.to_str().unwrap())];
     let output = audit(&world, &["-o", "json"], &env).await;
     let all = rows(&output);
     assert_eq!(row(&all, "6029116324")["binding"], "demo/cabling-6029116324");
-    assert_eq!(row(&all, "6029116326")["binding"], "none");
+    assert_eq!(row(&all, "6029116327")["binding"], "none");
+    // Its status records the assignment and the policy it falls under: the assignment covers it.
+    let assigned = row(&all, "6029116326");
+    assert_eq!(
+        (&assigned["binding"], &assigned["cover"]["kind"]),
+        (&json!("demo/pos-install-6029116326"), &json!("assignment"))
+    );
 
     // A window that ends before the work is scheduled holds none of it.
     let output = audit(&world, &["--from", "2026-01-01", "--to", "2026-01-31", "-o", "json"], &env).await;

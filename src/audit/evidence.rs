@@ -95,13 +95,15 @@ impl Evidence {
         best.unwrap_or(Found { cover: Cover::None, contractor_id: contractor, coi_url: None })
     }
 
+    /// The cover a binding recorded. An assignment first: a binding covered by one also records
+    /// the policy it falls under as `policyId`, and the assignment's own term and state are what
+    /// cover this work order.
     fn recorded(&self, status: &CoverageBindingStatus) -> Option<Found> {
-        let contractor = status.contractor_id.clone();
-        if let Some(policy) = status.policy_id.as_ref().and_then(|id| self.policies.get(id)) {
-            return Some(self.policy(policy, contractor));
-        }
         if let Some(assignment) = status.assignment_id.as_ref().and_then(|id| self.assignments.get(id)) {
             return Some(self.assignment(assignment));
+        }
+        if let Some(policy) = status.policy_id.as_ref().and_then(|id| self.policies.get(id)) {
+            return Some(self.policy(policy, status.contractor_id.clone()));
         }
         status.certificate_id.as_ref().and_then(|id| self.certificates.get(id)).map(certificate_found)
     }

@@ -136,11 +136,22 @@ pub async fn audit(args: &AuditArgs, window: Term) -> Result<Vec<Row>, String> {
         .into_iter()
         .filter(|w| overlaps(w, window) && seen.insert(w.id.clone()))
         .map(|w| {
-            let binding = bindings.get(&w.id);
+            let binding = bindings.get(&w.id).and_then(|found| pick(found, w.worker_id.as_deref()));
             row(w, binding, &evidence)
         })
         .collect())
 }
+
+/// A work order's binding: of several (one per worker, after a reassignment), the one made for
+/// the worker WorkMarket shows now, else the first.
+fn pick<'a>(bindings: &'a [Bound], worker: Option<&str>) -> Option<&'a Bound> {
+    let for_worker =
+        |(_, status): &&Bound| status.as_ref().and_then(|s| s.work_order.as_ref()?.worker_id.as_deref()) == worker;
+    bindings.iter().find(for_worker).or(bindings.first())
+}
+
+/// A binding's `namespace/name` and status.
+type Bound = (String, Option<CoverageBindingStatus>);
 
 fn overlaps(work_order: &Listed, window: Term) -> bool {
     let starts_before_end = match (work_order.window_start, window.end) {
@@ -154,7 +165,7 @@ fn overlaps(work_order: &Listed, window: Term) -> bool {
     starts_before_end && ends_after_start
 }
 
-fn row(work_order: Listed, binding: Option<&(String, Option<CoverageBindingStatus>)>, evidence: &Evidence) -> Row {
+fn row(work_order: Listed, binding: Option<&Bound>, evidence: &Evidence) -> Row {
     let found = evidence.cover(&work_order.id, binding.and_then(|(_, status)| status.as_ref()));
     let window = Term { start: work_order.window_start, end: work_order.window_end };
     let worker = match (&work_order.worker_id, &work_order.worker_name) {
@@ -178,7 +189,7 @@ fn row(work_order: Listed, binding: Option<&(String, Option<CoverageBindingStatu
 
 /// The cluster's bindings by work order, read with the kubeconfig (or in-cluster account) when
 /// there is one: `namespace/name` and status. None found: every row's binding is "none".
-async fn bindings() -> Result<HashMap<String, (String, Option<CoverageBindingStatus>)>, String> {
+async fn bindings() -> Result<HashMap<String, Vec<Bound>>, String> {
     let Ok(config) = kube::Config::infer().await else {
         eprintln!("coverbridge audit: no kubeconfig; coverage is judged from 1099Policy alone");
         return Ok(HashMap::new());
@@ -189,12 +200,29 @@ async fn bindings() -> Result<HashMap<String, (String, Option<CoverageBindingSta
         .list(&Default::default())
         .await
         .map_err(|e| format!("listing CoverageBindings (pass --no-cluster to audit without them): {e}"))?;
-    Ok(list
-        .items
-        .into_iter()
-        .map(|b| {
-            let name = format!("{}/{}", b.namespace().unwrap_or_default(), b.name_any());
-            (b.spec.work_order_id.clone(), (name, b.status))
-        })
-        .collect())
+    let mut by_work_order: HashMap<String, Vec<Bound>> = HashMap::new();
+    for b in list.items {
+        let name = format!("{}/{}", b.namespace().unwrap_or_default(), b.name_any());
+        by_work_order.entry(b.spec.work_order_id.clone()).or_default().push((name, b.status));
+    }
+    Ok(by_work_order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::ObservedWorkOrder;
+
+    fn bound(name: &str, worker: &str) -> Bound {
+        let work_order = ObservedWorkOrder { worker_id: Some(worker.into()), ..Default::default() };
+        (name.into(), Some(CoverageBindingStatus { work_order: Some(work_order), ..Default::default() }))
+    }
+
+    #[test]
+    fn of_several_bindings_the_one_for_the_current_worker_is_taken() {
+        let bindings = [bound("ns/old-worker", "1"), bound("ns/new-worker", "2")];
+        assert_eq!(pick(&bindings, Some("2")).unwrap().0, "ns/new-worker");
+        assert_eq!(pick(&bindings, Some("3")).unwrap().0, "ns/old-worker", "else the first");
+        assert!(pick(&[], Some("1")).is_none());
+    }
 }

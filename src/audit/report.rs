@@ -112,14 +112,16 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-/// The rows as CSV (RFC 4180), with a header line.
+/// The rows as CSV (RFC 4180), with a header line. A cell a spreadsheet would take for a
+/// formula (names come from WorkMarket as people typed them) is prefixed with `'`.
 pub fn csv(rows: &[Row]) -> String {
     let field = |value: &str| {
-        if value.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", value.replace('"', "\"\""))
-        } else {
-            value.to_owned()
-        }
+        let value = match value {
+            "-" => value.to_owned(),
+            _ if value.starts_with(['=', '+', '-', '@']) => format!("'{value}"),
+            _ => value.to_owned(),
+        };
+        if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
     };
     let mut out = String::new();
     let _ = writeln!(out, "{}", COLUMNS.map(field).join(","));
@@ -127,4 +129,28 @@ pub fn csv(rows: &[Row]) -> String {
         let _ = writeln!(out, "{}", row.cells().iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_defuses_formulas() {
+        let row = Row {
+            work_order_id: "1".into(),
+            title: "t".into(),
+            status: "active".into(),
+            window: Term::default(),
+            worker: "=HYPERLINK(\"x\"), Jr".into(),
+            binding: "none".into(),
+            contractor_id: None,
+            cover: Cover::None,
+            coi_url: None,
+            verdict: Verdict::NotCovered,
+        };
+        let csv = csv(&[row]);
+        let line = csv.lines().nth(1).unwrap();
+        assert!(line.starts_with("1,active,-,-,\"'=HYPERLINK(\"\"x\"\"), Jr\",none,-,not covered,"), "{line}");
+    }
 }
