@@ -146,7 +146,7 @@ fn keyed(step: &Step) -> bool {
 }
 
 fn ready_message(plan: &Plan) -> String {
-    plan.conditions.iter().find(|c| c.type_ == ConditionType::Ready).map(|c| c.message.clone()).unwrap_or_default()
+    message_of(plan, ConditionType::Ready)
 }
 
 /// Adds what `plan` shows to `findings`, each reason once.
@@ -155,10 +155,12 @@ fn note(plan: &Plan, findings: &mut Vec<Finding>) {
     // proceeds or stands (a job 1099Policy will not update, say) is worth a warning.
     let held = plan.step.is_none()
         && matches!(plan.phase, Phase::Pending | Phase::WaitingForTrigger | Phase::Provisioning | Phase::Failed);
-    let mut add = |severity, reason: &str, message: &str| {
-        if !findings.iter().any(|f| f.reason == reason) {
-            findings.push(Finding { severity, reason: reason.to_owned(), message: message.to_owned() });
-        }
+    // Each reason once; one seen as a warning while the plan went on blocks when it holds the
+    // plan at the end.
+    let mut add = |severity, reason: &str, message: &str| match findings.iter_mut().find(|f| f.reason == reason) {
+        Some(seen) if severity == Severity::Blocking => seen.severity = Severity::Blocking,
+        Some(_) => {}
+        None => findings.push(Finding { severity, reason: reason.to_owned(), message: message.to_owned() }),
     };
     for c in plan.conditions.iter().filter(|c| c.status == ConditionStatus::True) {
         if BLOCKING.contains(&c.type_) {
@@ -171,7 +173,7 @@ fn note(plan: &Plan, findings: &mut Vec<Finding>) {
         add(if held { Severity::Blocking } else { Severity::Warning }, problem.reason, &problem.message);
     }
     if plan.phase == Phase::Cancelled {
-        add(Severity::Warning, "Cancelled", &message_of(plan, ConditionType::Ready));
+        add(Severity::Warning, "Cancelled", &ready_message(plan));
     }
 }
 
@@ -239,5 +241,41 @@ fn assignment() -> AssignmentFacts {
         eligibility_message: None,
         gl_coi_url: None,
         wc_coi_url: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::plan::{Problem, Wait};
+    use crate::resources::{JobTerms, WageType};
+
+    fn plan(phase: Phase, step: Option<Step>) -> Plan {
+        Plan {
+            phase,
+            conditions: Vec::new(),
+            work_order: None,
+            step,
+            wait: Wait::ForChange,
+            problem: Some(Problem { reason: "RegionUnknown", message: "set spec.region".into() }),
+        }
+    }
+
+    #[test]
+    fn a_problem_first_seen_beside_a_step_blocks_once_it_holds_the_plan() {
+        let terms = JobTerms {
+            category_code: "jc_1".into(),
+            wage_cents: 100,
+            wage_type: WageType::Flatfee,
+            region: "CA".into(),
+        };
+        let mut findings = Vec::new();
+        note(&plan(Phase::Bound, Some(Step::UpdateJob { job_id: "jb_1".into(), terms })), &mut findings);
+        assert_eq!(findings[0].severity, Severity::Warning, "coverage goes on");
+        note(&plan(Phase::Provisioning, None), &mut findings);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].severity, Severity::Blocking, "the plan stops on it");
+        note(&plan(Phase::Bound, None), &mut findings);
+        assert_eq!(findings[0].severity, Severity::Blocking, "never lowered again");
     }
 }

@@ -20,7 +20,7 @@ use crate::resources::CoverageBinding;
 use crate::resources::ObjectKey;
 use crate::runtime::index::{Entry, Index};
 use crate::webhooks::{Bindings, Unmatched};
-use crate::workmarket::WorkOrderStatus;
+use crate::workmarket::Listed;
 
 /// Most wakes kept while caches catch up; the oldest go first.
 const KEPT_MAX: usize = 10_000;
@@ -199,9 +199,19 @@ impl Fleet {
         Self { uncovered, ..self }
     }
 
-    /// Takes in a row of WorkMarket's change feed for the view of uncovered work orders.
-    pub fn note_work_order(&self, id: &str, status: &WorkOrderStatus, covered: bool) {
-        self.uncovered.observe(id, status, covered, self.unbound.is_some());
+    /// Replaces the view of uncovered work orders with what WorkMarket lists as assigned or in
+    /// progress now; the newly uncovered are offered to auto-binding.
+    pub fn note_uncovered(&self, listed: &[Listed]) {
+        let rows = listed.iter().map(|w| (w.id.as_str(), &w.status));
+        let covered = |id: &str| !Maps::keys(self.maps().index.by_work_order(id)).is_empty();
+        for id in self.uncovered.replace(rows, covered, self.unbound.is_some()) {
+            self.consider_unbound(&id);
+        }
+    }
+
+    /// This replica no longer sweeps: it reports no uncovered work orders (the leader does).
+    pub fn forget_uncovered(&self) {
+        self.uncovered.clear();
     }
 
     fn catching_up(&self) -> bool {

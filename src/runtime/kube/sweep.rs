@@ -1,8 +1,8 @@
 //! The missed-webhook sweep: every few minutes the leader reads WorkMarket's change feed
 //! (`list_updated`) and wakes the bindings of every changed work order that have not read it
-//! since it changed, or offers unbound ones to auto-binding and counts those assigned or in
-//! progress as uncovered. A lost webhook costs at most one sweep; a webhook handled already
-//! costs no second read.
+//! since it changed; then it lists the work orders assigned or in progress and counts those no
+//! binding covers, offering the newly uncovered ones to auto-binding. A lost webhook costs at most one
+//! sweep; a webhook handled already costs no second read.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -13,6 +13,9 @@ use tokio::sync::watch;
 use super::fleet::Fleet;
 use crate::webhooks::Bindings;
 use crate::workmarket::WorkMarketClient;
+
+/// How far back WorkMarket's change feed may be read: two months, less a day's margin.
+const FEED_HORIZON_HOURS: i64 = 59 * 24;
 
 /// When the last sweep that read the whole change feed ended, and how often sweeps run: what
 /// `coverbridge_sweep_last_success_timestamp_seconds` and `coverbridge_sweep_interval_seconds`
@@ -57,8 +60,11 @@ pub async fn run(
             () = &mut stop => return,
         }
         if !*leader.borrow() {
+            fleet.forget_uncovered();
             continue;
         }
+        // WorkMarket refuses a feed older than two months (a replica that followed that long).
+        cursor = cursor.max(Timestamp::now() - SignedDuration::from_hours(FEED_HORIZON_HOURS));
         match sweep_once(&workmarket, &fleet, cursor).await {
             Ok(next) => {
                 cursor = next;
@@ -78,10 +84,8 @@ pub async fn sweep_once(
     let updated = workmarket.list_updated(since).await?;
     let mut woken = 0;
     for change in &updated.changes {
-        let covered = !fleet.by_work_order(&change.id).is_empty();
-        fleet.note_work_order(&change.id, &change.status, covered);
-        if !covered {
-            fleet.consider_unbound(&change.id);
+        if fleet.by_work_order(&change.id).is_empty() {
+            // Nothing to wake; an unbound work order that needs coverage shows in the list below.
             continue;
         }
         let keys = fleet.unseen_change(&change.id, change.last_modified.map(|t| t.as_second()));
@@ -90,6 +94,8 @@ pub async fn sweep_once(
             fleet.trigger(keys);
         }
     }
-    tracing::debug!(changed = updated.changes.len(), woken, "swept WorkMarket's change feed");
+    let working = workmarket.list_assignments(&["active", "inprogress"]).await?;
+    fleet.note_uncovered(&working);
+    tracing::debug!(changed = updated.changes.len(), woken, working = working.len(), "swept WorkMarket's change feed");
     Ok(updated.cursor)
 }

@@ -1,7 +1,8 @@
-//! Work orders nothing covers: the ones WorkMarket's change feed shows assigned or in progress
-//! that no CoverageBinding names — `coverbridge_work_orders_uncovered`. The view is built from the
-//! feed as the sweep reads it, so it knows what changed since the operator started (and one
-//! sweep interval before); `coverbridge audit` answers for any window.
+//! Work orders nothing covers: the ones WorkMarket lists as assigned or in progress that no
+//! CoverageBinding names — `coverbridge_work_orders_uncovered`. The leader's sweep lists them
+//! afresh each time, so a work order whose binding was deleted counts again and one that ended
+//! stops counting; between sweeps a binding that appears takes its work order out at once. A
+//! replica that does not lead reports none (the leader's count is the fleet's).
 //!
 //! It lives as long as the operator and a fleet can have tens of thousands of work orders, so it
 //! keeps an id and a stage per work order and nothing else: 16 bytes an entry.
@@ -57,26 +58,42 @@ impl Uncovered {
         self.by_id.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Takes in a row of the change feed: `covered` when a binding names the work order. A work
-    /// order that newly needs coverage nobody gives it is logged once (when `auto_binding` is
-    /// off; on, the auto-binder is about to make its binding).
-    pub fn observe(&self, id: &str, status: &WorkOrderStatus, covered: bool, auto_binding: bool) {
-        let key = self.key(id);
-        let stage = Stage::of(status).filter(|_| !covered);
-        let before = match stage {
-            Some(stage) => self.lock().insert(key, stage),
-            None => self.lock().remove(&key),
-        };
-        if let (Some(stage), false) = (stage, auto_binding)
-            && before != Some(stage)
-        {
-            tracing::warn!(
-                work_order = id,
-                status = stage.label(),
-                "work order is {} and no CoverageBinding covers it",
-                if stage == Stage::InProgress { "in progress" } else { "assigned" }
-            );
+    /// Replaces the view with `listed` — work orders as WorkMarket lists them now — less those
+    /// `covered` says a binding names. Returns the ones newly uncovered, each logged once (when
+    /// `auto_binding` is off; on, they are about to be offered to it).
+    pub fn replace<'a>(
+        &self,
+        listed: impl IntoIterator<Item = (&'a str, &'a WorkOrderStatus)>,
+        covered: impl Fn(&str) -> bool,
+        auto_binding: bool,
+    ) -> Vec<String> {
+        let mut by_id = HashMap::new();
+        let mut new = Vec::new();
+        let before = std::mem::take(&mut *self.lock());
+        for (id, status) in listed {
+            let Some(stage) = Stage::of(status).filter(|_| !covered(id)) else { continue };
+            let key = self.key(id);
+            if before.get(&key) != Some(&stage) {
+                new.push(id.to_owned());
+                if !auto_binding {
+                    tracing::warn!(
+                        work_order = id,
+                        status = stage.label(),
+                        "work order is {} and no CoverageBinding covers it",
+                        if stage == Stage::InProgress { "in progress" } else { "assigned" }
+                    );
+                }
+            }
+            by_id.insert(key, stage);
         }
+        by_id.shrink_to_fit();
+        *self.lock() = by_id;
+        new
+    }
+
+    /// Forgets every work order: this replica no longer sweeps.
+    pub fn clear(&self) {
+        *self.lock() = HashMap::new();
     }
 
     /// A binding names `id` now.
@@ -100,31 +117,41 @@ mod tests {
     #[test]
     fn a_fleet_of_ten_thousand_work_orders_is_counted_in_sixteen_bytes_each() {
         let view = Uncovered::default();
-        for i in 0..10_000u64 {
-            let status = if i % 4 == 0 { WorkOrderStatus::InProgress } else { WorkOrderStatus::Active };
-            view.observe(&(6_029_100_000 + i).to_string(), &status, i % 10 == 0, true);
-        }
+        let listed: Vec<(String, WorkOrderStatus)> = (0..10_000u64)
+            .map(|i| {
+                let status = if i % 4 == 0 { WorkOrderStatus::InProgress } else { WorkOrderStatus::Active };
+                ((6_029_100_000 + i).to_string(), status)
+            })
+            .collect();
+        let rows = || listed.iter().map(|(id, status)| (id.as_str(), status));
         // Every tenth has a binding; every fourth started (2 500, of which 500 are covered).
+        let covered = |id: &str| id.ends_with('0');
+        let new = view.replace(rows(), covered, true);
+        assert_eq!(new.len(), 9_000, "all new the first time");
         assert_eq!(view.counts(), [(Stage::Assigned, 7_000), (Stage::InProgress, 2_000)]);
         assert_eq!(std::mem::size_of::<(u64, Stage)>(), 16, "an id and a stage, nothing more");
+        assert!(view.lock().capacity() < 2 * 9_000, "sized to what it holds");
 
         view.covered("6029100001");
-        view.observe("6029100002", &WorkOrderStatus::Complete, false, true);
-        view.observe("6029100003", &WorkOrderStatus::Cancelled, false, true);
-        view.observe("6029100004", &WorkOrderStatus::InProgress, true, true);
-        assert_eq!(view.counts(), [(Stage::Assigned, 6_997), (Stage::InProgress, 1_999)]);
+        assert_eq!(view.counts()[0], (Stage::Assigned, 6_999), "a new binding counts at once");
+        // The next sweep: the same work orders, so nothing is new, and the binding stays counted.
+        assert!(view.replace(rows(), |id| covered(id) || id == "6029100001", true).is_empty());
+        assert_eq!(view.counts()[0], (Stage::Assigned, 6_999));
+        // Its binding is deleted: the next sweep counts the work order again, as new.
+        assert_eq!(view.replace(rows(), covered, true), ["6029100001"]);
 
-        for i in 0..10_000u64 {
-            view.observe(&(6_029_100_000 + i).to_string(), &WorkOrderStatus::Paid, false, true);
-        }
+        assert!(view.replace(std::iter::empty(), covered, true).is_empty(), "all ended");
         assert_eq!(view.counts(), [(Stage::Assigned, 0), (Stage::InProgress, 0)], "nothing left behind");
+        view.replace(rows(), covered, true);
+        view.clear();
+        assert_eq!(view.counts(), [(Stage::Assigned, 0), (Stage::InProgress, 0)]);
     }
 
     #[test]
     fn ids_that_are_not_numbers_are_kept_apart_by_hash() {
         let view = Uncovered::default();
-        view.observe("WO-A", &WorkOrderStatus::Active, false, false);
-        view.observe("WO-B", &WorkOrderStatus::Active, false, false);
+        let active = WorkOrderStatus::Active;
+        view.replace([("WO-A", &active), ("WO-B", &active)], |_| false, false);
         assert_eq!(view.counts()[0], (Stage::Assigned, 2));
         view.covered("WO-A");
         assert_eq!(view.counts()[0], (Stage::Assigned, 1));
