@@ -41,10 +41,10 @@ pub struct PlatformArgs {
     #[arg(long, env = "COVERBRIDGE_WORKMARKET_RPS", default_value_t = NonZeroU32::new(10).unwrap())]
     pub workmarket_rps: NonZeroU32,
 
-    /// How long 1099Policy's lists of category codes and entities are trusted once read, e.g.
-    /// `5m`. A binding held back by an unknown or unapproved code (or an unknown entity) is
-    /// checked again after this long; a CategoryMapping change reads the codes at once.
-    #[arg(long, env = "COVERBRIDGE_CATEGORY_CODES_TTL", default_value = "5m", value_parser = duration)]
+    /// How long 1099Policy's lists of category codes and of entities are trusted once read, e.g.
+    /// `5m` (at least 30s). A binding held back by an unknown or unapproved code, or an unknown
+    /// entity, is checked again after this long; a CategoryMapping change reads the codes at once.
+    #[arg(long, env = "COVERBRIDGE_CATEGORY_CODES_TTL", default_value = "5m", value_parser = listings_ttl)]
     pub category_codes_ttl: Duration,
 }
 
@@ -113,6 +113,16 @@ pub fn duration(text: &str) -> Result<Duration, String> {
     Duration::try_from(parsed).map_err(|_| format!("{text:?} is negative"))
 }
 
+fn listings_ttl(text: &str) -> Result<Duration, String> {
+    let ttl = duration(text)?;
+    if ttl < Duration::from_secs(30) {
+        return Err(format!(
+            "{text:?} is shorter than 30s; every held binding would read 1099Policy's lists again and again"
+        ));
+    }
+    Ok(ttl)
+}
+
 fn sweep_interval(text: &str) -> Result<Duration, String> {
     let interval = duration(text)?;
     if interval < Duration::from_secs(120) {
@@ -146,6 +156,8 @@ mod tests {
         assert_eq!(duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(duration("soon").unwrap_err().contains("soon"));
         assert!(sweep_interval("1m").unwrap_err().contains("2m"));
+        assert!(listings_ttl("0s").unwrap_err().contains("30s"));
+        assert_eq!(listings_ttl("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(sweep_interval("2m"), Ok(Duration::from_secs(120)));
     }
 }

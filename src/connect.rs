@@ -64,7 +64,8 @@ impl PlatformArgs {
     /// The clients (with their credentials from the environment) and the reconciler, every
     /// request reported to `observer` when given.
     pub fn connect(&self, access: Access, observer: Option<Observer>) -> Result<Platforms, ConnectError> {
-        let http = |rps| {
+        // Read-only, each client allows only its own harmless POSTs: WorkMarket's token exchange.
+        let http = |rps, posts_allowed: &'static [&'static str]| {
             let client = HttpClient::new(HttpSettings { requests_per_second: rps, ..HttpSettings::default() });
             let client = match &observer {
                 Some(observer) => client.with_observer(observer.clone()),
@@ -72,7 +73,7 @@ impl PlatformArgs {
             };
             match access {
                 Access::ReadWrite => client,
-                Access::ReadOnly => client.read_only(TOKEN_EXCHANGE),
+                Access::ReadOnly => client.read_only(posts_allowed),
             }
         };
         let workmarket = WorkMarketClient::new(
@@ -80,11 +81,11 @@ impl PlatformArgs {
             self.workmarket_path_style,
             required(secrets::WORKMARKET_API_TOKEN)?,
             required(secrets::WORKMARKET_API_SECRET)?,
-            http(self.workmarket_rps),
+            http(self.workmarket_rps, TOKEN_EXCHANGE),
         );
         let api_key = required(secrets::TEN99POLICY_API_KEY)?;
-        let ten99policy = Ten99PolicyClient::new(&self.ten99policy_url, api_key, http(self.ten99policy_rps))
-            .map_err(|e| ConnectError::Config(e.to_string()))?;
+        let ten99policy = Ten99PolicyClient::new(&self.ten99policy_url, api_key, http(self.ten99policy_rps, &[]))
+            .map_err(|e| ConnectError::Config(format!("COVERBRIDGE_TEN99POLICY_URL: {e}")))?;
         let reconciler = Reconciler::new(workmarket.clone(), ten99policy, self.core_settings());
         Ok(Platforms { workmarket, reconciler })
     }

@@ -17,6 +17,7 @@ pub mod runtime;
 pub mod sandbox_clients;
 pub mod secret;
 pub mod server;
+pub mod table;
 pub mod telemetry;
 pub mod ten99policy;
 pub mod webhooks;

@@ -115,7 +115,18 @@ async fn an_assigned_work_order_plans_every_write_with_its_exact_request_and_key
     let contractor = &binding["steps"][0];
     assert_eq!(contractor["request"]["path"], "/api/v1/contractors");
     assert_eq!(contractor["idempotencyKey"], "workmarket-worker-8823578");
-    assert_eq!(contractor["request"]["body"]["email"], "alex.nguyen@example.com");
+    let body = &contractor["request"]["body"];
+    assert_eq!((&body["first_name"], &body["address"]["region"]), (&json!("Alex"), &json!("CA")));
+    for personal in ["/email", "/phone", "/address/line1", "/address/postalcode"] {
+        assert_eq!(
+            body.pointer(personal).unwrap(),
+            "<redacted: --show-personal-data>",
+            "{personal}: plans end up in CI logs"
+        );
+    }
+    let shown = plan(&platforms, &[&args[..], &["--show-personal-data"]].concat(), &[]).await;
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["bindings"][0]["steps"][0]["request"]["body"]["email"], "alex.nguyen@example.com");
     let job = &binding["steps"][1]["request"]["body"];
     assert_eq!(
         (&job["category_code"], &job["wage"], &job["wage_type"], &job["entity"]),
@@ -134,6 +145,19 @@ async fn an_assigned_work_order_plans_every_write_with_its_exact_request_and_key
     let from_yaml: Value = serde_saphyr::from_str(&String::from_utf8_lossy(&yaml.stdout)).unwrap();
     assert_eq!(from_yaml, report, "YAML and JSON say the same");
     assert_read_only(&platforms);
+}
+
+#[tokio::test]
+async fn a_mapping_the_manifests_do_not_carry_is_reported_not_given_and_blocks_nothing() {
+    let platforms = platforms().await;
+    let output = plan(&platforms, &["-f", &examples("binding-flat-fee.yaml")], &[]).await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "it may well exist in the cluster:\n{text}");
+    assert!(
+        text.contains("warning NotGiven: CategoryMapping default/default is not among the manifests; pass --cluster"),
+        "{text}"
+    );
+    assert!(text.contains("warning MappingNotFound"), "{text}");
 }
 
 #[tokio::test]

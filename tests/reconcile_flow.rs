@@ -285,6 +285,22 @@ async fn an_entity_1099policy_does_not_list_writes_nothing_until_it_does() {
 }
 
 #[tokio::test]
+async fn lists_1099policy_will_not_show_this_key_are_not_checked_and_hold_nothing_back() {
+    use coverbridge_sandbox::harness::{Fault, FaultRule};
+    let world = World::start().await;
+    let harness = world.ten99policy.sandbox.harness();
+    harness.inject(FaultRule::new("/api/v1/category_codes", Fault::Status { status: 403 }).method("GET"));
+    harness.inject(FaultRule::new("/api/v1/entities/", Fault::Status { status: 403 }).method("GET"));
+    world.apply(&manifest("cabling", "6029116324", "")).await;
+    world.workmarket.sandbox.assign("6029116324", "8823578").unwrap();
+    world.settle().await;
+    let status = world.status("cabling");
+    assert_eq!(status.phase, Some(Phase::AwaitingApplication), "{status:#?}");
+    let lists = world.ten99_calls().into_iter().filter(|c| c.status == 403).count();
+    assert_eq!(lists, 2, "each list asked once, its refusal remembered");
+}
+
+#[tokio::test]
 async fn repeat_coverage_is_an_assignment() {
     let world = World::start().await;
     world.apply(&manifest("pos", "6029116326", "")).await;

@@ -97,19 +97,7 @@ impl Row {
 /// The rows as aligned columns.
 pub fn table(rows: &[Row]) -> String {
     let cells: Vec<[String; 14]> = rows.iter().map(Row::cells).collect();
-    let header = COLUMNS.map(|c| c.to_uppercase());
-    let mut widths = header.each_ref().map(|h| h.chars().count());
-    for row in &cells {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&cells) {
-        let line: Vec<String> = row.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
-    out
+    crate::table::columns(&COLUMNS.map(|c| c.to_uppercase()), &cells)
 }
 
 /// The rows as CSV (RFC 4180), with a header line. A cell a spreadsheet would take for a

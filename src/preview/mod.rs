@@ -18,9 +18,9 @@ use kube::ResourceExt;
 use crate::config::PlatformArgs;
 use crate::connect::Access;
 use crate::reconcile::Reconciler;
-use crate::reconcile::forecast::{Finding, Forecast, Severity};
+use crate::reconcile::forecast::{Finding, Forecast, ForecastStep, Severity};
 use crate::reconcile::mapping::shadowed;
-use crate::resources::{CategoryMapping, CoverageBinding};
+use crate::resources::{CategoryMapping, CoverageBinding, StepKind};
 
 pub use host::PreviewHost;
 pub use manifests::{ManifestError, Manifests};
@@ -47,6 +47,11 @@ pub struct PlanArgs {
     /// `default`.
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
+
+    /// Print the worker's e-mail, phone and street address in the contractor's request body
+    /// (left out by default: plans end up in CI logs).
+    #[arg(long)]
+    pub show_personal_data: bool,
 
     /// How the platforms are reached: the same settings as `coverbridge run`.
     #[command(flatten)]
@@ -114,17 +119,39 @@ pub async fn plan(args: &PlanArgs) -> Result<Report, String> {
         report.mappings.push(check_mapping(&platforms.reconciler, mapping, users).await);
     }
     for binding in &manifests.bindings {
-        report.bindings.push(plan_binding(&platforms.reconciler, binding, &host, cluster.as_ref()).await);
+        let mut plan = plan_binding(&platforms.reconciler, binding, &host, cluster.as_ref()).await;
+        if !args.show_personal_data {
+            plan.forecast.iter_mut().flat_map(|f| f.steps.iter_mut()).for_each(redact);
+        }
+        report.bindings.push(plan);
     }
     Ok(report)
+}
+
+/// What identifies a person in a contractor's request body.
+const PERSONAL: [&str; 5] = ["/email", "/phone", "/address/line1", "/address/line2", "/address/postalcode"];
+
+fn redact(step: &mut ForecastStep) {
+    if step.kind != StepKind::Contractor {
+        return;
+    }
+    for field in PERSONAL {
+        if let Some(value) = step.request.body.pointer_mut(field).filter(|v| v.is_string()) {
+            *value = serde_json::Value::from("<redacted: --show-personal-data>");
+        }
+    }
 }
 
 fn uses(binding: &CoverageBinding, mapping: &CategoryMapping) -> bool {
     binding.namespace() == mapping.namespace() && binding.spec.mapping_name() == mapping.metadata.name.as_deref()
 }
 
+/// What is wrong with a mapping: its unknown or unapproved codes block whatever binding uses
+/// them (in the cluster too), a shadowed rule is a warning.
 async fn check_mapping(reconciler: &Reconciler, mapping: &CategoryMapping, users: usize) -> MappingCheck {
     let warn = |reason: &str, message: String| Finding { severity: Severity::Warning, reason: reason.into(), message };
+    let block =
+        |reason: &str, message: String| Finding { severity: Severity::Blocking, reason: reason.into(), message };
     let mut findings: Vec<Finding> = shadowed(&mapping.spec)
         .into_iter()
         .map(|s| {
@@ -139,12 +166,12 @@ async fn check_mapping(reconciler: &Reconciler, mapping: &CategoryMapping, users
         Ok(status) => {
             if !status.unknown_codes.is_empty() {
                 let message = format!("1099Policy does not know {}", status.unknown_codes.join(", "));
-                findings.push(warn("UnknownCategoryCode", message));
+                findings.push(block("UnknownCategoryCode", message));
             }
             if !status.unapproved_codes.is_empty() {
                 let message =
                     format!("1099Policy has not approved {} for this account", status.unapproved_codes.join(", "));
-                findings.push(warn("UnapprovedCategoryCode", message));
+                findings.push(block("UnapprovedCategoryCode", message));
             }
         }
         Err(error) => findings.push(warn("CodesNotChecked", format!("the codes could not be checked: {error}"))),
@@ -200,7 +227,17 @@ async fn live(given: &CoverageBinding, cluster: Option<&kube::Client>) -> Result
 }
 
 /// Says where a missing mapping or Secret was looked for, so "does not exist" is not misread.
+/// Without `--cluster` it may well exist there: what its absence blocks is only a warning then.
 fn with_unseen(mut forecast: Forecast, unseen: Vec<String>, cluster: bool) -> Forecast {
+    if !unseen.is_empty() && !cluster {
+        for finding in forecast
+            .findings
+            .iter_mut()
+            .filter(|f| ["MappingNotFound", "CertificateMissing", "Failed"].contains(&f.reason.as_str()))
+        {
+            finding.severity = Severity::Warning;
+        }
+    }
     for what in unseen {
         let message = match cluster {
             true => format!("{what} is neither among the manifests nor in the cluster"),

@@ -53,11 +53,13 @@ pub struct MappingCheck {
 }
 
 impl Report {
-    /// 1 when a plan could not be made, else 2 when a problem would block coverage, else 0.
+    /// 1 when a plan could not be made, else 2 when a problem would block coverage (of a
+    /// binding, or of any binding a mapping serves), else 0.
     pub fn exit_code(&self) -> u8 {
+        let mapping_blocks = self.mappings.iter().flat_map(|m| &m.findings).any(|f| f.severity == Severity::Blocking);
         if self.bindings.iter().any(|b| b.error.is_some()) {
             1
-        } else if self.bindings.iter().any(|b| b.forecast.as_ref().is_some_and(Forecast::blocked)) {
+        } else if mapping_blocks || self.bindings.iter().any(|b| b.forecast.as_ref().is_some_and(Forecast::blocked)) {
             2
         } else {
             0
@@ -69,7 +71,7 @@ impl Report {
         let mut out = String::new();
         let rows: Vec<[String; 6]> = self.bindings.iter().map(summary_row).collect();
         let header = ["NAMESPACE", "NAME", "WORK ORDER", "NOW", "WRITES", "STOPS IN"].map(str::to_owned);
-        write_columns(&mut out, &header, &rows);
+        out.push_str(&crate::table::columns(&header, &rows));
         for binding in &self.bindings {
             details(&mut out, binding);
         }
@@ -109,19 +111,6 @@ fn summary_row(binding: &BindingPlan) -> [String; 6] {
         None => ("?".into(), "?".into(), "not planned".into()),
     };
     [binding.namespace.clone(), binding.name.clone(), binding.work_order_id.clone(), now, writes, stops]
-}
-
-fn write_columns(out: &mut String, header: &[String; 6], rows: &[[String; 6]]) {
-    let mut widths = header.each_ref().map(|h| h.chars().count());
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    for row in std::iter::once(header).chain(rows) {
-        let cells: Vec<String> = row.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
-        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-    }
 }
 
 fn details(out: &mut String, binding: &BindingPlan) {

@@ -7,7 +7,7 @@ use super::error::{ReconcileError, Ten99Read};
 use super::facts::{AssignmentFacts, PolicyFacts};
 use super::keys::key;
 use super::observe::{assignment_facts, policy_facts};
-use super::steps::{ContractorDraft, Step, Undo, requests};
+use super::steps::{CANCEL_REASON, ContractorDraft, Step, Undo, requests};
 use crate::resources::{CertificateStatus, JobTerms, StepKind};
 use crate::ten99policy::{self as t99, ErrorCode, IdempotencyKey, Ten99PolicyClient, Ten99PolicyError};
 
@@ -139,7 +139,7 @@ pub async fn act(client: &Ten99PolicyClient, uid: &str, step: &Step, attempt: u3
             Ok(Outcome::AssignmentExtended(assignment_facts(&extended)))
         }
         Step::CancelAssignment { job_id, because } => {
-            let cancelled = client.cancel_assignment(job_id, Some("client_request"), key).await.map_err(failed)?;
+            let cancelled = client.cancel_assignment(job_id, Some(CANCEL_REASON), key).await.map_err(failed)?;
             Ok(Outcome::AssignmentCancelled { facts: assignment_facts(&cancelled), because: *because })
         }
         Step::ExpireSession { session_id, because } => expire(client, session_id, *because, key).await,

@@ -104,6 +104,9 @@ pub enum Listing {
     NotApproved,
     /// Not listed: 1099Policy would refuse it.
     Unknown,
+    /// Not checked: 1099Policy refused to show its list to this API key. The write goes ahead
+    /// and 1099Policy itself judges it.
+    Unchecked,
 }
 
 /// The job category code for a work order, or why there is none.

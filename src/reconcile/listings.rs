@@ -35,9 +35,17 @@ impl<T> Expiring<T> {
     where
         F: Future<Output = Result<T, E>>,
     {
+        self.get_within(self.ttl, fetch).await
+    }
+
+    /// The value, read again when it is older than `max_age` (or the TTL, if shorter).
+    async fn get_within<E, F>(&self, max_age: Duration, fetch: impl FnOnce() -> F) -> Result<Arc<T>, E>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
         let mut slot = self.slot.lock().await;
         if let Some((at, value)) = slot.as_ref()
-            && at.elapsed() < self.ttl
+            && at.elapsed() < max_age.min(self.ttl)
         {
             return Ok(value.clone());
         }
@@ -51,12 +59,20 @@ impl<T> Expiring<T> {
     }
 }
 
+/// A code missing from the list (or not approved in it) may have just been added to a mapping
+/// or approved: a list older than this is read again before the binding is held back.
+const RECHECK_AFTER: Duration = Duration::from_secs(10);
+
+/// The codes as 1099Policy lists them; `None` when it refuses to list them to this key (the
+/// check is then skipped, not every binding failed).
+type Codes = Option<Vec<KnownCode>>;
+
 /// The account-wide lists, each cached for its own time.
 pub(super) struct Listings {
     workmarket: WorkMarketClient,
     ten99policy: Ten99PolicyClient,
     industries: Expiring<Vec<Industry>>,
-    codes: Expiring<Vec<KnownCode>>,
+    codes: Expiring<Codes>,
     /// Entity ids looked up, with when and what 1099Policy said. Accounts have few entities.
     entities: Mutex<HashMap<String, (Instant, Listing)>>,
     ttl: Duration,
@@ -80,16 +96,11 @@ impl Listings {
         Ok(self.industries.get(|| self.workmarket.list_industries()).await?)
     }
 
-    /// 1099Policy's job category codes for this account, with whether each is approved.
-    pub(super) async fn category_codes(&self) -> Result<Arc<Vec<KnownCode>>, ReconcileError> {
-        self.codes.get(|| self.read_codes()).await
-    }
-
     /// Reads the category codes now (a mapping changed, so they are worth reading afresh) and
     /// keeps them for every binding's next check.
     pub(super) async fn refresh_category_codes(&self) -> Result<Arc<Vec<KnownCode>>, ReconcileError> {
         let codes = self.read_codes().await?;
-        self.codes.put(codes.clone()).await;
+        self.codes.put(Some(codes.clone())).await;
         Ok(Arc::new(codes))
     }
 
@@ -103,14 +114,26 @@ impl Listings {
             .collect())
     }
 
-    /// Where `code` stands in the account's list.
+    /// The codes, or `None` when 1099Policy refuses to list them (logged when read).
+    async fn read_codes_or_unchecked(&self) -> Result<Codes, ReconcileError> {
+        match self.read_codes().await {
+            Ok(codes) => Ok(Some(codes)),
+            Err(error) if !error.is_retryable() => {
+                tracing::warn!(%error, "1099Policy refused to list its category codes; codes are not checked before writing");
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Where `code` stands in the account's list. One that is missing or not approved is looked
+    /// up in a fresh list before it is believed.
     pub(super) async fn code(&self, code: &str) -> Result<Listing, ReconcileError> {
-        let codes = self.category_codes().await?;
-        Ok(match codes.iter().find(|k| k.code == code) {
-            None => Listing::Unknown,
-            Some(k) if !k.approved => Listing::NotApproved,
-            Some(_) => Listing::Listed,
-        })
+        let listing = standing(&*self.codes.get(|| self.read_codes_or_unchecked()).await?, code);
+        if matches!(listing, Listing::Listed | Listing::Unchecked) {
+            return Ok(listing);
+        }
+        Ok(standing(&*self.codes.get_within(RECHECK_AFTER, || self.read_codes_or_unchecked()).await?, code))
     }
 
     /// Whether 1099Policy knows the entity `id` (never [`Listing::NotApproved`]).
@@ -124,10 +147,23 @@ impl Listings {
         let listing = match self.ten99policy.get_entity(id).await {
             Ok(_) => Listing::Listed,
             Err(error) if names_no_entity(&error) => Listing::Unknown,
+            Err(error) if !error.is_retryable() => {
+                tracing::warn!(%error, entity = id, "1099Policy refused to show the entity; it is not checked before writing");
+                Listing::Unchecked
+            }
             Err(error) => return Err(ReconcileError::reading(Ten99Read::Entity)(error)),
         };
         entities.insert(id.to_owned(), (Instant::now(), listing));
         Ok(listing)
+    }
+}
+
+fn standing(codes: &Codes, code: &str) -> Listing {
+    let Some(codes) = codes else { return Listing::Unchecked };
+    match codes.iter().find(|k| k.code == code) {
+        None => Listing::Unknown,
+        Some(k) if !k.approved => Listing::NotApproved,
+        Some(_) => Listing::Listed,
     }
 }
 

@@ -32,7 +32,7 @@ impl Planner<'_> {
         let unmapped = |reason: &str, message: String| Desired::yes(C::CategoryUnmapped, reason, message);
         if let Some((code, source, listing)) = self.facts.category.chosen() {
             return match listing {
-                Listing::Listed => Ok(code.to_owned()),
+                Listing::Listed | Listing::Unchecked => Ok(code.to_owned()),
                 Listing::Unknown => Err(unmapped(
                     "UnknownCategoryCode",
                     format!(
@@ -162,11 +162,14 @@ impl Planner<'_> {
     }
 
     /// Before the trigger: a category problem is shown already, so it can be fixed in time.
-    pub(super) fn show_category_problem(&mut self) {
+    /// Returns whether it is a code 1099Policy refused, which its list may change.
+    pub(super) fn show_category_problem(&mut self) -> bool {
         let unresolved = self.spec.certificate.is_none() && self.status.job_id.is_none();
         if unresolved && let Err(condition) = self.category_code() {
             self.conditions.push(condition);
+            return self.facts.category.chosen().is_some();
         }
+        false
     }
 
     pub(super) fn policy_coverage(&mut self, wo: &WorkOrderFacts, contractor_id: String) -> Decision {

@@ -249,9 +249,10 @@ impl Planner<'_> {
             "waiting for work order {} to be {waits_for}; WorkMarket status is {}",
             wo.id, wo.status_code
         ));
-        self.show_category_problem();
+        let refused_code = self.show_category_problem();
         let unknown = self.unknown_entity();
-        let wait = if unknown.is_some() { Wait::Poll(self.ctx.listings_ttl) } else { Wait::ForChange };
+        // What 1099Policy's lists refused may be approved there: look again at their next read.
+        let wait = if refused_code || unknown.is_some() { Wait::Poll(self.ctx.listings_ttl) } else { Wait::ForChange };
         Decision { phase: Phase::WaitingForTrigger, step: None, wait, problem: unknown }
     }
 

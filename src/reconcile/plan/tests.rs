@@ -295,6 +295,13 @@ fn a_code_1099policy_would_refuse_holds_back_every_write_and_names_its_source() 
     let p = plan(&spec(), &Default::default(), &open, &ctx());
     assert_eq!((p.phase, p.step.clone()), (Phase::WaitingForTrigger, None));
     assert_eq!(condition(&p, ConditionType::CategoryUnmapped).unwrap().reason, "UnknownCategoryCode");
+    assert_eq!(p.wait, Wait::Poll(ctx().listings_ttl), "approval may come before the trigger");
+
+    // A list 1099Policy would not show: not checked, so not held back either.
+    f.category = CategoryFact::Direct { code: "jc_Any".into(), listing: Listing::Unchecked };
+    f.entity = Some(Listing::Unchecked);
+    let p = plan(&spec(), &Default::default(), &f, &ctx());
+    assert!(matches!(p.step, Some(Step::CreateContractor(_))), "{:?}", p.step);
 }
 
 #[test]

@@ -22,6 +22,9 @@ pub enum Undo {
     BindingDeleted,
 }
 
+/// The reason 1099Policy is given when coverbridge cancels an assignment.
+pub const CANCEL_REASON: &str = "client_request";
+
 impl Undo {
     /// The cause as people read it, after a colon.
     pub fn cause(self) -> &'static str {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Step, requests};
+use super::{CANCEL_REASON, Step, requests};
 use crate::ten99policy as t99;
 
 /// A request as it would be sent: method, path under the API's base URL, and JSON body.
@@ -59,7 +59,7 @@ impl Step {
                 post("assignments/extend", t99::ExtendAssignment { job_id, end_date: (*end).into() })
             }
             Self::CancelAssignment { job_id, .. } => {
-                post("assignments/cancel", t99::CancelAssignment { job_id, reason: Some("client_request") })
+                post("assignments/cancel", t99::CancelAssignment { job_id, reason: Some(CANCEL_REASON) })
             }
             Self::ExpireSession { session_id, .. } => Request {
                 method: "POST",
