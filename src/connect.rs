@@ -44,7 +44,7 @@ pub fn required(name: &'static str) -> Result<Secret, ConnectError> {
 /// Both clients and the reconciler over them.
 #[derive(Clone)]
 pub struct Platforms {
-    /// WorkMarket.
+    /// WorkMarket's client, which the sweep and auto-binding use beside the reconciler.
     pub workmarket: WorkMarketClient,
     /// The core, over both clients.
     pub reconciler: Reconciler,

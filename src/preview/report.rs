@@ -24,9 +24,9 @@ pub struct Report {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BindingPlan {
-    /// The binding's namespace.
+    /// Where the binding is (its own, or `-n` for manifests that name none).
     pub namespace: String,
-    /// The binding's name.
+    /// `metadata.name`.
     pub name: String,
     /// Its `spec.workOrderId`.
     pub work_order_id: String,
@@ -44,9 +44,9 @@ pub struct BindingPlan {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MappingCheck {
-    /// The mapping's namespace.
+    /// Where the mapping is (its own, or `-n`).
     pub namespace: String,
-    /// The mapping's name.
+    /// `metadata.name`; bindings name it in `categoryMappingRef`.
     pub name: String,
     /// Unknown or unapproved codes, rules that can never match.
     pub findings: Vec<Finding>,

@@ -48,7 +48,7 @@ impl Forecast {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ForecastStep {
-    /// What kind of write.
+    /// The write's kind, as `status.createAttempts` and the idempotency key name it.
     pub kind: StepKind,
     /// The request, exactly as it would be sent. Ids of objects earlier steps would create are
     /// shown as `<contractor id>`, `<job id>`, ….
@@ -74,7 +74,7 @@ pub enum Severity {
 /// A problem or notable fact about a binding, in the terms of its conditions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// How much it matters.
+    /// Whether it stops coverage or only deserves a look.
     pub severity: Severity,
     /// The condition or Synced reason, PascalCase (e.g. `UnknownCategoryCode`).
     pub reason: String,

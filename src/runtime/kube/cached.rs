@@ -55,7 +55,8 @@ impl CachedBinding {
         CoverageBinding { metadata: self.metadata.clone(), spec: self.spec(), status: self.status() }
     }
 
-    /// The spec, decoded.
+    /// The spec, decoded from its JSON (a few microseconds: lookups over a namespace may read
+    /// thousands).
     pub fn spec(&self) -> CoverageBindingSpec {
         decode(&self.spec)
     }
