@@ -7,23 +7,14 @@ mod support;
 use std::process::Output;
 
 use coverbridge_sandbox::ten99policy::CertificateReview;
-use coverbridge_sandbox::workmarket::{API_SECRET, API_TOKEN};
 use serde_json::{Value, json};
 use support::kube_api::FakeKube;
 use support::world::World;
 
 /// Runs `coverbridge audit` with `args` against the world's sandboxes.
 async fn audit(world: &World, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_coverbridge"));
-    command
-        .arg("audit")
-        .args(args)
-        .env_clear()
-        .env("WORKMARKET_API_TOKEN", API_TOKEN)
-        .env("WORKMARKET_API_SECRET", API_SECRET)
-        .env("TEN99POLICY_API_KEY", world.ten99policy.sandbox.api_key())
-        .env("COVERBRIDGE_WORKMARKET_URL", &world.workmarket.url)
-        .env("COVERBRIDGE_TEN99POLICY_URL", &world.ten99policy.url);
+    let mut command = support::platforms::coverbridge("audit", &world.workmarket, &world.ten99policy);
+    command.args(args);
     for (name, value) in env {
         command.env(name, value);
     }

@@ -11,7 +11,7 @@ use coverbridge::reconcile::{Host, HostError, Notice, ObjectKey};
 use coverbridge::resources::{CategoryMapping, CoverageBinding, CoverageBindingStatus};
 use coverbridge_sandbox::harness::Call;
 use coverbridge_sandbox::ten99policy::RunningSandbox as Ten99Running;
-use coverbridge_sandbox::workmarket::{API_SECRET, API_TOKEN, RunningSandbox as WmRunning};
+use coverbridge_sandbox::workmarket::RunningSandbox as WmRunning;
 use serde_json::{Value, json};
 use support::kube_api::FakeKube;
 use support::world::World;
@@ -33,17 +33,8 @@ fn examples(path: &str) -> String {
 
 /// Runs `coverbridge plan` with `args`, configured through the environment only.
 async fn plan(platforms: &Platforms, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_coverbridge"));
-    command
-        .arg("plan")
-        .args(args)
-        .env_clear()
-        .env("WORKMARKET_API_TOKEN", API_TOKEN)
-        .env("WORKMARKET_API_SECRET", API_SECRET)
-        .env("TEN99POLICY_API_KEY", platforms.ten99policy.sandbox.api_key())
-        .env("COVERBRIDGE_WORKMARKET_URL", &platforms.workmarket.url)
-        .env("COVERBRIDGE_TEN99POLICY_URL", &platforms.ten99policy.url)
-        .env("COVERBRIDGE_PROXY_EMAIL_DOMAIN", "relay.example.com");
+    let mut command = support::platforms::coverbridge("plan", &platforms.workmarket, &platforms.ten99policy);
+    command.args(args).env("COVERBRIDGE_PROXY_EMAIL_DOMAIN", "relay.example.com");
     for (name, value) in extra_env {
         command.env(name, value);
     }

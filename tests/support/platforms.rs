@@ -62,3 +62,18 @@ pub fn manifest(name: &str, work_order: &str, extra: &str) -> String {
         "apiVersion: coverbridge.io/v1alpha1\nkind: CoverageBinding\nmetadata: {{name: {name}}}\nspec:\n  workOrderId: \"{work_order}\"\n  coverageTypes: [general]\n  entity: en_Ah3tqYn\n  categoryCode: jc_MTqpkbkp6G\n{extra}"
     )
 }
+
+/// `coverbridge <subcommand>` (the binary under test) configured through the environment only,
+/// as CI runs it: the sandboxes' URLs and test credentials, nothing inherited.
+pub fn coverbridge(subcommand: &str, workmarket: &WmRunning, ten99policy: &Ten99Running) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_coverbridge"));
+    command
+        .arg(subcommand)
+        .env_clear()
+        .env("WORKMARKET_API_TOKEN", coverbridge_sandbox::workmarket::API_TOKEN)
+        .env("WORKMARKET_API_SECRET", coverbridge_sandbox::workmarket::API_SECRET)
+        .env("TEN99POLICY_API_KEY", ten99policy.sandbox.api_key())
+        .env("COVERBRIDGE_WORKMARKET_URL", &workmarket.url)
+        .env("COVERBRIDGE_TEN99POLICY_URL", &ten99policy.url);
+    command
+}
