@@ -19,6 +19,8 @@ pub struct Evidence {
     assignments: HashMap<String, t99::Assignment>,
     certificates_by_work_order: HashMap<String, Vec<t99::Certificate>>,
     certificates: HashMap<String, t99::Certificate>,
+    /// Contractor id → the WorkMarket worker its metadata names.
+    workers: HashMap<String, String>,
 }
 
 /// How a work order is covered, and by whose contractor record and documents.
@@ -47,9 +49,16 @@ fn group<T>(items: Vec<T>, key: impl Fn(&T) -> Option<String>) -> HashMap<String
 }
 
 impl Evidence {
-    /// Reads the account's jobs, quotes, policies, assignments and certificates (five listings).
+    /// Reads the account's contractors, jobs, quotes, policies, assignments and certificates
+    /// (six listings).
     pub async fn read(client: &Ten99PolicyClient) -> Result<Self, Ten99PolicyError> {
         let all = usize::MAX;
+        let workers = client
+            .list_contractors()
+            .await?
+            .into_iter()
+            .filter_map(|c| Some((c.id, c.custom_metadata.get("workmarket_worker_id")?.to_owned())))
+            .collect();
         let jobs = client.recent_jobs(all).await?;
         let quotes = client.recent_quotes(all).await?;
         let policies = client.list_policies().await?;
@@ -65,13 +74,14 @@ impl Evidence {
             assignments: assignments.into_iter().map(|a| (a.id.clone(), a)).collect(),
             certificates_by_work_order: group(certificates.clone(), |c| work_order(&c.custom_metadata)),
             certificates: certificates.into_iter().map(|c| (c.id.clone(), c)).collect(),
+            workers,
         })
     }
 
     /// What covers `work_order_id`: the binding's recorded ids when given, else whatever
-    /// 1099Policy links to the work order, the strongest first (a policy in force, an assignment,
-    /// an approved certificate).
-    pub fn cover(&self, work_order_id: &str, recorded: Option<&CoverageBindingStatus>) -> Found {
+    /// 1099Policy links to the work order for `worker` (not for a worker it had before), the
+    /// strongest first (a policy in force, an assignment, an approved certificate).
+    pub fn cover(&self, work_order_id: &str, worker: Option<&str>, recorded: Option<&CoverageBindingStatus>) -> Found {
         if let Some(found) = recorded.and_then(|status| self.recorded(status)) {
             return found;
         }
@@ -90,6 +100,7 @@ impl Evidence {
         for certificate in self.certificates_by_work_order.get(work_order_id).into_iter().flatten() {
             candidates.push(certificate_found(certificate));
         }
+        candidates.retain(|found| self.for_worker(found, worker));
         let contractor = candidates.iter().find_map(|c| c.contractor_id.clone());
         let best = candidates.into_iter().min_by_key(strength);
         best.unwrap_or(Found { cover: Cover::None, contractor_id: contractor, coi_url: None })
@@ -98,6 +109,16 @@ impl Evidence {
     /// The cover a binding recorded. An assignment first: a binding covered by one also records
     /// the policy it falls under as `policyId`, and the assignment's own term and state are what
     /// cover this work order.
+    /// Whether `found` covers `worker`: its contractor names another WorkMarket worker only when
+    /// the work order was reassigned. Unknown either way: kept.
+    fn for_worker(&self, found: &Found, worker: Option<&str>) -> bool {
+        let covered = found.contractor_id.as_ref().and_then(|c| self.workers.get(c));
+        match (covered, worker) {
+            (Some(covered), Some(worker)) => covered == worker,
+            _ => true,
+        }
+    }
+
     fn recorded(&self, status: &CoverageBindingStatus) -> Option<Found> {
         if let Some(assignment) = status.assignment_id.as_ref().and_then(|id| self.assignments.get(id)) {
             return Some(self.assignment(assignment));
@@ -147,5 +168,41 @@ fn strength(found: &Found) -> u8 {
         Cover::Policy { status: PolicyStatus::Expired, .. } => 3,
         Cover::Policy { .. } | Cover::Assignment { .. } | Cover::Certificate { .. } => 4,
         Cover::None => 5,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn evidence() -> Evidence {
+        let job: t99::Job =
+            serde_json::from_value(json!({"id": "jb_1", "custom_metadata": {"work_order_id": "1"}})).unwrap();
+        let quote: t99::Quote = serde_json::from_value(
+            json!({"id": "qt_1", "job": "jb_1", "contractor": "cn_old", "coverage_type": ["general"]}),
+        )
+        .unwrap();
+        let policy: t99::Policy =
+            serde_json::from_value(json!({"id": "pl_1", "quote": "qt_1", "status": "active"})).unwrap();
+        Evidence {
+            jobs_by_work_order: group(vec![job], |j| Some(j.custom_metadata.get("work_order_id")?.to_owned())),
+            quotes_by_job: group(vec![quote], |q| q.job.clone()),
+            policies_by_quote: group(vec![policy.clone()], |p| p.quote.clone()),
+            policies: [(policy.id.clone(), policy)].into(),
+            workers: [("cn_old".to_owned(), "8823578".to_owned())].into(),
+            ..Evidence::default()
+        }
+    }
+
+    #[test]
+    fn a_policy_bought_for_the_worker_before_does_not_cover_the_one_now() {
+        let evidence = evidence();
+        assert!(matches!(evidence.cover("1", Some("8823578"), None).cover, Cover::Policy { .. }));
+        assert!(matches!(evidence.cover("1", None, None).cover, Cover::Policy { .. }), "worker unknown: kept");
+        let reassigned = evidence.cover("1", Some("8823999"), None);
+        assert_eq!((reassigned.cover, reassigned.contractor_id), (Cover::None, None));
+        assert_eq!(evidence.cover("2", Some("8823578"), None).cover, Cover::None, "another work order");
     }
 }

@@ -166,7 +166,8 @@ fn overlaps(work_order: &Listed, window: Term) -> bool {
 }
 
 fn row(work_order: Listed, binding: Option<&Bound>, evidence: &Evidence) -> Row {
-    let found = evidence.cover(&work_order.id, binding.and_then(|(_, status)| status.as_ref()));
+    let recorded = binding.and_then(|(_, status)| status.as_ref());
+    let found = evidence.cover(&work_order.id, work_order.worker_id.as_deref(), recorded);
     let window = Term { start: work_order.window_start, end: work_order.window_end };
     let worker = match (&work_order.worker_id, &work_order.worker_name) {
         (Some(id), Some(name)) => format!("{id} {name}"),

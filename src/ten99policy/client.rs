@@ -78,6 +78,11 @@ impl Ten99PolicyClient {
         self.get("contractor", &["contractors", id]).await
     }
 
+    /// Every contractor of the account, newest first.
+    pub async fn list_contractors(&self) -> Result<Vec<Contractor>> {
+        self.list_all("contractor", &["contractors"], &[]).await
+    }
+
     /// Every contractor whose e-mail is exactly `email` (the API compares case-sensitively).
     pub async fn list_contractors_by_email(&self, email: &str) -> Result<Vec<Contractor>> {
         self.list_all("contractor", &["contractors"], &[("email", email)]).await
