@@ -90,3 +90,24 @@ impl PlatformArgs {
         Ok(Platforms { workmarket, reconciler })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        platforms: PlatformArgs,
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_cores() {
+        let flags = Flags::try_parse_from(["coverbridge"]).unwrap();
+        let (from_flags, core) = (flags.platforms.core_settings(), Settings::default());
+        assert_eq!(from_flags.listings_ttl, core.listings_ttl, "COVERBRIDGE_CATEGORY_CODES_TTL's default");
+        assert_eq!((from_flags.default_entity, from_flags.proxy_email_domain), (None, None));
+    }
+}

@@ -110,14 +110,17 @@ pub(super) async fn forecast(
         let (outcome, assumed) = assume(client, &step, &facts).await?;
         let idempotency_key =
             keyed(&step).then(|| key(uid.unwrap_or(UID_PLACEHOLDER), &step, attempt_of(&status, &step)).to_string());
-        let key_exact = idempotency_key.is_some()
-            && !names_placeholder(&step.key_terms())
-            && (uid.is_some() || matches!(step, Step::CreateContractor(_)));
+        let key_exact = idempotency_key.as_ref().is_some_and(|key| !key.contains(UID_PLACEHOLDER))
+            && !names_placeholder(&step.key_terms());
         steps.push(ForecastStep { kind: step.kind(), request: step.request(), idempotency_key, key_exact, assumed });
         record(outcome, &mut status, &mut facts);
         plan = decide(&mut status, &facts);
     }
     note(&plan, &mut findings);
+    if plan.step.is_some() {
+        let message = format!("the plan stops after {max_steps} writes; the operator would go on from there");
+        findings.push(Finding { severity: Severity::Warning, reason: "StepLimit".into(), message });
+    }
     if matches!(plan.phase, Phase::Failed) && !findings.iter().any(|f| f.severity == Severity::Blocking) {
         let message = ready_message(&plan);
         findings.push(Finding { severity: Severity::Blocking, reason: "Failed".into(), message });

@@ -38,16 +38,26 @@ pub fn choose(spec: &CategoryMappingSpec, work: &WorkCategory) -> Option<Chosen>
 }
 
 fn matches(rule: &MappingRule, work: &WorkCategory) -> bool {
-    let has_matcher =
-        rule.industry.is_some() || rule.industry_id.is_some() || rule.client_id.is_some() || rule.label.is_some();
-    let text_eq = |want: &Option<String>, have: &Option<String>| {
-        want.as_ref().is_none_or(|w| have.as_ref().is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim())))
-    };
-    has_matcher
-        && text_eq(&rule.industry, &work.industry)
+    has_matcher(rule)
+        && text_matches(&rule.industry, work.industry.as_deref())
         && rule.industry_id.is_none_or(|id| work.industry_id == Some(id))
         && rule.client_id.is_none_or(|id| work.client_id == Some(id))
-        && rule.label.as_ref().is_none_or(|want| work.labels.iter().any(|l| l.trim().eq_ignore_ascii_case(want.trim())))
+        && rule.label.as_ref().is_none_or(|want| work.labels.iter().any(|l| same_text(want, l)))
+}
+
+/// A rule without a matcher matches nothing (the CRD refuses one; the core does not rely on it).
+fn has_matcher(rule: &MappingRule) -> bool {
+    rule.industry.is_some() || rule.industry_id.is_some() || rule.client_id.is_some() || rule.label.is_some()
+}
+
+/// Names compare case-insensitively and without surrounding blanks.
+fn same_text(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// A text matcher: absent matches anything; given, it needs the same text.
+fn text_matches(want: &Option<String>, have: Option<&str>) -> bool {
+    want.as_deref().is_none_or(|want| have.is_some_and(|have| same_text(want, have)))
 }
 
 /// A rule that can never match, because an earlier one matches everything it would.
@@ -62,17 +72,10 @@ pub struct Shadowed {
 /// Rules shadowed by an earlier rule: one whose every matcher the later rule also has, with the
 /// same value, matches whatever the later rule matches, and the first match wins.
 pub fn shadowed(spec: &CategoryMappingSpec) -> Vec<Shadowed> {
-    let text = |a: &Option<String>, b: &Option<String>| {
-        a.as_ref().is_none_or(|a| b.as_ref().is_some_and(|b| a.trim().eq_ignore_ascii_case(b.trim())))
-    };
     let covers = |earlier: &MappingRule, later: &MappingRule| {
-        let has_matcher = earlier.industry.is_some()
-            || earlier.industry_id.is_some()
-            || earlier.client_id.is_some()
-            || earlier.label.is_some();
-        has_matcher
-            && text(&earlier.industry, &later.industry)
-            && text(&earlier.label, &later.label)
+        has_matcher(earlier)
+            && text_matches(&earlier.industry, later.industry.as_deref())
+            && text_matches(&earlier.label, later.label.as_deref())
             && earlier.industry_id.is_none_or(|id| later.industry_id == Some(id))
             && earlier.client_id.is_none_or(|id| later.client_id == Some(id))
     };

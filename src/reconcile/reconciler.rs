@@ -20,6 +20,9 @@ use crate::resources::{ConditionType, CoverageBinding, CoverageBindingStatus, Ph
 use crate::ten99policy::Ten99PolicyClient;
 use crate::workmarket::WorkMarketClient;
 
+/// What a suspended binding says in `Synced` (and `coverbridge plan` in its findings).
+const SUSPENDED: &str = "spec.suspend is true: coverbridge makes no calls for this binding";
+
 /// How long 1099Policy's category codes and entities are trusted by default.
 pub const DEFAULT_LISTINGS_TTL: Duration = Duration::from_secs(300);
 
@@ -132,7 +135,7 @@ impl Reconciler {
         let deleting = binding.metadata.deletion_timestamp.is_some();
         if binding.spec.suspend && !deleting {
             let phase = *status.phase.get_or_insert(Phase::Pending);
-            let message = "spec.suspend is true: coverbridge makes no calls for this binding".to_owned();
+            let message = SUSPENDED.to_owned();
             let findings =
                 vec![Finding { severity: Severity::Warning, reason: "Suspended".into(), message: message.clone() }];
             return Ok(Forecast { phase_now: phase, steps: Vec::new(), stops_in: phase, waits_for: message, findings });
@@ -175,11 +178,7 @@ impl Reconciler {
         saved: CoverageBindingStatus,
     ) -> Result<Next, ReconcileError> {
         let mut status = saved.clone();
-        let suspended = Desired::no(
-            ConditionType::Synced,
-            "Suspended",
-            "spec.suspend is true: coverbridge makes no calls for this binding",
-        );
+        let suspended = Desired::no(ConditionType::Synced, "Suspended", SUSPENDED);
         self.settle(&mut status, None, binding.metadata.generation, Some(suspended));
         self.save(binding, host, &saved, &status).await?;
         Ok(Next { requeue_after: None, release: false })

@@ -202,10 +202,7 @@ impl WorkMarketClient {
         self.each_row("assignments/list", &query, |row| {
             listed.push(Listed {
                 id: row.required_text("id")?,
-                title: row
-                    .text("title")?
-                    .map(|t| html_escape::decode_html_entities(&t).into_owned())
-                    .unwrap_or_default(),
+                title: row.html_text("title")?.unwrap_or_default(),
                 status: row_status(row)?,
                 window_start: row.timestamp("scheduled_start")?,
                 window_end: row.timestamp("scheduled_end")?,

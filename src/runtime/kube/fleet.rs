@@ -203,7 +203,7 @@ impl Fleet {
     /// progress now; the newly uncovered are offered to auto-binding.
     pub fn note_uncovered(&self, listed: &[Listed]) {
         let rows = listed.iter().map(|w| (w.id.as_str(), &w.status));
-        let covered = |id: &str| !Maps::keys(self.maps().index.by_work_order(id)).is_empty();
+        let covered = |id: &str| !self.maps().index.by_work_order(id).is_empty();
         for id in self.uncovered.replace(rows, covered, self.unbound.is_some()) {
             self.consider_unbound(&id);
         }

@@ -23,7 +23,7 @@ pub struct FleetCollector {
     pub bindings: Arc<std::sync::RwLock<Vec<Store<CachedBinding>>>>,
     /// The webhook receiver's counters.
     pub deliveries: Arc<Counters>,
-    /// Work orders the change feed showed assigned or in progress that no binding covers.
+    /// Work orders the sweep found assigned or in progress that no binding covers.
     pub uncovered: Arc<Uncovered>,
     /// When the sweep last read the change feed.
     pub sweeps: Arc<SweepRecord>,
