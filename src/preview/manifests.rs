@@ -76,7 +76,7 @@ impl Manifests {
             Manifest::Secret(key, data) => {
                 self.secrets.insert(key, data);
             }
-            Manifest::Other(kind) => *self.skipped.entry(kind).or_default() += 1,
+            Manifest::Other { kind, .. } => *self.skipped.entry(kind).or_default() += 1,
         }
     }
 }

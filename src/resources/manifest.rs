@@ -18,8 +18,13 @@ pub enum Manifest {
     Mapping(Box<CategoryMapping>),
     /// A Secret (a bring-your-own certificate): its key and decoded values.
     Secret(ObjectKey, BTreeMap<String, Vec<u8>>),
-    /// Any other kind, by its `kind` (empty when it has none).
-    Other(String),
+    /// Any other kind.
+    Other {
+        /// Its `kind`; empty when it has none.
+        kind: String,
+        /// Its 1-based position in the stream, for a message about it.
+        index: usize,
+    },
 }
 
 /// A manifest that cannot be read, with the document and field it is about.
@@ -50,7 +55,7 @@ pub fn parse(yaml: &str, namespace: &str) -> Result<Vec<Manifest>, LoadError> {
                 let (key, data) = secret(&doc, namespace).map_err(err)?;
                 Manifest::Secret(key, data)
             }
-            other => Manifest::Other(other.unwrap_or_default().to_owned()),
+            other => Manifest::Other { kind: other.unwrap_or_default().to_owned(), index: i + 1 },
         });
     }
     Ok(manifests)

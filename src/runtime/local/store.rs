@@ -110,7 +110,7 @@ impl Store {
     /// [`Store::load_yaml`], reporting every kind applied.
     pub fn load(&self, yaml: &str, namespace: &str) -> Result<Applied, LoadError> {
         let mut applied = Applied::default();
-        for (i, manifest) in manifest::parse(yaml, namespace)?.into_iter().enumerate() {
+        for manifest in manifest::parse(yaml, namespace)? {
             match manifest {
                 Manifest::Binding(binding) => applied.bindings.push(self.apply_binding(*binding, namespace)),
                 Manifest::Mapping(mapping) => applied.mappings.push(self.apply_mapping(*mapping, namespace)),
@@ -118,9 +118,9 @@ impl Store {
                     self.write().secrets.insert(key.clone(), data);
                     applied.secrets.push(key);
                 }
-                Manifest::Other(kind) => {
+                Manifest::Other { kind, index } => {
                     let message = format!("kind: expected CoverageBinding, CategoryMapping or Secret, got {kind:?}");
-                    return Err(LoadError { index: i + 1, message });
+                    return Err(LoadError { index, message });
                 }
             }
         }
@@ -378,6 +378,14 @@ stringData: {note: hello}
         assert!(binding.metadata.uid.is_some() && binding.metadata.creation_timestamp.is_some());
         assert_eq!(store.secret_value("other", "s1", "pdf").unwrap(), b"%PDF-");
         assert_eq!(store.secret_value("other", "s1", "note").unwrap(), b"hello");
+    }
+
+    #[test]
+    fn a_kind_the_store_does_not_hold_is_refused_naming_its_document() {
+        let yaml = format!("{BINDING}---\nkind: Deployment\nmetadata: {{name: d}}\n");
+        let error = Store::new().load_yaml(&yaml, "demo").unwrap_err();
+        assert_eq!(error.index, 3, "after the binding and the Secret: {error}");
+        assert!(error.message.contains("got \"Deployment\""), "{error}");
     }
 
     #[test]
