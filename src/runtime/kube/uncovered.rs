@@ -67,28 +67,32 @@ impl Uncovered {
         covered: impl Fn(&str) -> bool,
         auto_binding: bool,
     ) -> Vec<String> {
-        let mut by_id = HashMap::new();
-        let mut new = Vec::new();
-        let before = std::mem::take(&mut *self.lock());
-        for (id, status) in listed {
-            let Some(stage) = Stage::of(status).filter(|_| !covered(id)) else { continue };
-            let key = self.key(id);
-            if before.get(&key) != Some(&stage) {
-                new.push(id.to_owned());
-                if !auto_binding {
-                    tracing::warn!(
-                        work_order = id,
-                        status = stage.label(),
-                        "work order is {} and no CoverageBinding covers it",
-                        if stage == Stage::InProgress { "in progress" } else { "assigned" }
-                    );
-                }
-            }
-            by_id.insert(key, stage);
-        }
+        // Worked out before the view is locked: `covered` takes the fleet's lock, which is never
+        // taken while holding this one. Then swapped in at once, so a scrape never reads a
+        // half-built view (an empty one would restart every alert's `for`).
+        let fresh: Vec<(&str, u64, Stage)> = listed
+            .into_iter()
+            .filter_map(|(id, status)| Some((id, self.key(id), Stage::of(status).filter(|_| !covered(id))?)))
+            .collect();
+        let mut by_id: HashMap<u64, Stage> = fresh.iter().map(|(_, key, stage)| (*key, *stage)).collect();
         by_id.shrink_to_fit();
-        *self.lock() = by_id;
-        new
+        let before = std::mem::replace(&mut *self.lock(), by_id);
+        let new: Vec<(&str, Stage)> = fresh
+            .into_iter()
+            .filter(|(_, key, stage)| before.get(key) != Some(stage))
+            .map(|(id, _, s)| (id, s))
+            .collect();
+        if !auto_binding {
+            for (id, stage) in &new {
+                let doing = if *stage == Stage::InProgress { "in progress" } else { "assigned" };
+                tracing::warn!(
+                    work_order = id,
+                    status = stage.label(),
+                    "work order is {doing} and no CoverageBinding covers it"
+                );
+            }
+        }
+        new.into_iter().map(|(id, _)| id.to_owned()).collect()
     }
 
     /// Forgets every work order: this replica no longer sweeps.
